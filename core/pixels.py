@@ -1,0 +1,50 @@
+"""The pixel pipeline shared by every backend: RGB or gray -> 4 shades -> exact /2 downsample -> stack.
+
+Shade 0 is the lightest and 3 the darkest, as on the Game Boy's DMG palette. Integer math only, so the
+CPU and CUDA give the same bytes.
+"""
+
+from __future__ import annotations
+
+import torch
+
+SHADE_LEVELS = 4  # the DMG's four grays
+SRC_H, SRC_W = 144, 160  # the Game Boy's screen
+DOWN_H, DOWN_W = 72, 80  # exact /2 of the screen (simple-rl-m3-plan §4.1)
+STACK_K = 4  # frames in the policy's stack; the newest is last: stack[:, -1]
+
+
+def gray_to_shade(gray: torch.Tensor) -> torch.Tensor:
+    """uint8 gray [..., H, W] -> uint8 shade [..., H, W] in 0..3 (0 = white)."""
+    return ((255 - gray.to(torch.int32)) * SHADE_LEVELS // 256).to(torch.uint8)
+
+
+def rgb_to_shade(rgb: torch.Tensor) -> torch.Tensor:
+    """uint8 RGB [..., H, W, 3] -> uint8 shade [..., H, W] via integer BT.601 luma."""
+    c = rgb.to(torch.int32)
+    luma = (299 * c[..., 0] + 587 * c[..., 1] + 114 * c[..., 2]) // 1000  # [..., H, W] 0..255
+    return gray_to_shade(luma.to(torch.uint8))
+
+
+def downsample2(shade: torch.Tensor) -> torch.Tensor:
+    """uint8 [..., H, W] -> uint8 [..., H/2, W/2]: the rounded mean of each 2x2 block."""
+    h, w = shade.shape[-2:]
+    if h % 2 or w % 2:
+        raise ValueError(f"downsample2 needs even height and width, got {h}x{w}")
+    x = shade.to(torch.int32).reshape(*shade.shape[:-2], h // 2, 2, w // 2, 2)
+    return ((x.sum(dim=(-3, -1)) + 2) // 4).to(torch.uint8)  # [..., H/2, W/2]
+
+
+def screen_to_obs(screen: torch.Tensor) -> torch.Tensor:
+    """A Game Boy screen, uint8 RGB [N, 144, 160, 3] or gray [N, 144, 160] -> shades [N, 72, 80]."""
+    shade = (
+        rgb_to_shade(screen)
+        if screen.shape[-1] == 3 and screen.dim() == 4
+        else gray_to_shade(screen)
+    )
+    return downsample2(shade)
+
+
+def push_stack(stack: torch.Tensor, frame: torch.Tensor) -> torch.Tensor:
+    """[N, K, H, W] stack and [N, H, W] frame -> the stack with the oldest dropped, frame last."""
+    return torch.cat([stack[:, 1:], frame.unsqueeze(1)], dim=1)  # [N, K, H, W]

@@ -1,0 +1,75 @@
+"""The one protocol every backend speaks (DESIGN.md "Backends").
+
+A backend is a batch of N environments on one device. Frames are uint8 torch tensors: [N, H, W] shades or
+[N, H, W, 3] RGB, as its FrameSpec says. Backends are registered through the entry-point group
+`worldgate.backends` (name -> a class or factory taking keyword options); built-ins register the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class FrameSpec:
+    height: int
+    width: int
+    channels: int  # 1: shades/gray [N, H, W]; 3: RGB [N, H, W, 3]
+    levels: int = 256  # distinct values a pixel can take (4 for shades)
+
+
+@dataclass(frozen=True)
+class ActionCodec:
+    id: str  # e.g. "pokemonred_puffer_v0"
+    names: tuple[str, ...]  # index -> name, in order
+
+    @property
+    def n(self) -> int:
+        return len(self.names)
+
+
+@runtime_checkable
+class Backend(Protocol):
+    name: str
+    num_envs: int
+    device: Any  # torch.device
+    codec: ActionCodec
+    frame_spec: FrameSpec
+
+    def reset(self, seed: int | None = None) -> tuple[Any, dict[str, Any]]:
+        """-> (frames uint8 [N, ...], info). Info holds ground truth where the backend knows it."""
+        ...
+
+    def step(self, actions: Any) -> tuple[Any, dict[str, Any]]:
+        """actions: int64 [N] (tensor or sequence) in 0..codec.n-1 -> (frames, info)."""
+        ...
+
+    def save_state(self, env: int) -> bytes: ...
+
+    def load_state(self, env: int, state: bytes) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class BackendError(ValueError):
+    """Bad input at the backend's boundary (wrong batch size, action out of range, bad state)."""
+
+
+class BackendUnavailable(RuntimeError):
+    """The backend cannot run here (optional package missing, CUDA absent); says why."""
+
+
+def check_actions(actions: Any, num_envs: int, n_actions: int, device: Any) -> Any:
+    """Validate and convert actions to an int64 tensor [N] on device; raise BackendError naming the fault."""
+    import torch
+
+    a = torch.as_tensor(actions, device=device)
+    if a.dim() != 1 or a.shape[0] != num_envs:
+        raise BackendError(f"actions must have shape [{num_envs}], got {list(a.shape)}")
+    if a.dtype.is_floating_point or a.dtype == torch.bool:
+        raise BackendError(f"actions must be integers, got {a.dtype}")
+    a = a.to(torch.int64)
+    if num_envs and (bool((a < 0).any()) or bool((a >= n_actions).any())):
+        raise BackendError(f"actions must lie in 0..{n_actions - 1}, got {a.tolist()}")
+    return a
