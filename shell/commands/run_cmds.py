@@ -1,0 +1,128 @@
+"""gate run ID, the shortcut gate ID (with the gate's own verbs under it), and gate all."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from shell import options
+from shell.output import console, emit_json, guard
+from shell.registry import Gate, Registry, load_gates
+from shell.runner import RunOptions, RunResult, run_all, run_gate
+
+
+def _print_result(res: RunResult, json: bool) -> None:
+    out = console(json)
+    verdict = {0: "[green]PASS[/]", 1: "[red]FAIL[/]"}.get(
+        res.exit_code, f"[yellow]EXIT {res.exit_code}[/]"
+    )
+    head = f"{res.gate}: {verdict}"
+    if res.run_id:
+        head += f"  ({res.duration_s:.1f} s, run {res.run_id})"
+    out.print(head)
+    for m in res.metrics:
+        out.print(f"  {m['name']:<28} {m['value']:.6g} {m['unit']}")
+    for c in res.criteria:
+        ok = "[green]ok[/]" if c["passed"] else "[red]no[/]"
+        out.print(f"  {ok} {c['name']:<25} {c['value']:.6g} {c['op']} {c['threshold']:g}")
+    if res.message and res.exit_code:
+        print(f"gate: {res.gate}: {res.message}", file=sys.stderr, flush=True)
+    if res.run_dir:
+        out.print(f"  receipt: {Path(res.run_dir) / 'receipt.jsonl'}")
+    if res.repro:
+        print(f"gate: repro: {res.repro}", file=sys.stderr, flush=True)
+
+
+def _opts(backend, device, seed, json, log_jsonl, config, set_) -> RunOptions:
+    return RunOptions(backend, device, seed, json, log_jsonl, config, list(set_ or []))
+
+
+def execute(reg: Registry, gate_id: str, opts: RunOptions) -> None:
+    with guard():
+        res = run_gate(reg, gate_id, opts)
+    if opts.json:
+        emit_json(res.to_json())
+    _print_result(res, opts.json)
+    raise typer.Exit(res.exit_code)
+
+
+def run(
+    gate_id: str = typer.Argument(..., help="Gate id, e.g. m1 (see `gate list`)."),
+    backend: options.Backend = None,
+    device: options.Device = "auto",
+    seed: options.Seed = 0,
+    json: options.Json = False,
+    log_jsonl: options.LogJsonl = False,
+    config: options.ConfigFile = None,
+    set_: options.Set = None,
+) -> None:
+    """Run one gate: exit 0 if it passes, 1 if a criterion fails, 2 on bad input, 3 if not runnable here."""
+    with guard():
+        reg = load_gates()
+    execute(reg, gate_id, _opts(backend, device, seed, json, log_jsonl, config, set_))
+
+
+def all_gates(
+    backend: options.Backend = None,
+    device: options.Device = "auto",
+    seed: options.Seed = 0,
+    json: options.Json = False,
+    log_jsonl: options.LogJsonl = False,
+) -> None:
+    """Run every built gate in prerequisite order; a gate whose prerequisite failed is blocked, not run."""
+    with guard():
+        reg = load_gates()
+        opts = RunOptions(backend, device, seed, json, log_jsonl)
+        results = run_all(reg, opts, on_result=lambda r: _print_result(r, json))
+    passed = sum(r.passed for r in results)
+    code = 0 if results and passed == len(results) else 1
+    if json:
+        emit_json(
+            {
+                "results": [r.to_json() for r in results],
+                "passed": passed,
+                "total": len(results),
+                "exit_code": code,
+            }
+        )
+    console(json).print(f"all: {passed}/{len(results)} built gates passed")
+    raise typer.Exit(code)
+
+
+def gate_group(reg: Registry, gate: Gate) -> typer.Typer:
+    """`gate m1` runs the gate; `gate m1 VERB` runs one of its own verbs."""
+    state = "" if gate.built else " [planned, not built yet]"
+    group = typer.Typer(
+        name=gate.id,
+        help=f"{gate.name}: {gate.summary or gate.source}{state}. Without a verb, runs the gate.",
+        invoke_without_command=True,
+        add_completion=False,
+    )
+
+    @group.callback()
+    def _run(
+        ctx: typer.Context,
+        backend: options.Backend = None,
+        device: options.Device = "auto",
+        seed: options.Seed = 0,
+        json: options.Json = False,
+        log_jsonl: options.LogJsonl = False,
+        config: options.ConfigFile = None,
+        set_: options.Set = None,
+    ) -> None:
+        if ctx.invoked_subcommand is None:
+            execute(reg, gate.id, _opts(backend, device, seed, json, log_jsonl, config, set_))
+
+    if gate.commands is not None:
+        gate.commands(group)
+    return group
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)
+    app.command("all")(all_gates)
+    reg = load_gates()
+    for gate in reg.gates.values():
+        app.add_typer(gate_group(reg, gate))

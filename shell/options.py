@@ -1,0 +1,33 @@
+"""Shared Annotated option aliases, so every command spells a common option the same way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+Backend = Annotated[
+    str | None,
+    typer.Option(
+        "--backend", "-b", help="Backend to run on (see `gate backends`); default: the gate's."
+    ),
+]
+Device = Annotated[str, typer.Option("--device", help="auto (CUDA when present), cpu or cuda.")]
+Seed = Annotated[int, typer.Option("--seed", help="Seed for every random choice of the run.")]
+Json = Annotated[
+    bool,
+    typer.Option("--json", help="Print exactly one JSON document on stdout; text goes to stderr."),
+]
+LogJsonl = Annotated[
+    bool, typer.Option("--log-jsonl", help="Add per-step events to the run's receipt.")
+]
+ConfigFile = Annotated[
+    Path | None,
+    typer.Option("--config", help="JSON file of configuration values (unknown keys are refused)."),
+]
+Set = Annotated[
+    list[str] | None,
+    typer.Option("--set", "-s", help="Override one configuration value: key=value (repeatable)."),
+]
+Force = Annotated[bool, typer.Option("--force", help="Replace what exists.")]

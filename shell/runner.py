@@ -1,0 +1,380 @@
+"""Running a gate: the run id, receipt, candidate artifacts, failure bundle and ledger row.
+
+A gate's run(ctx) measures and reports through the RunContext; the harness turns that into the verdict
+and the exit code (0 passed, 1 a criterion failed, 2 bad input, 3 a prerequisite missing here).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import secrets
+import shlex
+import sys
+import time
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from shell import ledger, paths
+from shell.errors import BadInput, GateError
+from shell.receipt import Receipt
+from shell.registry import Gate, Registry
+from shell.store import ArtifactMeta, artifact_meta_fields, git_commit, sha256_bytes, write_artifact
+
+
+@dataclass
+class RunOptions:
+    backend: str | None = None  # None: the gate's default backend
+    device: str = "auto"  # auto: CUDA when present
+    seed: int = 0
+    json: bool = False
+    log_jsonl: bool = False
+    config_file: Path | None = None
+    overrides: list[str] = field(
+        default_factory=list
+    )  # key=value, value parsed as JSON when it parses
+
+
+@dataclass
+class RunResult:
+    run_id: str | None
+    gate: str
+    exit_code: int
+    passed: bool
+    message: str = ""
+    metrics: list[dict[str, Any]] = field(default_factory=list)
+    criteria: list[dict[str, Any]] = field(default_factory=list)
+    artifacts: list[str] = field(default_factory=list)
+    run_dir: str | None = None
+    repro: str | None = None
+    duration_s: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+def new_run_id(gate_id: str) -> str:
+    return f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}Z-{gate_id}-{secrets.token_hex(3)}"
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return text
+
+
+def build_config(gate: Gate, opts: RunOptions) -> Any:
+    """The gate's pydantic config from its defaults, a JSON file and key=value overrides."""
+    from pydantic import ValidationError
+
+    values: dict[str, Any] = {}
+    src = "config"
+    if opts.config_file is not None:
+        src = str(opts.config_file)
+        try:
+            values = orjson.loads(Path(opts.config_file).read_bytes())
+        except FileNotFoundError:
+            raise BadInput(f"{opts.config_file}: no such file") from None
+        except orjson.JSONDecodeError as e:
+            raise BadInput(f"{opts.config_file}: not valid JSON ({e})") from None
+        if not isinstance(values, dict):
+            raise BadInput(f"{opts.config_file}: must hold a JSON object")
+    for item in opts.overrides:
+        key, eq, val = item.partition("=")
+        if not eq or not key:
+            raise BadInput(f"--set {item!r}: expected key=value")
+        values[key.strip()] = _parse_value(val)
+    if gate.config is None:
+        if values:
+            raise BadInput(
+                f"{src}: field {next(iter(values))}: gate {gate.id} takes no configuration"
+            )
+        return None
+    try:
+        return gate.config(**values)
+    except ValidationError as e:
+        err = e.errors()[0]
+        loc = ".".join(str(x) for x in err["loc"]) or "(root)"
+        raise BadInput(f"{src}: field {loc}: {err['msg']}") from None
+
+
+class RunContext:
+    """What a gate sees while it runs. All IO of a run goes through here."""
+
+    def __init__(
+        self, gate: Gate, run_id: str, opts: RunOptions, config: Any, receipt: Receipt
+    ) -> None:
+        self.gate, self.run_id, self.opts, self.config, self.receipt = (
+            gate,
+            run_id,
+            opts,
+            config,
+            receipt,
+        )
+        self.run_dir = paths.run_dir(run_id)
+        self.seed = opts.seed
+        self.backend = opts.backend or gate.default_backend
+        self.metrics: list[dict[str, Any]] = []
+        self.criteria: list[dict[str, Any]] = []
+        self.artifacts: list[str] = []
+        self._bundle: dict[str, bytes] = {}
+        self._device: Any = None
+
+    @property
+    def device(self) -> Any:
+        """The torch device, resolved on first use (torch is imported only by gates that need it)."""
+        if self._device is None:
+            self._device = resolve_device(self.opts.device)
+        return self._device
+
+    def say(self, text: str) -> None:
+        print(text, file=sys.stderr if self.opts.json else sys.stdout, flush=True)
+
+    def step(self, **fields: Any) -> None:
+        if self.opts.log_jsonl:
+            self.receipt.emit("step", **fields)
+
+    def metric(self, name: str, value: float, unit: str = "") -> None:
+        rec = {"name": name, "value": float(value), "unit": unit}
+        self.metrics.append(rec)
+        self.receipt.emit("metric", **rec)
+
+    def check(self, name: str, value: float) -> bool:
+        c = self.gate.criterion(name)
+        ok = c.check(value)
+        rec = {
+            "name": name,
+            "value": float(value),
+            "op": c.op,
+            "threshold": float(c.threshold),
+            "passed": ok,
+        }
+        self.criteria = [x for x in self.criteria if x["name"] != name] + [rec]
+        self.receipt.emit("criterion", **rec)
+        return ok
+
+    def write_artifact(
+        self,
+        name: str,
+        files: dict[str, bytes],
+        inputs: dict[str, str],
+        pipeline_version: int,
+        meta_cls: type[ArtifactMeta] = ArtifactMeta,
+        meta_name: str = "meta.json",
+        extra_meta: dict[str, Any] | None = None,
+    ) -> Path:
+        """A candidate artifact at .gate/runs/<run_id>/<name>/ (approve it to make it golden)."""
+        dest = self.run_dir / name
+        cfg = self.config.model_dump(mode="json") if self.config is not None else {}
+        meta = artifact_meta_fields(self.gate.id, self.run_id, name, cfg, inputs, pipeline_version)
+        m = write_artifact(dest, files, {**meta, **(extra_meta or {})}, meta_cls, meta_name)
+        meta_sha = sha256_bytes((dest / meta_name).read_bytes())
+        self.receipt.emit(
+            "artifact",
+            path=str(dest),
+            sha256=meta_sha,
+            name=name,
+            meta=meta_name,
+            files=len(m.files),
+        )
+        self.artifacts.append(str(dest))
+        return dest
+
+    def picture(self, name: str, png: bytes) -> Path:
+        """A PNG for people to look at, next to the receipt; its path is printed."""
+        path = self.run_dir / name
+        path.write_bytes(png)
+        self.receipt.emit("artifact", path=str(path), sha256=sha256_bytes(png), kind="picture")
+        self.say(f"picture: {path}")
+        return path
+
+    def bundle_file(self, name: str, data: bytes) -> None:
+        """A file for the failure bundle; written only if the run fails."""
+        self._bundle[name] = data
+
+    @contextlib.contextmanager
+    def progress(self, total: int, description: str) -> Iterator[Any]:
+        """advance(n=1) inside; a rich progress bar on a terminal, silent otherwise."""
+        if not sys.stderr.isatty():
+            yield lambda n=1: None
+            return
+        from rich.progress import Progress
+
+        with Progress(transient=True) as bar:
+            task = bar.add_task(description, total=total)
+            yield lambda n=1: bar.advance(task, n)
+
+
+def resolve_device(name: str) -> Any:
+    import torch
+
+    from shell.errors import Unavailable
+
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise Unavailable("--device cuda: CUDA is not available on this machine")
+    if name not in ("cpu", "cuda") and not name.startswith("cuda:"):
+        raise BadInput(f"--device {name!r}: expected auto, cpu or cuda")
+    return torch.device(name)
+
+
+def _config_hash(config: Any, opts: RunOptions, backend: str | None) -> tuple[str, dict[str, Any]]:
+    cfg = config.model_dump(mode="json") if config is not None else {}
+    full = {"config": cfg, "backend": backend, "seed": opts.seed}
+    return hashlib.sha256(orjson.dumps(full, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16], full
+
+
+def repro_command(
+    gate: Gate, opts: RunOptions, backend: str | None, config_path: Path | None
+) -> str:
+    parts = ["uv", "run", "gate", "run", gate.id, "--seed", str(opts.seed), "--device", opts.device]
+    if backend:
+        parts += ["--backend", backend]
+    if config_path is not None:
+        parts += ["--config", str(config_path)]
+    return shlex.join(parts)
+
+
+def run_gate(reg: Registry, gate_id: str, opts: RunOptions) -> RunResult:
+    """Run one gate end to end. Raises BadInput before anything is written if the request is bad."""
+    gate = reg.get(gate_id)
+    if not gate.built:
+        raise BadInput(f"gate {gate.id} ({gate.name}) is planned, not built yet; see `gate status`")
+    config = build_config(gate, opts)
+    backend = opts.backend or gate.default_backend
+    run_id = new_run_id(gate.id)
+    rdir = paths.run_dir(run_id)
+    rdir.mkdir(parents=True, exist_ok=False)
+    receipt = Receipt(rdir / "receipt.jsonl", run_id, gate.id)
+    chash, full_cfg = _config_hash(config, opts, backend)
+    commit = git_commit(paths.root())
+    started, t0 = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), time.perf_counter()
+    receipt.emit(
+        "start",
+        config=full_cfg,
+        backend=backend,
+        device=opts.device,
+        commit=commit,
+        argv=sys.argv[1:],
+    )
+    ctx = RunContext(gate, run_id, opts, config, receipt)
+    exit_code, message, crash = 0, "", None
+    try:
+        gate.run(ctx)  # type: ignore[misc]
+    except GateError as e:
+        exit_code, message = e.exit_code, str(e)
+        receipt.emit("error", kind=type(e).__name__, message=message)
+    except Exception as e:  # a crash inside a gate is a failed run with its traceback in the bundle
+        exit_code, message, crash = 1, f"{type(e).__name__}: {e}", traceback.format_exc()
+        receipt.emit("error", kind="crash", message=message)
+    if exit_code == 0:
+        checked = {c["name"]: c for c in ctx.criteria}
+        missing = [c.name for c in gate.criteria if c.name not in checked]
+        if missing:
+            exit_code, message = 1, f"criteria not measured: {', '.join(missing)}"
+            receipt.emit("error", kind="unmeasured", message=message)
+        elif not all(c["passed"] for c in ctx.criteria):
+            exit_code = 1
+            message = "failed: " + ", ".join(
+                f"{c['name']}={c['value']:.4g} (needs {c['op']} {c['threshold']:g})"
+                for c in ctx.criteria
+                if not c["passed"]
+            )
+    duration = time.perf_counter() - t0
+    repro = None
+    if exit_code == 1:
+        repro = _write_bundle(ctx, gate, opts, backend, full_cfg, crash)
+    device = str(ctx._device) if ctx._device is not None else opts.device
+    receipt.emit(
+        "verdict", passed=exit_code == 0, exit_code=exit_code, duration_s=round(duration, 4)
+    )
+    receipt.close()
+    ledger.record_run(
+        paths.ledger_path(),
+        {
+            "id": run_id,
+            "gate": gate.id,
+            "started_at": started,
+            "finished_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "duration_s": duration,
+            "exit_code": exit_code,
+            "passed": exit_code == 0,
+            "backend": backend,
+            "device": device,
+            "git_commit": commit,
+            "config_hash": chash,
+            "config": full_cfg,
+            "artifacts": ctx.artifacts,
+            "argv": sys.argv[1:],
+        },  # fmt: skip
+        ctx.metrics,
+        ctx.criteria,
+    )
+    return RunResult(
+        run_id, gate.id, exit_code, exit_code == 0, message, ctx.metrics, ctx.criteria, ctx.artifacts,
+        str(rdir), repro, round(duration, 3),
+    )  # fmt: skip
+
+
+def _write_bundle(
+    ctx: RunContext,
+    gate: Gate,
+    opts: RunOptions,
+    backend: str | None,
+    full_cfg: dict[str, Any],
+    crash: str | None,
+) -> str:
+    bdir = ctx.run_dir / "bundle"
+    bdir.mkdir(exist_ok=True)
+    cfg_path = bdir / "config.json"
+    cfg_path.write_bytes(orjson.dumps(full_cfg["config"], option=orjson.OPT_INDENT_2))
+    cmd = repro_command(gate, opts, backend, cfg_path if ctx.config is not None else None)
+    files = dict(ctx._bundle)
+    files["inputs.json"] = orjson.dumps(
+        {
+            "run_id": ctx.run_id,
+            "gate": gate.id,
+            "config": full_cfg,
+            "metrics": ctx.metrics,
+            "criteria": ctx.criteria,
+        },
+        option=orjson.OPT_INDENT_2,
+    )
+    if crash:
+        files["traceback.txt"] = crash.encode()
+    files["repro.sh"] = (
+        f"#!/bin/sh\n# reproduces run {ctx.run_id}\ncd {shlex.quote(str(paths.root()))}\n{cmd}\n".encode()
+    )
+    for name, data in files.items():
+        (bdir / name).write_bytes(data)
+    os.chmod(bdir / "repro.sh", 0o755)
+    return cmd
+
+
+def run_all(reg: Registry, opts: RunOptions, on_result: Any = None) -> list[RunResult]:
+    """Every built gate in prerequisite order; dependants of a failure are blocked, not run."""
+    results: dict[str, RunResult] = {}
+    for gate in reg.order([g.id for g in reg.gates.values() if g.built]):
+        bad = [p for p in gate.prerequisites if p in results and not results[p].passed]
+        unbuilt = [p for p in gate.prerequisites if p in reg.gates and not reg.gates[p].built]
+        if bad or unbuilt:
+            why = f"blocked: prerequisite {', '.join(bad or unbuilt)} {'did not pass' if bad else 'is not built'}"
+            res = RunResult(None, gate.id, 1, False, why)
+        else:
+            try:
+                res = run_gate(reg, gate.id, opts)
+            except GateError as e:
+                res = RunResult(None, gate.id, e.exit_code, False, str(e))
+        results[gate.id] = res
+        if on_result:
+            on_result(res)
+    return list(results.values())
