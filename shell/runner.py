@@ -360,10 +360,14 @@ def _write_bundle(
     return cmd
 
 
-def run_all(reg: Registry, opts: RunOptions, on_result: Any = None) -> list[RunResult]:
-    """Every built gate in prerequisite order; dependants of a failure are blocked, not run."""
+def run_all(
+    reg: Registry, opts: RunOptions, only: list[str] | None = None, on_result: Any = None
+) -> list[RunResult]:
+    """Every built gate (or those in only) in prerequisite order; dependants of a failure are blocked."""
     results: dict[str, RunResult] = {}
-    for gate in reg.order([g.id for g in reg.gates.values() if g.built]):
+    for gate in reg.order(
+        [g.id for g in reg.gates.values() if g.built and (only is None or g.id in only)]
+    ):
         bad = [p for p in gate.prerequisites if p in results and not results[p].passed]
         unbuilt = [p for p in gate.prerequisites if p in reg.gates and not reg.gates[p].built]
         if bad or unbuilt:

@@ -70,12 +70,18 @@ def all_gates(
     seed: options.Seed = 0,
     json: options.Json = False,
     log_jsonl: options.LogJsonl = False,
+    only: str | None = typer.Option(
+        None, "--only", help="Comma-separated gate ids: run just these (in order)."
+    ),
 ) -> None:
     """Run every built gate in prerequisite order; a gate whose prerequisite failed is blocked, not run."""
     with guard():
         reg = load_gates()
         opts = RunOptions(backend, device, seed, json, log_jsonl)
-        results = run_all(reg, opts, on_result=lambda r: _print_result(r, json))
+        ids = [x.strip() for x in only.split(",") if x.strip()] if only else None
+        for gid in ids or []:
+            reg.get(gid)
+        results = run_all(reg, opts, ids, on_result=lambda r: _print_result(r, json))
     passed = sum(r.passed for r in results)
     code = 0 if results and passed == len(results) else 1
     if json:
