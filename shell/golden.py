@@ -18,11 +18,12 @@ import orjson
 from shell import paths
 from shell.errors import BadInput
 from shell.receipt import read_receipt
-from shell.store import atomic_replace_dir, recover, sha256_bytes, sha256_file, utc_now
 
 
 def verify_files(path: Path, meta_name: str) -> dict[str, Any]:
     """Check every file listed in the metadata against its hash and size; -> the metadata as a dict."""
+    from shell.store import sha256_file
+
     mf = path / meta_name
     if not mf.is_file():
         raise BadInput(f"{mf}: missing")
@@ -64,6 +65,8 @@ def _append(gate: str, rec: dict[str, Any]) -> None:
 
 
 def _copy_in(src: Path, dest: Path) -> None:
+    from shell.store import atomic_replace_dir, recover
+
     dest.parent.mkdir(parents=True, exist_ok=True)
     recover(dest)
     tmp = dest.with_name(f".{dest.name}.tmp-{uuid.uuid4().hex[:8]}")
@@ -95,6 +98,9 @@ def run_artifacts(run_id: str) -> tuple[str, list[tuple[str, Path, str]]]:
 def approve(
     gate: str, run_id: str, name: str | None = None, force: bool = False
 ) -> list[dict[str, Any]]:
+    from shell.clock import utc_now
+    from shell.store import sha256_bytes
+
     _refuse_in_ci()
     run_gate, found = run_artifacts(run_id)
     if run_gate != gate:
@@ -129,6 +135,8 @@ def approve(
 
 def rollback(gate: str, name: str, to: int | None = None) -> dict[str, Any]:
     """Make an earlier version the golden again (as a new version, so the log only grows)."""
+    from shell.clock import utc_now
+
     _refuse_in_ci()
     current = golden_version(gate, name)
     if current == 0:

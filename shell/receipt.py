@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from shell.store import utc_now
+from shell.clock import utc_now
 
 
 class Receipt:

@@ -14,13 +14,13 @@ import os
 import shutil
 import subprocess
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from shell.clock import utc_now
 from shell.errors import BadInput
 
 SCHEMA_VERSION = 1
@@ -47,6 +47,16 @@ class ArtifactMeta(Strict):
     config: dict[str, Any]
     pipeline_version: int
     files: dict[str, FileEntry]
+    metadata_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")  # over every other field, sorted keys
+
+
+def metadata_digest(fields: dict[str, Any]) -> str:
+    body = {k: v for k, v in fields.items() if k != "metadata_sha256"}
+    return sha256_bytes(orjson.dumps(body, option=orjson.OPT_SORT_KEYS))
+
+
+def meta_bytes(m: ArtifactMeta) -> bytes:
+    return orjson.dumps(m.model_dump(mode="json"), option=orjson.OPT_INDENT_2) + b"\n"
 
 
 M = TypeVar("M", bound=ArtifactMeta)
@@ -62,10 +72,6 @@ def sha256_file(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def worldgate_version() -> str:
@@ -156,7 +162,8 @@ def write_artifact(
         raise BadInput(f"{dest}: a file may not be named like the metadata ({meta_name})")
     listing = {n: FileEntry(sha256=sha256_bytes(b), size=len(b)) for n, b in sorted(files.items())}
     try:
-        m = meta_cls(**meta, files=listing)
+        draft = meta_cls.model_construct(**meta, files=listing).model_dump(mode="json")
+        m = meta_cls(**meta, files=listing, metadata_sha256=metadata_digest(draft))
     except ValidationError as e:
         raise BadInput(f"{dest / meta_name}: {_first_error(e)}") from None
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -165,9 +172,7 @@ def write_artifact(
     tmp.mkdir()
     for n, b in files.items():
         _write_file(tmp / n, b)
-    _write_file(
-        tmp / meta_name, orjson.dumps(m.model_dump(mode="json"), option=orjson.OPT_INDENT_2)
-    )
+    _write_file(tmp / meta_name, meta_bytes(m))
     _fsync_dir(tmp)
     atomic_replace_dir(tmp, dest)
     return m
@@ -190,9 +195,14 @@ def read_meta(path: Path, meta_cls: type[M] = ArtifactMeta, meta_name: str = "me
     if not isinstance(raw, dict):
         raise BadInput(f"{mf}: must hold a JSON object")
     try:
-        return meta_cls.model_validate(raw)
+        m = meta_cls.model_validate(raw)
     except ValidationError as e:
         raise BadInput(f"{mf}: {_first_error(e)}") from None
+    if metadata_digest(m.model_dump(mode="json")) != m.metadata_sha256:
+        raise BadInput(f"{mf}: field metadata_sha256: does not match the metadata (it was changed)")
+    if meta_bytes(m) != mf.read_bytes():
+        raise BadInput(f"{mf}: not in the store's canonical form (changed outside the store)")
+    return m
 
 
 def load_artifact(

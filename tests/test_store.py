@@ -17,15 +17,21 @@ from hypothesis import strategies as st
 from shell.errors import BadInput
 from shell.store import ArtifactMeta, artifact_meta_fields, load_artifact, write_artifact
 
-names = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_", min_size=1, max_size=12).map(lambda s: s + ".bin")
+names = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_", min_size=1, max_size=12).map(
+    lambda s: s + ".bin"
+)
 file_maps = st.dictionaries(names, st.binary(min_size=0, max_size=512), min_size=1, max_size=4)
 
 
 def meta(config: dict | None = None) -> dict:
-    return artifact_meta_fields("demo", "20261121T000000Z-demo-abcdef", "thing", config or {"k": 1}, {"src": "0" * 64}, 1)
+    return artifact_meta_fields(
+        "demo", "20261121T000000Z-demo-abcdef", "thing", config or {"k": 1}, {"src": "0" * 64}, 1
+    )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(files=file_maps)
 def test_write_then_load_is_identity(tmp_path: Path, files: dict[str, bytes]) -> None:
     dest = tmp_path / "a"
@@ -34,9 +40,13 @@ def test_write_then_load_is_identity(tmp_path: Path, files: dict[str, bytes]) ->
     assert got == files and m2 == m
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(files=file_maps, data=st.data())
-def test_flipping_any_byte_of_any_file_is_caught(tmp_path: Path, files: dict[str, bytes], data) -> None:
+def test_flipping_any_byte_of_any_file_is_caught(
+    tmp_path: Path, files: dict[str, bytes], data
+) -> None:
     dest = tmp_path / "a"
     write_artifact(dest, files, meta())
     victims = sorted(p for p in dest.iterdir() if p.stat().st_size > 0)
