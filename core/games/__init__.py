@@ -1,0 +1,63 @@
+"""Built-in games as pure torch functions, registered by id.
+
+Each `GameSpec` bundles a game's functions and constants so callers (the built-in backend, gates,
+benchmarks, tests) can drive any game the same way:
+
+    game = get_game("platformer")
+    state = game.reset(seed, n, device)
+    state, info = game.step(state, actions)      # actions: int64 [N] in 0..len(game.actions)-1
+    obs = game.render_shades(state)              # uint8 [N, 72, 80] in 0..3
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from core.games import platformer
+
+
+@dataclass(frozen=True)
+class GameSpec:
+    id: str
+    actions: tuple[str, ...]  # index -> name, in order
+    params: Any  # the game's frozen dataclass of constants
+    reset: Callable[..., Any]  # (seed: int, n: int, device) -> State
+    step: Callable[..., tuple[Any, dict[str, Any]]]  # (state, actions int64 [N]) -> (state, info)
+    render_rgb: Callable[..., Any]  # state -> uint8 [N, 256, 256, 3]
+    render_screen: Callable[..., Any]  # state -> uint8 [N, 144, 160, 3]
+    render_shades: Callable[..., Any]  # state -> uint8 [N, 72, 80] in 0..3
+    scripted_policy: Callable[..., Any]  # (state, key) -> int64 [N]
+    random_policy: Callable[..., Any]  # (state, key) -> int64 [N]
+    locate_player: Callable[..., Any]  # uint8 [N, H, W, 3] -> float [N, 2] (x, y), NaN if absent
+    player_rgb: tuple[int, int, int]
+    rgb_shape: tuple[int, int, int] = (256, 256, 3)
+    screen_shape: tuple[int, int, int] = (144, 160, 3)
+    shade_shape: tuple[int, int] = (72, 80)
+
+
+GAMES: dict[str, GameSpec] = {
+    "platformer": GameSpec(
+        id="platformer",
+        actions=platformer.ACTIONS,
+        params=platformer.PARAMS,
+        reset=platformer.reset,
+        step=platformer.step,
+        render_rgb=platformer.render_rgb,
+        render_screen=platformer.render_screen,
+        render_shades=platformer.render_shades,
+        scripted_policy=platformer.scripted_policy,
+        random_policy=platformer.random_policy,
+        locate_player=platformer.locate_player,
+        player_rgb=platformer.PLAYER_RGB,
+    ),
+}
+
+
+def get_game(name: str) -> GameSpec:
+    """The registered game `name`; KeyError naming the known ids otherwise."""
+    try:
+        return GAMES[name]
+    except KeyError:
+        raise KeyError(f"unknown game {name!r}; known: {', '.join(sorted(GAMES))}") from None

@@ -1,0 +1,477 @@
+"""The platformer's constants, art and levels: everything built once per reset, shared by all envs.
+
+Coordinates: level pixels, x right and y down, (0, 0) the top-left of the level; one tile is 16x16
+pixels and the level is `rows` tiles tall (256 px: exactly the height of the 256x256 render). Art is
+palette indices (uint8); palette entry 0 is "clear" in sprites and never appears in a layer. Everything
+here is built on the CPU (so every device gets the same bytes) and moved to the device at the end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from core.games.hashrng import hash_int
+from core.pixels import downsample2, rgb_to_shade
+
+
+@dataclass(frozen=True)
+class Params:
+    tile: int = 16  # px per tile edge: 16 tiles fill the 256-px render
+    rows: int = 16  # level height in tiles: the render's 256 px
+    cols: int = 128  # level length in tiles: about 15 s of running at top speed
+    pad_top: int = (
+        32  # sky rows above the level: the 144x160 screen shows y in [-32, 256) at half scale
+    )
+    n_levels: int = 8  # procedurally generated levels per seed ("several")
+    n_enemies: int = 3  # patrolling enemies per level (unused slots are parked, invalid)
+    n_items: int = 12  # coins per level (unused slots invalid)
+    sub: int = 16  # subpixels per px: fixed-point physics, integer and bit-exact on every device
+    accel: int = 3  # subpx/frame^2 while LEFT/RIGHT is held: ~13 frames from rest to top speed
+    max_vx: int = 40  # subpx/frame = 2.5 px/frame top speed, well under a tile (no tunnelling)
+    friction: int = 2  # subpx/frame^2 on the ground without LEFT/RIGHT
+    brake: int = 6  # subpx/frame^2 on the ground with DOWN (crouch-brake)
+    air_drag: int = 1  # subpx/frame^2 in the air without LEFT/RIGHT
+    gravity: int = 8  # subpx/frame^2 = 0.5 px/frame^2
+    gravity_held: int = 6  # while rising with JUMP held: ~65 px apex instead of ~49 px
+    gravity_fast: int = 14  # falling with DOWN held (fast fall)
+    jump_v: int = 112  # subpx/frame launch speed of JUMP: a 3-tile jump, 4 tiles when held
+    hop_v: int = 72  # subpx/frame launch speed of UP: a 20 px hop, enough for a 1-tile step
+    max_fall: int = 128  # subpx/frame = 8 px/frame terminal speed, half a tile (no tunnelling)
+    enemy_speed: int = 1  # px/frame patrol speed
+    enemy_turn_p16: int = (
+        1024  # chance per frame out of 65536 that an enemy turns on its own (1/64)
+    )
+    max_t: int = 3000  # frames before an episode is truncated (a 128-tile level takes ~900)
+    cam_lo: int = 104  # dead zone: the camera scrolls when the player's centre leaves [104, 152)
+    cam_hi: int = 152  #   of the 256-px render, so it rests while the player moves a little
+    player_w: int = 12  # hitbox, px; the sprite is drawn in a 16x16 box at x - 2
+    player_h: int = 16
+
+    @property
+    def level_w(self) -> int:
+        return self.cols * self.tile
+
+    @property
+    def layer_h(self) -> int:
+        return self.rows * self.tile + self.pad_top
+
+    @property
+    def cam_min(self) -> int:
+        return self.pad_top  # the 160-px screen (320 level px) starts at cam - 32 >= 0
+
+    @property
+    def cam_max(self) -> int:
+        return self.level_w - 256 - self.pad_top
+
+    @property
+    def n_cams(self) -> int:
+        return (self.cam_max - self.cam_min) // 4 + 1  # the camera moves in steps of 4 px
+
+
+PARAMS = Params()
+
+PLAYER_RGB = (228, 20, 88)  # the player's shirt: used by nothing else, so a locator can find it
+PALETTE: tuple[tuple[str, tuple[int, int, int]], ...] = (
+    ("clear", (0, 0, 0)),
+    ("sky0", (152, 204, 252)),
+    ("sky1", (168, 214, 252)),
+    ("sky2", (184, 222, 252)),
+    ("sky3", (200, 230, 252)),
+    ("cloud", (252, 252, 252)),
+    ("cloud_shade", (150, 176, 220)),
+    ("hill_far", (128, 192, 152)),
+    ("hill_near", (96, 176, 112)),
+    ("grass", (56, 160, 40)),
+    ("grass_dark", (16, 88, 16)),
+    ("dirt", (176, 112, 56)),
+    ("dirt_dark", (120, 72, 32)),
+    ("brick", (204, 92, 44)),
+    ("mortar", (88, 36, 16)),
+    ("stone", (156, 156, 168)),
+    ("stone_light", (212, 212, 220)),
+    ("stone_dark", (84, 84, 100)),
+    ("pipe", (32, 168, 72)),
+    ("pipe_light", (144, 236, 136)),
+    ("pipe_dark", (16, 92, 40)),
+    ("coin", (240, 184, 24)),
+    ("coin_dark", (176, 104, 0)),
+    ("enemy", (132, 64, 180)),
+    ("enemy_dark", (64, 24, 96)),
+    ("white", (248, 248, 248)),
+    ("black", (16, 16, 24)),
+    ("flag", (32, 200, 200)),
+    ("pole", (232, 232, 232)),
+    ("player", PLAYER_RGB),
+    ("skin", (252, 196, 148)),
+    ("overall", (24, 40, 160)),
+    ("hair", (80, 44, 16)),
+)
+C = {name: i for i, (name, _) in enumerate(PALETTE)}  # colour name -> palette index
+
+# Tile ids. Every tile but EMPTY is solid.
+EMPTY, GROUND, DIRT, BRICK, STONE, PIPE_TL, PIPE_TR, PIPE_L, PIPE_R = range(9)
+N_TILES = 9
+
+# Player frames (facing right); +6 faces left. Enemy frames follow the player's 12.
+STAND, WALK1, WALK2, JUMP_F, UP_F, CROUCH = range(6)
+N_PLAYER_FRAMES = 12
+ENEMY_F = 12  # 12, 13: walk A/B facing right; 14, 15: facing left
+COIN_F = 16
+N_FRAMES = 17
+
+_CH = {".": "clear", "R": "player", "S": "skin", "B": "overall", "H": "hair", "K": "black"}
+_CH_E = {".": "clear", "E": "enemy", "D": "enemy_dark", "W": "white", "K": "black"}
+_HEAD = ["...BBBBBB...", "..BBBBBBBBB.", "..HHSSSKS...", ".HSHSSSKSSS.", ".HSSSSSSSSS."]
+_TORSO = ["..SSSSSSS...", "..RRRRRRRR..", ".RRRRRRRRRR.", "SRRRRRRRRRRS", "SRRRRRRRRRRS"]
+_LEGS = ["..BBBBBBBB..", "..BBBBBBBB..", "..BBB..BBB..", "..BBB..BBB..", ".KKKK..KKKK."]
+_PLAYER_ART = {  # 12x16 each; the shirt (R) is centred on the hitbox so its centroid tracks it
+    STAND: _HEAD + _TORSO + _LEGS + [".KKKK..KKKK."],
+    WALK1: _HEAD
+    + _TORSO
+    + ["..BBBBBBBB..", ".BBBB..BBBB.", ".BBB....BBB.", "BBB......BBB"]
+    + ["KKK......KKK", "KK........KK"],
+    WALK2: _HEAD
+    + _TORSO
+    + ["..BBBBBBBB..", "...BBBBBB...", "....BBBB....", "....BBBB...."]
+    + ["...KKKKKK...", "...KKKKKK..."],
+    JUMP_F: _HEAD
+    + ["S.SSSSSSS..S", "SRRRRRRRRRRS", ".RRRRRRRRRR.", "..RRRRRRRR..", "..RRRRRRRR.."]
+    + [
+        "..BBBBBBBBB.",
+        ".BBBBBBBBBBB",
+        "BBBB....BBB.",
+        "KKK.....BBB.",
+        "KK......KKK.",
+        "........KKK.",
+    ],
+    UP_F: ["S..BBBBBB..S", "S.BBBBBBBB.S", "S.HHSSKSK..S", "SHSHSSSSSSSS", "S.SSSSSSSS.S"]
+    + ["SS.SSSSSS.SS", ".RRRRRRRRRR.", ".RRRRRRRRRR.", "..RRRRRRRR..", "..RRRRRRRR.."]
+    + _LEGS
+    + [".KKKK..KKKK."],
+    CROUCH: ["." * 12, "." * 12]
+    + _HEAD[:4]
+    + _TORSO[1:]
+    + ["..RRRRRRRR..", ".BBBBBBBBBB."]
+    + ["BBBBBBBBBBBB", "BBBB....BBBB", "KKKK....KKKK", "KKKK....KKKK"],
+}
+_ENEMY_BODY = [".....EEEEEE.....", "...EEEEEEEEEE...", "..EEEEEEEEEEEE..", ".EEEWWKEEEEWWKE."]
+_ENEMY_BODY += [".EEEWWKEEEEWWKE.", "EEEEEEEEEEEEEEEE", "EEEDDDDDDDDDDEEE", ".EEEEEEEEEEEEEE."]
+_ENEMY_BODY += ["..DDDDDDDDDDDD.."]
+_ENEMY_ART = [
+    ["." * 16] * 4 + _ENEMY_BODY + ["..KKK......KKK..", ".KKKKK....KKKKK.", ".KKKKK....KKKKK."],
+    ["." * 16] * 4 + _ENEMY_BODY + ["....KK....KK....", "...KKKK..KKKK...", "...KKKK..KKKK..."],
+]
+
+
+def _art(rows: list[str], chars: dict[str, str]) -> torch.Tensor:
+    return torch.tensor([[C[chars[ch]] for ch in row] for row in rows], dtype=torch.uint8)
+
+
+def sprite_atlas() -> torch.Tensor:
+    """uint8 [N_FRAMES, 16, 16] palette indices: player poses, enemy frames, the coin."""
+    out = torch.zeros(N_FRAMES, 16, 16, dtype=torch.uint8)
+    for f, rows in _PLAYER_ART.items():
+        assert len(rows) == 16 and all(len(r) == 12 for r in rows), f
+        out[f, :, 2:14] = _art(rows, _CH)  # 2 px margins: the 12-px hitbox sits at box x + 2
+        out[f + 6] = out[f].flip(-1)
+    for i, rows in enumerate(_ENEMY_ART):
+        out[ENEMY_F + i] = _art(rows, _CH_E)
+        out[ENEMY_F + 2 + i] = out[ENEMY_F + i].flip(-1)
+    yy, xx = torch.meshgrid(torch.arange(16.0), torch.arange(16.0), indexing="ij")
+    e = ((xx - 7.5) / 5.0) ** 2 + ((yy - 7.5) / 6.5) ** 2  # [16, 16] ellipse radius^2
+    coin = torch.where(e <= 1.0, C["coin_dark"], 0)
+    coin = torch.where(e <= 0.6, C["coin"], coin)
+    coin = torch.where(
+        (e <= 0.45) & ((xx == 8) | (xx == 9)) & (yy > 4) & (yy < 11), C["coin_dark"], coin
+    )
+    coin = torch.where((e <= 0.6) & (xx == 5) & (yy > 4) & (yy < 9), C["white"], coin)
+    out[COIN_F] = coin.to(torch.uint8)
+    return out
+
+
+def tile_atlas() -> torch.Tensor:
+    """uint8 [N_TILES, 16, 16] palette indices; EMPTY is all clear (the sky shows through)."""
+    yy, xx = torch.meshgrid(torch.arange(16), torch.arange(16), indexing="ij")  # [16, 16]
+    t = torch.zeros(N_TILES, 16, 16, dtype=torch.int64)
+    speck = ((xx * 5 + yy * 3) % 11 == 0) | ((xx * 3 + yy * 7) % 13 == 0)
+    dirt = torch.where(speck, C["dirt_dark"], C["dirt"])
+    edge = 3 + ((xx // 2) % 3 == 1).long()  # wavy lower edge of the grass
+    t[GROUND] = torch.where(yy < edge, C["grass"], torch.where(yy == edge, C["grass_dark"], dirt))
+    t[GROUND] = torch.where((yy == 0) & (xx % 4 == 2), C["grass_dark"], t[GROUND])
+    t[DIRT] = dirt
+    joint = torch.where(yy < 8, xx == 15, xx == 7)
+    t[BRICK] = torch.where((yy % 8 == 7) | joint, C["mortar"], C["brick"])
+    t[BRICK] = torch.where((yy % 8 == 0) & ~joint, C["stone_light"], t[BRICK])
+    t[STONE] = torch.where((yy == 0) | (xx == 0), C["stone_light"], C["stone"])
+    t[STONE] = torch.where((yy == 15) | (xx == 15), C["stone_dark"], t[STONE])
+    t[STONE] = torch.where((yy - xx).abs() == 8, C["stone_dark"], t[STONE])
+    px = torch.cat([xx, xx + 16], dim=1)  # [16, 32]: a pipe is two tiles wide
+    body = torch.where(px < 2, C["black"], C["pipe"])
+    body = torch.where((px >= 6) & (px < 10), C["pipe_light"], body)
+    body = torch.where((px >= 22) & (px < 28), C["pipe_dark"], body)
+    body = torch.where((px < 2) | (px >= 30), C["clear"], body)
+    body = torch.where((px == 2) | (px == 29), C["black"], body)
+    rim = torch.where((px == 0) | (px == 31), C["black"], C["pipe"])
+    rim = torch.where((px >= 4) & (px < 8), C["pipe_light"], rim)
+    rim = torch.where((px >= 24) & (px < 30), C["pipe_dark"], rim)
+    yy2 = yy.repeat(1, 2)
+    top = torch.where((yy2 < 12) & ~((yy2 == 0) | (yy2 == 11)), rim, body)
+    top = torch.where((yy2 == 0) | (yy2 == 11), C["black"], top)
+    t[PIPE_TL], t[PIPE_TR] = top[:, :16], top[:, 16:]
+    t[PIPE_L], t[PIPE_R] = body[:, :16], body[:, 16:]
+    return t.to(torch.uint8)
+
+
+@dataclass(frozen=True)
+class LevelPlan:
+    """One level as plain Python values, before it becomes tensors."""
+
+    tiles: list[list[int]]  # [rows][cols] tile ids
+    items: list[tuple[int, int]]  # (col, row) of each coin
+    enemies: list[tuple[int, int, int]]  # (first col, last col, ground row) of each patrol run
+    flag_col: int
+    spawn_row: int  # ground row under the spawn
+
+
+def plan_level(seed: int, index: int, p: Params = PARAMS) -> LevelPlan:
+    """A solvable level from (seed, index): pits <= 3 tiles, steps <= 2, pipes <= 2 tall."""
+    draws = [0]
+
+    def r(n: int) -> int:
+        draws[0] += 1
+        return hash_int(seed, index, draws[0]) % n
+
+    rows, cols = p.rows, p.cols
+    tiles = [[EMPTY] * cols for _ in range(rows)]
+    items: list[tuple[int, int]] = []
+    runs: list[tuple[int, int, int]] = []
+
+    def ground(c: int, g: int) -> None:
+        tiles[g][c] = GROUND
+        for y in range(g + 1, rows):
+            tiles[y][c] = DIRT
+
+    for c in (0, 1, 2, cols - 3, cols - 2, cols - 1):
+        for y in range(rows):
+            tiles[y][c] = STONE
+    g, col, spawn_row = 12, 3, 12
+    for c in range(3, 12):
+        ground(c, g)
+    col = 12
+    while col < cols - 18:
+        k = r(100)
+        if k < 18:  # a pit with a coin over its middle
+            w = 2 + r(2)
+            items.append((col + w // 2, g - 3))
+            col += w
+            ground(col, g)
+            ground(col + 1, g)
+            col += 2
+        elif k < 32:  # a step up or down
+            g = max(9, min(13, g + (1 if r(2) else -1) * (1 + r(2))))
+            for c in range(col, col + 3):
+                ground(c, g)
+            col += 3
+        elif k < 46:  # a pipe
+            h = 1 + r(2)
+            for c in range(col, col + 5):
+                ground(c, g)
+            tiles[g - h][col + 1], tiles[g - h][col + 2] = PIPE_TL, PIPE_TR
+            for y in range(g - h + 1, g):
+                tiles[y][col + 1], tiles[y][col + 2] = PIPE_L, PIPE_R
+            items.append((col + 2, g - h - 2))
+            col += 5
+        elif k < 62:  # a floating brick platform with coins on top
+            n = 3 + r(2)
+            for c in range(col, col + n + 3):
+                ground(c, g)
+            for c in range(col + 1, col + 1 + n):
+                tiles[g - 3][c] = BRICK if (c - col) % 3 else STONE
+            items.append((col + 2, g - 4))
+            items.append((col + n, g - 4))
+            col += n + 3
+        elif k < 72:  # stairs
+            for i, h in enumerate((0, 1, 2, 2, 0)):
+                ground(col + i, g)
+                for y in range(g - h, g):
+                    tiles[y][col + i] = BRICK
+            col += 5
+        else:  # flat ground: room for an enemy patrol and a coin to hop for
+            n = 5 + r(4)
+            for c in range(col, col + n):
+                ground(c, g)
+            runs.append((col, col + n - 1, g))
+            items.append((col + 1 + r(n - 2), g - 2))
+            col += n
+    for c in range(col, cols - 3):
+        ground(c, g)
+    flag_col = cols - 8
+    picked_items = _spread(items, p.n_items, r)
+    return LevelPlan(tiles, picked_items, _spread(runs, p.n_enemies, r), flag_col, spawn_row)
+
+
+def _spread(xs: list, k: int, r) -> list:
+    """At most k of xs, in level order, evenly spread with a random phase."""
+    if len(xs) <= k:
+        return list(xs)
+    step = len(xs) / k
+    phase = r(1000) / 1000 * step
+    return [xs[int(phase + i * step)] for i in range(k)]
+
+
+def _sky(seed: int, index: int, p: Params) -> torch.Tensor:
+    """uint8 [layer_h, level_w]: banded sky, level-fixed clouds and two ranges of hills."""
+    h, w = p.layer_h, p.level_w
+    yy = torch.arange(h).unsqueeze(1)  # [H, 1] layer row (level y + pad_top)
+    xx = torch.arange(w).unsqueeze(0)  # [1, W]
+    band = (yy + 6 * ((xx + yy) % 2)) // 72  # 4 bands, dithered over 6 rows at each seam
+    sky = (C["sky0"] + band.clamp(0, 3)).expand(h, w).clone().to(torch.uint8)
+    k = 0
+
+    def r(n: int) -> int:
+        nonlocal k
+        k += 1
+        return hash_int(seed, index, 7919, k) % n
+
+    f1, f2 = 60 + r(40), 28 + r(20)  # hill wavelengths (px), per level
+    ph1, ph2 = r(1000), r(1000)
+    xf = xx.to(torch.float64)
+    far = 170 - 44 * torch.sin((xf + ph1) / f1).abs() - 8 * torch.sin((xf + ph2) / 17)  # [1, W]
+    near = 222 - 26 * torch.sin((xf + ph2) / f2).abs()
+    sky = torch.where(yy >= far.round().long(), C["hill_far"], sky)
+    sky = torch.where(yy >= near.round().long(), C["hill_near"], sky)
+    for x0 in range(0, w, 150):
+        cx, cy = x0 + r(110), 36 + r(60)
+        y0, y1, xa, xb = cy - 14, cy + 12, max(cx - 32, 0), min(cx + 32, w)
+        gy, gx = torch.meshgrid(torch.arange(y0, y1), torch.arange(xa, xb), indexing="ij")
+        gx, gy = gx.double(), gy.double()
+        blob = torch.zeros_like(gx, dtype=torch.bool)
+        for dx, dy, rx, ry in ((-14, 2, 14, 8), (0, -4, 16, 10), (14, 2, 13, 8)):
+            blob |= ((gx - cx - dx) / rx) ** 2 + ((gy - cy - dy) / ry) ** 2 <= 1
+        shade = blob & (gy > cy + 4)
+        patch = sky[y0:y1, xa:xb]
+        patch = torch.where(blob, C["cloud"], patch)
+        sky[y0:y1, xa:xb] = torch.where(shade, C["cloud_shade"], patch).to(torch.uint8)
+    return sky
+
+
+@dataclass(frozen=True)
+class Bank:
+    """The level bank of one seed, shared by every env (indexed by each env's `level`)."""
+
+    seed: int
+    solid: (
+        torch.Tensor
+    )  # uint8 [L * (rows + 3) * cols] flat; padded rows: -1 solid, rows, rows+1 empty
+    tiles: torch.Tensor  # uint8 [L, rows, cols]
+    item_px: torch.Tensor  # int32 [L, K, 2] (x, y) of each coin's cell, level px
+    item_valid: torch.Tensor  # bool [L, K]
+    item_at: torch.Tensor  # int64 [L * rows * cols] flat: the coin slot in a cell, K if none
+    enemy_box: torch.Tensor  # int32 [L, E, 4]: x0, lowest x, highest x, y (px) of each patrol
+    enemy_valid: torch.Tensor  # bool [L, E]
+    flag_x: torch.Tensor  # int32 [L] px: touching it wins
+    spawn: torch.Tensor  # int32 [L, 2] player start (x, y) in subpx
+    layer_rgb: torch.Tensor  # uint8 [L, layer_h, level_w, 3]: the level without coins or sprites
+    half_rgb: (
+        torch.Tensor
+    )  # uint8 [L, layer_h/2, level_w/2, 3]: every second px, for the 144x160 screen
+    layer_idx: torch.Tensor  # uint8 [L * layer_h * level_w] flat palette indices, no coins
+    coin_idx: torch.Tensor  # uint8 [L * layer_h * level_w] flat palette indices, coins drawn
+    obs_frames: (
+        torch.Tensor
+    )  # uint8 [L * n_cams, 72 * 80]: the 72x80 shades per camera stop, coins drawn
+    obs_bare: torch.Tensor  # uint8 [L, K, 4, 4]: the 72x80 shades of each coin's cell once taken
+    atlas: torch.Tensor  # uint8 [N_FRAMES * 256] flat sprite palette indices
+    atlas_rgb: torch.Tensor  # uint8 [N_FRAMES, 16, 16, 3]
+    palette_rgb: torch.Tensor  # uint8 [P, 3]
+    palette_shade: torch.Tensor  # uint8 [P] in 0..3 (rgb_to_shade of the palette)
+
+
+def build_bank(seed: int, device: torch.device | str = "cpu", p: Params = PARAMS) -> Bank:
+    """Generate the seed's levels and pre-render their static layers (a few tens of ms on a CPU)."""
+    L, R, Cn, K, E = p.n_levels, p.rows, p.cols, p.n_items, p.n_enemies
+    plans = [plan_level(seed, j, p) for j in range(L)]
+    tiles = torch.tensor([pl.tiles for pl in plans], dtype=torch.uint8)  # [L, R, C]
+    solid = torch.zeros(L, R + 3, Cn, dtype=torch.uint8)
+    solid[:, 0] = 1  # an invisible ceiling above the level
+    solid[:, 1 : R + 1] = (tiles != EMPTY).to(torch.uint8)
+    item_px = torch.full((L, K, 2), -4096, dtype=torch.int32)  # unused slots parked far away
+    item_valid = torch.zeros(L, K, dtype=torch.bool)
+    item_at = torch.full((L, R, Cn), K, dtype=torch.int64)
+    enemy_box = torch.tensor([-4096, -4096, -4096, 0], dtype=torch.int32).repeat(L, E, 1)
+    enemy_valid = torch.zeros(L, E, dtype=torch.bool)
+    spawn = torch.zeros(L, 2, dtype=torch.int32)
+    for j, pl in enumerate(plans):
+        for k, (c, rr) in enumerate(pl.items):
+            item_px[j, k] = torch.tensor([c * p.tile, rr * p.tile])
+            item_valid[j, k] = True
+            item_at[j, rr, c] = k
+        for e, (c0, c1, g) in enumerate(pl.enemies):
+            lo, hi = c0 * p.tile, c1 * p.tile
+            enemy_box[j, e] = torch.tensor([(lo + hi) // 2, lo, hi, (g - 1) * p.tile])
+            enemy_valid[j, e] = True
+        spawn[j] = torch.tensor([(4 * p.tile + 2) * p.sub, (pl.spawn_row - 1) * p.tile * p.sub])
+    flag_x = torch.tensor([pl.flag_col * p.tile + 6 for pl in plans], dtype=torch.int32)
+
+    atlas = sprite_atlas()  # [F, 16, 16]
+    tl = tile_atlas()[tiles.long()]  # [L, R, C, 16, 16]
+    tl = tl.permute(0, 1, 3, 2, 4).reshape(L, R * 16, Cn * 16)  # [L, 256, W]
+    layer = torch.stack([_sky(seed, j, p) for j in range(L)])  # [L, H, W]
+    body = layer[:, p.pad_top :]
+    layer[:, p.pad_top :] = torch.where(tl == 0, body, tl)
+    for j, pl in enumerate(plans):  # the goal flag: a pole with a pennant, drawn over the sky
+        fx = int(flag_x[j])
+        gy = next(y for y in range(R) if tiles[j, y, pl.flag_col] != EMPTY) * p.tile + p.pad_top
+        top = gy - 8 * p.tile
+        layer[j, top:gy, fx : fx + 3] = C["pole"]
+        layer[j, top - 4 : top, fx - 1 : fx + 4] = C["coin"]
+        for i in range(14):
+            layer[j, top + 2 + i // 2 : top + 16 - i // 2, fx - 14 + i] = C["flag"]
+    coins = layer.clone()
+    for j, pl in enumerate(plans):
+        for c, rr in pl.items:
+            y0, x0 = rr * p.tile + p.pad_top, c * p.tile
+            cell = coins[j, y0 : y0 + 16, x0 : x0 + 16]
+            coins[j, y0 : y0 + 16, x0 : x0 + 16] = torch.where(
+                atlas[COIN_F] > 0, atlas[COIN_F], cell
+            )
+
+    pal = torch.tensor([rgb for _, rgb in PALETTE], dtype=torch.uint8)  # [P, 3]
+    shade = rgb_to_shade(pal)  # [P]
+    layer_rgb = pal[layer.long()]  # [L, H, W, 3]
+    obs_full = downsample2(shade[coins[:, ::2, ::2].long()])  # [L, H/4, W/4]
+    obs_frames = obs_full.unfold(2, 80, 1)[
+        :, :, : p.n_cams
+    ]  # [L, 72, n_cams, 80]; start = (cam-32)/4
+    obs_frames = obs_frames.permute(0, 2, 1, 3).reshape(L * p.n_cams, 72 * 80)
+    obs_bare_full = downsample2(shade[layer[:, ::2, ::2].long()])  # [L, H/4, W/4]
+    obs_bare = torch.zeros(L, K, 4, 4, dtype=torch.uint8)
+    for j, pl in enumerate(plans):
+        for k, (c, rr) in enumerate(pl.items):
+            y0 = (rr * p.tile + p.pad_top) // 4
+            obs_bare[j, k] = obs_bare_full[j, y0 : y0 + 4, c * 4 : c * 4 + 4]
+    dev = torch.device(device)
+    return Bank(
+        seed=seed,
+        solid=solid.reshape(-1).to(dev),
+        tiles=tiles.to(dev),
+        item_px=item_px.to(dev),
+        item_valid=item_valid.to(dev),
+        item_at=item_at.reshape(-1).to(dev),
+        enemy_box=enemy_box.to(dev),
+        enemy_valid=enemy_valid.to(dev),
+        flag_x=flag_x.to(dev),
+        spawn=spawn.to(dev),
+        layer_rgb=layer_rgb.to(dev),
+        half_rgb=layer_rgb[:, ::2, ::2].contiguous().to(dev),
+        layer_idx=layer.reshape(-1).to(dev),
+        coin_idx=coins.reshape(-1).to(dev),
+        obs_frames=obs_frames.contiguous().to(dev),
+        obs_bare=obs_bare.to(dev),
+        atlas=atlas.reshape(-1).to(dev),
+        atlas_rgb=pal[atlas.long()].to(dev),
+        palette_rgb=pal.to(dev),
+        palette_shade=shade.to(dev),
+    )
