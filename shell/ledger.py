@@ -14,7 +14,7 @@ import orjson
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
-  id TEXT PRIMARY KEY, gate TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT,
+  id TEXT PRIMARY KEY, gate TEXT NOT NULL, kind TEXT NOT NULL DEFAULT 'gate', started_at TEXT NOT NULL, finished_at TEXT,
   duration_s REAL, exit_code INTEGER, passed INTEGER, backend TEXT, device TEXT, git_commit TEXT,
   config_hash TEXT, config TEXT, artifacts TEXT, argv TEXT
 );
@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS criteria (
 """
 
 RUN_COLUMNS = (
-    "id", "gate", "started_at", "finished_at", "duration_s", "exit_code", "passed", "backend",
+    "id", "gate", "kind", "started_at", "finished_at", "duration_s", "exit_code", "passed", "backend",
     "device", "git_commit", "config_hash", "config", "artifacts", "argv",
 )  # fmt: skip
 
@@ -49,6 +49,7 @@ def record_run(
     path: Path, run: dict[str, Any], metrics: list[dict[str, Any]], criteria: list[dict[str, Any]]
 ) -> None:
     row = {k: run.get(k) for k in RUN_COLUMNS}
+    row["kind"] = row["kind"] or "gate"
     for k in ("config", "artifacts", "argv"):
         if row[k] is not None and not isinstance(row[k], str):
             row[k] = orjson.dumps(row[k]).decode()
@@ -153,7 +154,8 @@ def last_by_gate(path: Path) -> dict[str, dict[str, Any]]:
     con = connect(path)
     try:
         rows = con.execute(
-            "SELECT r.* FROM runs r JOIN (SELECT gate, MAX(started_at || id) AS k FROM runs GROUP BY gate) l"
+            "SELECT r.* FROM runs r JOIN (SELECT gate, MAX(started_at || id) AS k FROM runs"
+            " WHERE kind = 'gate' GROUP BY gate) l"
             " ON r.gate = l.gate AND (r.started_at || r.id) = l.k"
         )
         return {r["gate"]: _decode(r) for r in rows}

@@ -173,7 +173,7 @@ class RunContext:
     ) -> Path:
         """A candidate artifact at .gate/runs/<run_id>/<name>/ (approve it to make it golden)."""
         dest = self.run_dir / name
-        cfg = self.config.model_dump(mode="json") if self.config is not None else {}
+        cfg = config_dict(self.config)
         meta = artifact_meta_fields(self.gate.id, self.run_id, name, cfg, inputs, pipeline_version)
         m = write_artifact(dest, files, {**meta, **(extra_meta or {})}, meta_cls, meta_name)
         meta_sha = sha256_bytes((dest / meta_name).read_bytes())
@@ -227,8 +227,16 @@ def resolve_device(name: str) -> Any:
     return torch.device(name)
 
 
+def config_dict(config: Any) -> dict[str, Any]:
+    if config is None:
+        return {}
+    if isinstance(config, dict):
+        return orjson.loads(orjson.dumps(config, default=str))
+    return config.model_dump(mode="json")
+
+
 def _config_hash(config: Any, opts: RunOptions, backend: str | None) -> tuple[str, dict[str, Any]]:
-    cfg = config.model_dump(mode="json") if config is not None else {}
+    cfg = config_dict(config)
     full = {"config": cfg, "backend": backend, "seed": opts.seed}
     return hashlib.sha256(orjson.dumps(full, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16], full
 
@@ -244,12 +252,23 @@ def repro_command(
     return shlex.join(parts)
 
 
-def run_gate(reg: Registry, gate_id: str, opts: RunOptions) -> RunResult:
-    """Run one gate end to end. Raises BadInput before anything is written if the request is bad."""
+def run_gate(
+    reg: Registry,
+    gate_id: str,
+    opts: RunOptions,
+    verb: str | None = None,
+    fn: Any = None,
+    params: dict[str, Any] | None = None,
+) -> RunResult:
+    """Run one gate end to end, or one of its verbs (fn(ctx), with params as its configuration).
+
+    A verb's run has a run id, receipt and ledger row like a gate's, so what it writes can be approved; it
+    passes unless it raises. Raises BadInput before anything is written if the request is bad.
+    """
     gate = reg.get(gate_id)
     if not gate.built:
         raise BadInput(f"gate {gate.id} ({gate.name}) is planned, not built yet; see `gate status`")
-    config = build_config(gate, opts)
+    config = build_config(gate, opts) if verb is None else dict(params or {})
     backend = opts.backend or gate.default_backend
     run_id = new_run_id(gate.id)
     rdir = paths.run_dir(run_id)
@@ -265,18 +284,19 @@ def run_gate(reg: Registry, gate_id: str, opts: RunOptions) -> RunResult:
         device=opts.device,
         commit=commit,
         argv=sys.argv[1:],
+        verb=verb,
     )
     ctx = RunContext(gate, run_id, opts, config, receipt)
     exit_code, message, crash = 0, "", None
     try:
-        gate.run(ctx)  # type: ignore[misc]
+        (fn or gate.run)(ctx)
     except GateError as e:
         exit_code, message = e.exit_code, str(e)
         receipt.emit("error", kind=type(e).__name__, message=message)
     except Exception as e:  # a crash inside a gate is a failed run with its traceback in the bundle
         exit_code, message, crash = 1, f"{type(e).__name__}: {e}", traceback.format_exc()
         receipt.emit("error", kind="crash", message=message)
-    if exit_code == 0:
+    if exit_code == 0 and verb is None:
         checked = {c["name"]: c for c in ctx.criteria}
         missing = [c.name for c in gate.criteria if c.name not in checked]
         if missing:
@@ -292,7 +312,7 @@ def run_gate(reg: Registry, gate_id: str, opts: RunOptions) -> RunResult:
     duration = time.perf_counter() - t0
     repro = None
     if exit_code == 1:
-        repro = _write_bundle(ctx, gate, opts, backend, full_cfg, crash)
+        repro = _write_bundle(ctx, gate, opts, backend, full_cfg, crash, verb)
     device = str(ctx._device) if ctx._device is not None else opts.device
     receipt.emit(
         "verdict", passed=exit_code == 0, exit_code=exit_code, duration_s=round(duration, 4)
@@ -303,6 +323,7 @@ def run_gate(reg: Registry, gate_id: str, opts: RunOptions) -> RunResult:
         {
             "id": run_id,
             "gate": gate.id,
+            "kind": verb or "gate",
             "started_at": started,
             "finished_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             "duration_s": duration,
@@ -332,12 +353,16 @@ def _write_bundle(
     backend: str | None,
     full_cfg: dict[str, Any],
     crash: str | None,
+    verb: str | None = None,
 ) -> str:
     bdir = ctx.run_dir / "bundle"
     bdir.mkdir(exist_ok=True)
     cfg_path = bdir / "config.json"
     cfg_path.write_bytes(orjson.dumps(full_cfg["config"], option=orjson.OPT_INDENT_2))
-    cmd = repro_command(gate, opts, backend, cfg_path if ctx.config is not None else None)
+    if verb is None:
+        cmd = repro_command(gate, opts, backend, cfg_path if ctx.config is not None else None)
+    else:
+        cmd = shlex.join(["uv", "run", "gate", *sys.argv[1:]])
     files = dict(ctx._bundle)
     files["inputs.json"] = orjson.dumps(
         {

@@ -231,3 +231,15 @@ def test_two_processes_at_once_both_land_their_rows(with_plugin: Path) -> None:
     ]
     assert [p.wait(timeout=60) for p in procs] == [0, 0, 0]
     assert len(one_json(gate("runs", "--json").stdout)["runs"]) == 3
+
+
+def test_a_gate_verb_is_a_run_that_can_be_approved(with_plugin: Path) -> None:
+    r = gate("demo", "make", "--score", "0.4", "--json")
+    assert r.exit_code == 0, r.output
+    run_id = one_json(r.stdout)["run_id"]
+    assert one_json(gate("show", run_id, "--json").stdout)["kind"] == "make"
+    assert one_json(gate("status", "--json").stdout)["passed"] == 0  # a verb is not a verdict
+    assert gate("approve", "demo", "--run", run_id).exit_code == 0
+    assert b"0.4" in (with_plugin / "artifacts" / "demo" / "table" / "table.json").read_bytes()
+    bad = gate("demo", "make", "--score", "-1")
+    assert bad.exit_code == 2 and "--score -1" in bad.stderr

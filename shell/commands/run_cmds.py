@@ -55,6 +55,18 @@ def execute(reg: Registry, gate_id: str, opts: RunOptions) -> None:
     raise typer.Exit(res.exit_code)
 
 
+def execute_verb(gate_id: str, verb: str, fn, params: dict, opts: RunOptions) -> None:
+    """Run a gate verb (`gate m3 capture`) as a run of its own: receipt, ledger row, approvable output."""
+    from shell.runner import run_gate
+
+    with guard():
+        res = run_gate(load_gates(), gate_id, opts, verb=verb, fn=fn, params=params)
+    if opts.json:
+        emit_json(res.to_json())
+    _print_result(res, opts.json)
+    raise typer.Exit(res.exit_code)
+
+
 def run(
     gate_id: str = typer.Argument(..., help="Gate id, e.g. m1 (see `gate list`)."),
     backend: options.Backend = None,

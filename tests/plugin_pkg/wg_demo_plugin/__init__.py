@@ -26,6 +26,29 @@ def run_demo(ctx) -> None:
     ctx.check("score", cfg.score)
 
 
+def add_verbs(app) -> None:
+    import typer
+
+    @app.command("make")
+    def make(
+        score: float = typer.Option(0.7, help="The score to store."), json: bool = False
+    ) -> None:
+        """Write a candidate table without judging it (a gate verb)."""
+        from shell.commands.run_cmds import execute_verb
+        from shell.runner import RunOptions
+
+        def body(ctx) -> None:
+            if score < 0:
+                from shell.errors import BadInput
+
+                raise BadInput(f"--score {score}: must be >= 0")
+            ctx.write_artifact(
+                "table", {"table.json": f'{{"score": {score}}}'.encode()}, {}, pipeline_version=1
+            )
+
+        execute_verb("demo", "make", body, {"score": score}, RunOptions(json=json))
+
+
 def run_follow(ctx) -> None:
     ctx.check("ok", 1.0)
 
@@ -40,6 +63,7 @@ GATES = [
         run=run_demo,
         config=DemoConfig,
         summary="a third-party gate",
+        commands=add_verbs,
     ),
     Gate(
         "demo2",
