@@ -52,6 +52,16 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
+@runtime_checkable
+class HasPolicies(Protocol):
+    """Optional: a backend that knows its game's own policies (the built-in games do). Data collection
+    (shell.datasets) asks it first and falls back to generic policies when it returns None."""
+
+    def policy_actions(self, policy: str, key: int) -> Any:
+        """-> int64 [N] on the backend's device for policy "random" or "scripted"; None if unknown."""
+        ...
+
+
 class BackendError(ValueError):
     """Bad input at the backend's boundary (wrong batch size, action out of range, bad state)."""
 
