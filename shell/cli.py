@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from shell.commands import golden_cmds, ledger_cmds, registry_cmds, run_cmds
+from shell.commands import data_cmds, golden_cmds, ledger_cmds, registry_cmds, run_cmds
 
 
 def build_app() -> typer.Typer:
@@ -23,6 +23,7 @@ def build_app() -> typer.Typer:
     golden_cmds.register(app)
     ledger_cmds.register(app)
     run_cmds.register(app)
+    data_cmds.register(app)
     return app
 
 
