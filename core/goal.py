@@ -1,0 +1,104 @@
+"""The goal matcher and its done reducer (simple-rl-m3-plan §5 Slice A): pixels only, batched, any device.
+
+dist(frame, goal) = mean(|frame - goal|) / 3 over uint8 shade frames, so 0 is identical and 1 is every
+pixel at the opposite end of the scale. A step matches when dist < tau; an env is done once it has matched
+k consecutive steps. The hot path never reads a tensor's value on the host (no .item(), no branching on
+values), so it queues on CUDA without a sync. Integer sums make CPU and CUDA agree bit for bit.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+SHADE_MAX = 3  # the darkest shade (core/pixels.py); dividing by it keeps dist in [0, 1]
+DIST_METRIC = "l1_mean_norm"  # the name simple-rl-m3-plan §4.2 gives this matcher
+CPU_CHUNK = 256  # frames per CPU pass: 256 x 5760 int16 = 2.9 MB of scratch stays in cache
+
+
+def check_shades(x: torch.Tensor, name: str) -> None:
+    """A uint8 tensor of shades 0..3, else ValueError. Reads the maximum: call at a boundary, not per step."""
+    if not isinstance(x, torch.Tensor):
+        raise ValueError(f"{name}: expected a torch tensor, got {type(x).__name__}")
+    if x.dtype != torch.uint8:
+        raise ValueError(f"{name}: dtype must be uint8 shades, got {x.dtype}")
+    if x.numel() and int(x.max()) > SHADE_MAX:
+        raise ValueError(f"{name}: values must lie in 0..{SHADE_MAX}, found {int(x.max())}")
+
+
+def check_goal(goal: torch.Tensor, shape: tuple[int, ...] | None = None) -> None:
+    """A goal template: uint8 shades [H, W] (one frame) or [K, H, W] (a stack), of `shape` when given."""
+    if not isinstance(goal, torch.Tensor):
+        raise ValueError(f"goal: expected a torch tensor, got {type(goal).__name__}")
+    if goal.dim() not in (2, 3) or 0 in goal.shape:
+        raise ValueError(f"goal: shape must be [H, W] or [K, H, W], got {list(goal.shape)}")
+    if shape is not None and tuple(goal.shape) != tuple(shape):
+        raise ValueError(f"goal: shape must be {list(shape)}, got {list(goal.shape)}")
+    check_shades(goal, "goal")
+
+
+def check_pair(frame: torch.Tensor, goal: torch.Tensor) -> None:
+    """Shapes, dtypes and devices of a batch of frames (or stacks) against one goal; no values read."""
+    for name, t in (("frame", frame), ("goal", goal)):
+        if not isinstance(t, torch.Tensor):
+            raise ValueError(f"{name}: expected a torch tensor, got {type(t).__name__}")
+        if t.dtype != torch.uint8:
+            raise ValueError(f"{name}: dtype must be uint8 shades, got {t.dtype}")
+    if goal.dim() not in (2, 3):
+        raise ValueError(f"goal: shape must be [H, W] or [K, H, W], got {list(goal.shape)}")
+    if frame.dim() != goal.dim() + 1 or tuple(frame.shape[1:]) != tuple(goal.shape):
+        want = "[N, " + ", ".join(str(s) for s in goal.shape) + "]"
+        raise ValueError(
+            f"frame: shape must be {want} for goal {list(goal.shape)}, got {list(frame.shape)}"
+        )
+    if frame.device != goal.device:
+        raise ValueError(f"frame is on {frame.device} but goal is on {goal.device}")
+
+
+def check_params(tau: float, k: int) -> None:
+    if isinstance(tau, bool) or not isinstance(tau, int | float) or not math.isfinite(tau):
+        raise ValueError(f"tau: must be a finite number, got {tau!r}")
+    if not 0 < tau <= 1:
+        raise ValueError(f"tau: must lie in (0, 1] (dist is normalized to [0, 1]), got {tau}")
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f"k: must be an int >= 1, got {k!r}")
+
+
+def dist(frame: torch.Tensor, goal: torch.Tensor, chunk: int | None = None) -> torch.Tensor:
+    """frame uint8 [N, H, W] vs goal [H, W], or stacks [N, K, H, W] vs [K, H, W] -> float32 [N] in [0, 1].
+
+    chunk: frames per pass; default CPU_CHUNK on the CPU (the scratch stays in cache) and the whole batch
+    elsewhere (one kernel per op on CUDA).
+    """
+    check_pair(frame, goal)
+    n = frame.shape[0]
+    per = goal.numel()
+    step = chunk or (CPU_CHUNK if frame.device.type == "cpu" else max(n, 1))
+    g = goal.to(torch.int16)  # [(K,) H, W]
+    total = torch.empty(n, dtype=torch.int64, device=frame.device)  # [N] sum of |frame - goal|
+    for s in range(0, n, step):
+        d = (frame[s : s + step].to(torch.int16) - g).abs_()  # [C, (K,) H, W] in 0..3
+        torch.sum(d.reshape(d.shape[0], per), dim=1, out=total[s : s + step])  # [C]
+    return total.to(torch.float32) / float(per * SHADE_MAX)  # [N]; exact integer sum, one rounding
+
+
+def step(
+    consec: torch.Tensor, frame: torch.Tensor, goal: torch.Tensor, tau: float, k: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The done reducer: (consec int32 [N], frame) -> (consec' int32 [N], dist float32 [N], done bool [N]).
+
+    consec' = consec + 1 where dist < tau else 0; done = consec' >= k.
+    """
+    if consec.dtype != torch.int32 or consec.dim() != 1 or consec.shape[0] != frame.shape[0]:
+        raise ValueError(
+            f"consec: must be int32 [{frame.shape[0]}] (one count per env), got {consec.dtype} {list(consec.shape)}"
+        )
+    check_params(tau, k)
+    d = dist(frame, goal)  # [N]
+    nxt = torch.where(d < tau, consec + 1, torch.zeros_like(consec))  # [N] int32
+    return nxt, d, nxt >= k  # [N], [N], [N] bool
+
+
+def init_consec(n: int, device: torch.device | str = "cpu") -> torch.Tensor:
+    return torch.zeros(n, dtype=torch.int32, device=device)  # [N] no env has matched yet

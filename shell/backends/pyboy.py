@@ -1,0 +1,203 @@
+"""The `pyboy` backend: N headless PyBoy emulators of any Game Boy ROM, frames through core/pixels.
+
+One step = press the button for RELEASE_AFTER frames, release it, tick to FRAMES_PER_STEP frames; only the
+last frame is rendered. Frames are the shade pipeline's uint8 [N, 72, 80] on the chosen device (the raw
+screen, uint8 RGB [N, 144, 160, 3], from screen_rgb() or with rgb=True in every info). reset() loads the
+start state (a PyBoy `.state` file) into every env, or without one the state reached by booting the ROM
+for boot_frames idle frames. The emulator is deterministic, so reset's seed changes nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from shell.backends.base import (
+    ActionCodec,
+    BackendError,
+    BackendUnavailable,
+    FrameSpec,
+    check_actions,
+)
+from shell.registry import BackendEntry
+
+CODEC = ActionCodec("pokemonred_puffer_v0", ("A", "B", "START", "UP", "DOWN", "LEFT", "RIGHT"))
+BUTTONS = ("a", "b", "start", "up", "down", "left", "right")  # PyBoy's names, in CODEC order
+FRAMES_PER_STEP = 24  # simple-rl-m3-plan §0: the action frequency stays 24
+RELEASE_AFTER = 8  # simple-rl-m3-plan §4.2: held long enough for any game to read it
+BOOT_FRAMES = 120  # core/gb/layout.BOOT_FRAMES: our ROM reads input from frame ~75
+SCREEN_H, SCREEN_W = 144, 160
+MIN_ROM = 0x8000  # the smallest cartridge: two 16 KiB banks
+OPTIONS = ("rom", "state", "boot_frames", "rgb")
+
+
+def _read_rom(rom: str | os.PathLike[str]) -> bytes:
+    p = Path(rom)
+    if not p.is_file():
+        raise BackendUnavailable(
+            f"{rom}: no such ROM file (supply a Game Boy ROM, or `gate m3 build-rom`)"
+        )
+    data = p.read_bytes()
+    if len(data) < MIN_ROM or len(data) % 0x4000:
+        raise BackendError(
+            f"{rom}: not a Game Boy ROM ({len(data)} bytes; expected a multiple of 16 KiB)"
+        )
+    return data
+
+
+class PyBoyBackend:
+    name = "pyboy"
+    codec = CODEC
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        device: Any = "cpu",
+        rom: str | os.PathLike[str] | None = None,  # None: the project's own roms/worldgate.gb
+        state: str | os.PathLike[str] | bytes | None = None,
+        boot_frames: int = BOOT_FRAMES,
+        rgb: bool = False,
+    ) -> None:
+        import torch
+        from pyboy import PyBoy
+
+        if not isinstance(num_envs, int) or num_envs < 1:
+            raise BackendError(f"num_envs must be an int >= 1, got {num_envs!r}")
+        if not isinstance(boot_frames, int) or boot_frames < 0:
+            raise BackendError(f"boot_frames must be an int >= 0, got {boot_frames!r}")
+        self.num_envs, self.device, self.rgb = num_envs, torch.device(device), rgb
+        if rom is None:
+            from shell import paths
+
+            rom = paths.root() / "roms" / "worldgate.gb"
+        self.rom_path = str(rom)
+        rom_bytes = _read_rom(rom)
+        self._cgb = bool(rom_bytes[0x143] & 0x80)  # colour ROM: shades need the RGB luma path
+        self.frame_spec = FrameSpec(72, 80, 1, 4)
+        self._envs: list[Any] = []
+        try:
+            for _ in range(num_envs):
+                self._envs.append(PyBoy(self.rom_path, window="null", sound_emulated=False))
+        except Exception as e:  # PyBoy says what is wrong with the cartridge
+            self.close()
+            raise BackendError(f"{rom}: PyBoy cannot run it: {e}") from None
+        self._views = [pb.screen.ndarray for pb in self._envs]  # [144, 160, 4] RGBA, live views
+        # DMG screens are gray (R = G = B, where rgb_to_shade's luma is the gray itself): copy one channel
+        self._host = np.empty(
+            (num_envs, SCREEN_H, SCREEN_W, *((3,) if self._cgb else ())), np.uint8
+        )
+        if isinstance(state, bytes):
+            self._start = state
+        elif state is not None:
+            sp = Path(state)
+            if not sp.is_file():
+                self.close()
+                raise BackendError(f"{state}: no such start-state file")
+            self._start = sp.read_bytes()
+        else:
+            self._envs[0].tick(boot_frames, True)
+            self._start = self.save_state(0)
+        self.frames = 0  # emulated frames since the start state
+
+    def _screens(self) -> Any:
+        """-> the screens on the device: uint8 gray [N, 144, 160] (DMG) or RGB [N, 144, 160, 3] (colour)."""
+        import torch
+
+        for host, view in zip(self._host, self._views, strict=True):
+            np.copyto(host, view[..., 0] if self._host.ndim == 3 else view[..., :3])
+        return torch.from_numpy(self._host).to(self.device, copy=True)  # [N, 144, 160(, 3)]
+
+    def _observe(self) -> tuple[Any, dict[str, Any]]:
+        from core.pixels import screen_to_obs
+
+        scr = self._screens()  # [N, 144, 160(, 3)]
+        info: dict[str, Any] = {"frame": self.frames}
+        if self.rgb:
+            info["rgb"] = self.screen_rgb()  # [N, 144, 160, 3]
+        return screen_to_obs(scr), info  # [N, 72, 80]
+
+    def screen_rgb(self) -> Any:
+        """The raw screens: uint8 RGB [N, 144, 160, 3] on the device."""
+        import torch
+
+        rgb = np.stack([v[..., :3] for v in self._views])  # [N, 144, 160, 3]
+        return torch.from_numpy(rgb).to(self.device)
+
+    def reset(self, seed: int | None = None) -> tuple[Any, dict[str, Any]]:
+        for i in range(self.num_envs):
+            self.load_state(i, self._start)
+        self.frames = 0
+        return self._observe()
+
+    def step(self, actions: Any) -> tuple[Any, dict[str, Any]]:
+        a = _host_actions(actions, self.num_envs)
+        for pb, act in zip(self._envs, a, strict=True):
+            pb.button_press(BUTTONS[act])
+            pb.tick(RELEASE_AFTER, False)
+            pb.button_release(BUTTONS[act])
+            pb.tick(FRAMES_PER_STEP - RELEASE_AFTER, True)
+        self.frames += FRAMES_PER_STEP
+        return self._observe()
+
+    def _env(self, env: int) -> Any:
+        if not isinstance(env, int) or not 0 <= env < self.num_envs:
+            raise BackendError(f"env must be an int in 0..{self.num_envs - 1}, got {env!r}")
+        return self._envs[env]
+
+    def save_state(self, env: int) -> bytes:
+        buf = io.BytesIO()
+        self._env(env).save_state(buf)
+        return buf.getvalue()
+
+    def load_state(self, env: int, state: bytes) -> None:
+        pb = self._env(env)
+        if not isinstance(state, bytes | bytearray) or not state:
+            raise BackendError("state must be the non-empty bytes of a PyBoy .state")
+        try:
+            pb.load_state(io.BytesIO(bytes(state)))
+        except Exception as e:
+            raise BackendError(f"state: PyBoy cannot load it for {self.rom_path}: {e}") from None
+
+    def close(self) -> None:
+        for pb in self._envs:
+            pb.stop(save=False)
+        self._envs = []
+
+
+def _host_actions(actions: Any, num_envs: int) -> list[int]:
+    """Actions as Python ints for the emulators; plain lists are checked without a tensor round trip."""
+    if (
+        isinstance(actions, list | tuple)
+        and len(actions) == num_envs
+        and all(type(a) is int and 0 <= a < CODEC.n for a in actions)
+    ):
+        return list(actions)
+    return check_actions(actions, num_envs, CODEC.n, "cpu").tolist()
+
+
+def _available() -> str | None:
+    import importlib.util
+
+    return None if importlib.util.find_spec("pyboy") else "the pyboy package is not installed"
+
+
+def _create(num_envs: int = 1, device: Any = "cpu", **options: Any) -> PyBoyBackend:
+    if why := _available():
+        raise BackendUnavailable(why)
+    for k in options:
+        if k not in OPTIONS:
+            raise BackendError(f"option {k}: pyboy takes {', '.join(OPTIONS)}")
+    return PyBoyBackend(num_envs, device, **options)
+
+
+ENTRY = BackendEntry(
+    "pyboy",
+    "any Game Boy ROM in headless PyBoy (the project ships roms/worldgate.gb); CPU emulation, frames on any device",
+    _create,
+    _available,
+    OPTIONS,
+)
