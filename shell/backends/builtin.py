@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import inspect
 import json
+from collections import OrderedDict
 from dataclasses import fields, replace
 from typing import Any
 
@@ -24,6 +25,9 @@ from shell.registry import BackendEntry
 
 RENDERS = ("rgb", "shades")
 STATE_FORMAT = "worldgate-builtin-state-v1"  # bump when the saved fields change
+RESET_CACHE = (
+    2  # fresh states kept per process: building a level bank costs ~1 s, tests reset often
+)
 CHECK_EVERY = 256  # device-side actions: read the bad-action flag every 256 steps (one sync)
 
 
@@ -79,7 +83,7 @@ class BuiltinBackend:
         self._flush_checks()
         if seed is not None:
             self.seed = int(seed)
-        self.state = self.game.reset(self.seed, self.num_envs, self.device)
+        self.state = _fresh_state(self.game, self.seed, self.num_envs, self.device)
         return self._render(self.state), self._info_fn(self.state)  # uint8 [N, H, W(, 3)]
 
     def step(self, actions: Any) -> tuple[Any, dict[str, Any]]:
@@ -190,6 +194,22 @@ class BuiltinBackend:
                 f"actions must lie in 0..{self.codec.n - 1}: a device-side action batch out of "
                 f"range was given since the last check (out-of-range actions act as no input)"
             )
+
+
+_fresh: OrderedDict[tuple[str, int, int, str], Any] = OrderedDict()
+
+
+def _fresh_state(game: Any, seed: int, n: int, device: Any) -> Any:
+    """game.reset(seed, n, device), remembered for the last RESET_CACHE calls. Safe to share: a game is
+    pure functions over a frozen State (step builds new tensors; load_state clones before writing)."""
+    key = (game.id, seed, n, str(device))
+    if key in _fresh:
+        _fresh.move_to_end(key)
+        return _fresh[key]
+    state = _fresh[key] = game.reset(seed, n, device)
+    while len(_fresh) > RESET_CACHE:
+        _fresh.popitem(last=False)
+    return state
 
 
 def _host_tensor(actions: Any) -> Any:
