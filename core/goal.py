@@ -102,3 +102,43 @@ def step(
 
 def init_consec(n: int, device: torch.device | str = "cpu") -> torch.Tensor:
     return torch.zeros(n, dtype=torch.int32, device=device)  # [N] no env has matched yet
+
+
+def done_steps(d: torch.Tensor, tau: float, k: int) -> torch.Tensor:
+    """The reducer folded over a whole curve: dist float32 [T, N] -> done bool [T, N] (offline use)."""
+    consec = init_consec(d.shape[1], d.device)  # [N]
+    out = []
+    for t in range(d.shape[0]):
+        consec = torch.where(d[t] < tau, consec + 1, torch.zeros_like(consec))  # [N]
+        out.append(consec >= k)
+    return torch.stack(out) if out else torch.zeros(d.shape, dtype=torch.bool, device=d.device)
+
+
+def recommend_tau(curve: torch.Tensor, tail: int = 10) -> dict[str, float]:
+    """simple-rl-m3-plan §6 on a goal-reaching dist curve [T]: tau = min(last `tail` steps) + margin.
+
+    The curve splits into a prefix away from the goal and a suffix at it, where the gap between the
+    suffix's largest and the prefix's smallest distance is widest. margin = the suffix's spread above the
+    floor + half that gap, so tau sits midway between the worst goal frame (animation, fades) and the
+    nearest non-goal frame: the most slack against both a miss and a false done. Reads values (host).
+    """
+    d = [float(x) for x in curve.reshape(-1).tolist()]
+    if len(d) < 2:
+        raise ValueError(f"calibration needs a curve of at least 2 steps, got {len(d)}")
+    floor = min(d[-tail:])
+    best = max(
+        ((min(d[:s]) - max(d[s:]), s) for s in range(1, len(d))), key=lambda gs: (gs[0], -gs[1])
+    )
+    gap, s = best
+    if gap <= 0:
+        raise ValueError("the curve has no gap between the goal and the steps before it")
+    goal_max, nearest = max(d[s:]), min(d[:s])
+    tau = goal_max + gap / 2
+    return {
+        "tau": tau,
+        "floor": floor,
+        "margin": tau - floor,
+        "goal_max": goal_max,
+        "nearest_other": nearest,
+        "goal_steps": float(len(d) - s),
+    }

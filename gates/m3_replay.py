@@ -1,0 +1,133 @@
+"""Replaying an action trace on a backend with the goal matcher on the device, and what people look at.
+
+One replay: reset from the start state, then per trace line one backend step and one reducer step
+(core.goal.step), all on the run's device; values come back to the host once, at the end. A stack
+template [K, 72, 80] is matched against the newest K frames; the stack starts as K copies of the reset
+frame and the newest frame is last (core.pixels.push_stack).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from shell.errors import BadInput, Unavailable
+from shell.registry import get_backend
+
+
+@dataclass
+class Replay:
+    frames: Any  # uint8 [T + 1, N, 72, 80] on the CPU: the reset frame, then one per step
+    dist: Any  # float32 [T, N] on the CPU (empty without a goal)
+    consec: Any  # int32 [T, N]
+    done: Any  # bool [T, N]
+    frames_sha256: str
+    dist_sha256: str
+
+    @property
+    def fingerprint(self) -> tuple[str, str]:
+        return self.frames_sha256, self.dist_sha256
+
+
+def open_backend(name: str, num_envs: int, device: Any, rom: Path, state: bytes) -> Any:
+    """A ROM-playing backend (one that takes rom and state options) with every env at the start state."""
+    from shell.backends.base import BackendError, BackendUnavailable
+
+    entry = get_backend(name)
+    if not {"rom", "state"} <= set(entry.options):
+        raise BadInput(
+            f"--backend {name}: gate m3 replays a ROM; use a backend with rom and state options (pyboy)"
+        )
+    if why := entry.available():
+        raise Unavailable(f"backend {name}: {why}")
+    try:
+        return entry.create(num_envs, device, rom=str(rom), state=state)
+    except BackendUnavailable as e:
+        raise Unavailable(str(e)) from None
+    except BackendError as e:
+        raise BadInput(str(e)) from None
+
+
+def replay(
+    backend: Any,
+    actions: list[list[int]],
+    goal: Any | None,
+    tau: float,
+    k: int,
+    seed: int,
+    state_name: str,
+    advance: Callable[[int], None] = lambda n=1: None,
+) -> Replay:
+    import torch
+
+    from core import goal as G
+    from core.pixels import push_stack
+    from shell.backends.base import BackendError
+
+    dev, n, steps = backend.device, backend.num_envs, len(actions)
+    try:
+        frames, _ = backend.reset(seed)  # [N, 72, 80]
+    except BackendError as e:
+        raise BadInput(f"{state_name}: {e}") from None
+    g = goal.to(dev) if goal is not None else None  # [72, 80] or [K, 72, 80]
+    stacked = g is not None and g.dim() == 3
+    obs = frames.unsqueeze(1).repeat(1, g.shape[0], 1, 1) if stacked else frames  # [N, (K,) 72, 80]
+    consec = G.init_consec(n, dev)  # [N]
+    dist = torch.zeros(steps, n, dtype=torch.float32, device=dev)  # [T, N]
+    cons = torch.zeros(steps, n, dtype=torch.int32, device=dev)  # [T, N]
+    done = torch.zeros(steps, n, dtype=torch.bool, device=dev)  # [T, N]
+    seen = [frames]
+    for t, row in enumerate(actions):
+        frames, _ = backend.step(row)  # [N, 72, 80]
+        seen.append(frames)
+        if g is not None:
+            obs = push_stack(obs, frames) if stacked else frames
+            consec, dist[t], done[t] = G.step(consec, obs, g, tau, k)
+            cons[t] = consec
+        advance(1)
+    allf = torch.stack(seen).cpu()  # [T + 1, N, 72, 80]: the one device->host copy
+    dist, cons, done = dist.cpu(), cons.cpu(), done.cpu()
+    return Replay(
+        allf, dist, cons, done,
+        hashlib.sha256(allf.numpy().tobytes()).hexdigest(),
+        hashlib.sha256(dist.numpy().tobytes()).hexdigest(),
+    )  # fmt: skip
+
+
+def curve_json(
+    rep: Replay, tau: float, k: int, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    return {
+        "tau": tau,
+        "k_consecutive": k,
+        "steps": int(rep.dist.shape[0]),
+        "dist": rep.dist.T.tolist(),  # [N][T]
+        "consec": rep.consec.T.tolist(),
+        "done": rep.done.T.tolist(),
+        "frames_sha256": rep.frames_sha256,
+        "dist_sha256": rep.dist_sha256,
+        **(extra or {}),
+    }
+
+
+def curve_png(
+    dist: Any, tau: float, title: str, extra_lines: dict[str, float] | None = None
+) -> bytes:
+    from shell.pictures import line_plot
+
+    series = {f"env {i}": dist[:, i].tolist() for i in range(min(dist.shape[1], 5))}
+    return line_plot(series, title, {"tau": tau, **(extra_lines or {})})
+
+
+def frames_png(frames: Any, goal: Any | None, last: int = 8) -> bytes:
+    """The last frames of env 0 in a row (oldest left), and below them the goal, 2x for legibility."""
+    from shell.pictures import grid, png, shades_to_rgb, upscale
+
+    pic = lambda f: upscale(shades_to_rgb(f.numpy()), 2)  # noqa: E731
+    rows = [[pic(f) for f in frames[-last:, 0]]]
+    if goal is not None:
+        rows.append([pic(f) for f in (goal.reshape(-1, *goal.shape[-2:]))])
+    return png(grid(rows))
