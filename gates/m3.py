@@ -44,11 +44,11 @@ def run(ctx: Any) -> None:
     from shell.trace import dump_actions, load_actions
 
     cfg = ctx.config
+    actions = load_actions(resolve(cfg.trace), shown(cfg.trace))  # a bad line is named even if changed
     meta, goal = load_template(
         cfg.template, cfg.rom, cfg.state, cfg.trace, cfg.tau, cfg.k_consecutive
     )
     tau, k = meta.tau, meta.k_consecutive
-    actions = load_actions(resolve(cfg.trace), shown(cfg.trace))
     state = read_input(cfg.state, "start state")
     n, steps = len(actions[0]), len(actions)
     reps = []
