@@ -102,7 +102,8 @@ class AleBackend:
         self.codec = ActionCodec(f"ale_{game}_minimal_v0", tuple(a.name for a in self._actions))
         if render == "rgb":
             self.frame_spec = FrameSpec(OUT, OUT, 3)
-            self._rows, self._cols, self._inside = resize_index(self.device)
+            self._rows, self._cols, inside = resize_index(self.device)
+            self._bars = inside.view(1, 1, OUT, 1).to(torch.uint8)  # [1, 1, 256, 1] 0 in the bars
         else:
             self.frame_spec = FrameSpec(NATIVE_H, NATIVE_W, 3)
 
@@ -123,8 +124,8 @@ class AleBackend:
         native = native.to(self.device)
         if self.render_mode == "native":
             return native
-        out = native[:, self._rows][:, :, self._cols]  # [N, 256, 256, 3]
-        return out * self._inside.view(1, 1, OUT, 1).to(torch.uint8)  # black side bars
+        out = native.index_select(1, self._rows).index_select(2, self._cols)  # [N, 256, 256, 3]
+        return out * self._bars  # black side bars
 
     def _info(self, reward: list[float], done: list[bool]) -> dict[str, Any]:
         import torch
