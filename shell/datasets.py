@@ -181,7 +181,8 @@ class _FallbackPolicy:
 
 
 class _TruthBuffer:
-    """Ground truth per key into host arrays [E, T+1, ...]; keys whose shape does not fit are dropped."""
+    """Ground truth per key into host arrays [E, T+1, ...]. A key's shape is fixed by its first value;
+    later values of another shape, and values that are not per-env arrays, are left out."""
 
     def __init__(self, episodes: int, steps: int) -> None:
         self.e, self.t = episodes, steps
@@ -196,9 +197,9 @@ class _TruthBuffer:
             if k == "done":
                 self.done[:, t] = False if first else arr.astype(bool)
                 continue
-            if first:
+            if k not in self.bufs:  # a key first seen after reset is zero before it
                 self.bufs[k] = np.zeros((self.e, self.t + 1, *arr.shape[1:]), dtype=arr.dtype)
-            buf = self.bufs.get(k)
+            buf = self.bufs[k]
             if buf is not None and buf.shape[2:] == arr.shape[1:]:
                 buf[:, t] = arr
 
