@@ -8,8 +8,9 @@ frame and the newest frame is last (core.pixels.push_stack).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,23 @@ def open_backend(name: str, num_envs: int, device: Any, rom: Path, state: bytes)
         raise BadInput(str(e)) from None
 
 
+@contextlib.contextmanager
+def one_cpu_thread(device: Any) -> Iterator[None]:
+    """Torch on one CPU thread for a replay: a step's tensors are a few screens, too small to split,
+    and idle OpenMP workers spin against the emulator for the same cores (6x slower on a busy 2-core box)."""
+    import torch
+
+    if torch.device(device).type != "cpu":
+        yield
+        return
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
 def replay(
     backend: Any,
     actions: list[list[int]],
@@ -80,14 +98,15 @@ def replay(
     cons = torch.zeros(steps, n, dtype=torch.int32, device=dev)  # [T, N]
     done = torch.zeros(steps, n, dtype=torch.bool, device=dev)  # [T, N]
     seen = [frames]
-    for t, row in enumerate(actions):
-        frames, _ = backend.step(row)  # [N, 72, 80]
-        seen.append(frames)
-        if g is not None:
-            obs = push_stack(obs, frames) if stacked else frames
-            consec, dist[t], done[t] = G.step(consec, obs, g, tau, k)
-            cons[t] = consec
-        advance(1)
+    with one_cpu_thread(dev):
+        for t, row in enumerate(actions):
+            frames, _ = backend.step(row)  # [N, 72, 80]
+            seen.append(frames)
+            if g is not None:
+                obs = push_stack(obs, frames) if stacked else frames
+                consec, dist[t], done[t] = G.step(consec, obs, g, tau, k)
+                cons[t] = consec
+            advance(1)
     allf = torch.stack(seen).cpu()  # [T + 1, N, 72, 80]: the one device->host copy
     dist, cons, done = dist.cpu(), cons.cpu(), done.cpu()
     return Replay(

@@ -176,7 +176,12 @@ def _host_actions(actions: Any, num_envs: int) -> list[int]:
         and all(type(a) is int and 0 <= a < CODEC.n for a in actions)
     ):
         return list(actions)
-    return check_actions(actions, num_envs, CODEC.n, "cpu").tolist()
+    try:
+        return check_actions(actions, num_envs, CODEC.n, "cpu").tolist()
+    except (TypeError, ValueError, RuntimeError) as e:
+        if isinstance(e, BackendError):
+            raise
+        raise BackendError(f"actions must be ints in 0..{CODEC.n - 1}, one per env: {e}") from None
 
 
 def _available() -> str | None:
