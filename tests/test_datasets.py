@@ -13,7 +13,13 @@ import torch
 from typer.testing import CliRunner
 
 from shell import cli
-from shell.backends.base import ActionCodec, BackendError, FrameSpec, check_actions
+from shell.backends.base import (
+    ActionCodec,
+    BackendError,
+    BackendUnavailable,
+    FrameSpec,
+    check_actions,
+)
 from shell.datasets import Dataset, collect, load_dataset, split_episodes, write_dataset
 from shell.errors import BadInput
 from shell.receipt import read_receipt
@@ -162,3 +168,27 @@ def test_cli_bad_input_is_exit_2_one_line(project: Path, args: list[str], needle
     assert r.exit_code == 2, r.output
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0] and "Traceback" not in r.output
+
+
+def test_cli_unavailable_backend_is_exit_3(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    import shell.backends.ale as ale
+    import shell.backends.gym as gym
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda n, *a: None if n in ("ale_py", "gymnasium") else real(n, *a),
+    )
+    assert "uv sync --extra ale" in (ale.ENTRY.available() or "")
+    assert "uv sync --extra gym" in (gym.ENTRY.available() or "")
+    doc = orjson.loads(gate("backends", "--json").stdout)
+    why = {b["name"]: b["why_not"] for b in doc["backends"]}
+    assert "ale-py is not installed" in why["ale"] and "gymnasium is not installed" in why["gym"]
+    assert why["builtin"] is None
+    r = gate("data", "collect", "--backend", "ale", "--episodes", "1", "--steps", "1")
+    assert r.exit_code == 3 and len(r.stderr.strip().splitlines()) == 1 and "ale-py" in r.stderr
+    with pytest.raises(BackendUnavailable, match="ale-py"):
+        ale.AleBackend(1, "cpu")

@@ -3,6 +3,9 @@
 A backend is a batch of N environments on one device. Frames are uint8 torch tensors: [N, H, W] shades or
 [N, H, W, 3] RGB, as its FrameSpec says. Backends are registered through the entry-point group
 `worldgate.backends` (name -> a class or factory taking keyword options); built-ins register the same way.
+
+Episodes: a backend whose episodes end resets that env inside step(); the frame it returns is the fresh
+start and info["done"] (bool [N]) is True for it. A backend that knows no episode end leaves "done" out.
 """
 
 from __future__ import annotations

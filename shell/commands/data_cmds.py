@@ -56,7 +56,7 @@ def collect(
     steps: Annotated[int, typer.Option("--steps", "-t", help="Steps per episode.")] = 200,
     policy: Annotated[str, typer.Option("--policy", help="random or scripted.")] = "scripted",
     seed: options.Seed = 0,
-    device: options.Device = "cpu",
+    device: options.Device = "auto",
     heldout: Annotated[
         float, typer.Option("--heldout", help="Fraction of episodes held out (by episode).")
     ] = 0.2,
