@@ -50,6 +50,7 @@ def _make(env_id: str, kwargs: dict[str, Any]) -> Any:
         import ale_py
 
         gym.register_envs(ale_py)
+        ale_py.ALEInterface.setLoggerMode(ale_py.LoggerMode.Error)  # no banner on stderr
     try:
         return gym.make(env_id, render_mode="rgb_array", **kwargs)
     except gym.error.DependencyNotInstalled as e:
@@ -87,7 +88,10 @@ class GymBackend:
         self.codec = ActionCodec(f"gym_{env_id}_v0", names)
         self._start = int(space.start)
         self.seed = 0
-        frame = self._reset_all(0)
+        try:
+            frame = self._reset_all(0)  # the first render tells the frame size
+        except gym.error.DependencyNotInstalled as e:  # e.g. pygame, to render classic control
+            raise BackendUnavailable(f"env_id {env_id}: {e}") from None
         if frame.dim() != 4 or frame.shape[-1] != 3:
             raise BackendError(f"option env_id: {env_id} renders {list(frame.shape[1:])}, not RGB")
         self.frame_spec = FrameSpec(int(frame.shape[1]), int(frame.shape[2]), 3)
