@@ -1,0 +1,121 @@
+"""Image metrics as pure functions over tensors (no IO, any device).
+
+Conventions: model space is float [N, 3, H, W] in [0, 1]; game space is uint8 [N, H, W, 3] frames.
+Every per-image metric returns one value per image, [N], so callers choose how to aggregate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
+SSIM_WINDOW = 11  # Wang et al. 2004: an 11x11 Gaussian window ...
+SSIM_SIGMA = 1.5  # ... with sigma 1.5
+SSIM_K1, SSIM_K2 = 0.01, 0.03  # the paper's stabilising constants, C = (K * data_range) ** 2
+
+
+def to_unit(frames: torch.Tensor) -> torch.Tensor:
+    """uint8 [N, H, W, 3] -> float32 [N, 3, H, W] in [0, 1]."""
+    return frames.permute(0, 3, 1, 2).float() / 255.0  # [N, 3, H, W]
+
+
+def to_frames(x: torch.Tensor) -> torch.Tensor:
+    """float [N, 3, H, W] (any range; NaN becomes 0) -> uint8 [N, H, W, 3], rounded and clamped."""
+    x = torch.nan_to_num(x, nan=0.0, posinf=1.0, neginf=0.0)
+    return (x.clamp(0, 1) * 255.0).round().to(torch.uint8).permute(0, 2, 3, 1).contiguous()
+
+
+def mse(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Mean squared error per image: float [N, ...] x2 -> [N]."""
+    return (a.float() - b.float()).square().flatten(1).mean(1)  # [N]
+
+
+def psnr(a: torch.Tensor, b: torch.Tensor, data_range: float = 1.0) -> torch.Tensor:
+    """Peak signal-to-noise ratio in dB per image, 10 log10(range^2 / MSE); inf where identical."""
+    return 10.0 * torch.log10(data_range**2 / mse(a, b))  # [N]
+
+
+def gaussian_window(size: int = SSIM_WINDOW, sigma: float = SSIM_SIGMA) -> torch.Tensor:
+    """float64 [size]: a normalised 1-D Gaussian (the 2-D window is its outer product)."""
+    x = torch.arange(size, dtype=torch.float64) - (size - 1) / 2  # [size]
+    g = torch.exp(-(x**2) / (2 * sigma**2))
+    return g / g.sum()
+
+
+def ssim(
+    a: torch.Tensor,
+    b: torch.Tensor,
+    data_range: float = 1.0,
+    size: int = SSIM_WINDOW,
+    sigma: float = SSIM_SIGMA,
+) -> torch.Tensor:
+    """Structural similarity per image (Wang et al. 2004): float [N, C, H, W] x2 -> [N].
+
+    Gaussian-weighted local statistics (population covariance), computed per channel over the
+    windows that fit inside the image ('valid'), averaged over windows and channels. Equal to
+    skimage.metrics.structural_similarity(gaussian_weights=True, sigma=1.5,
+    use_sample_covariance=False, data_range=1, channel_axis=-1).
+    """
+    n, c = a.shape[:2]
+    g = gaussian_window(size, sigma).to(device=a.device, dtype=torch.float32)  # [size]
+    w = (g[:, None] * g[None, :]).expand(c, 1, size, size).contiguous()  # [C, 1, size, size]
+    x, y = a.float(), b.float()
+    blur = lambda t: F.conv2d(t, w, groups=c)  # noqa: E731  [N, C, H-size+1, W-size+1]
+    mx, my = blur(x), blur(y)
+    vx = blur(x * x) - mx * mx
+    vy = blur(y * y) - my * my
+    cxy = blur(x * y) - mx * my
+    c1, c2 = (SSIM_K1 * data_range) ** 2, (SSIM_K2 * data_range) ** 2
+    s = ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
+    return s.flatten(1).mean(1)  # [N]
+
+
+def palette_of(frames: torch.Tensor, max_colors: int = 256) -> torch.Tensor:
+    """uint8 [..., 3] frames -> uint8 [K, 3]: the distinct colours (at most max_colors, the most
+    frequent ones, so a palette stays a palette even on a noisy source)."""
+    cols, counts = torch.unique(frames.reshape(-1, 3), dim=0, return_counts=True)  # [K, 3], [K]
+    if cols.shape[0] > max_colors:
+        cols = cols[counts.argsort(descending=True)[:max_colors]]
+    return cols
+
+
+def palette_distance(x: torch.Tensor, palette: torch.Tensor) -> torch.Tensor:
+    """float [N, 3, H, W] in [0, 1] -> float [N, H, W]: Euclidean RGB distance (0..255 units) of each
+    pixel to its nearest palette colour; palette uint8 [K, 3]."""
+    p = palette.to(device=x.device, dtype=torch.float32)  # [K, 3]
+    px = torch.nan_to_num(x, nan=-1.0).permute(0, 2, 3, 1) * 255.0  # [N, H, W, 3]; NaN: far away
+    d = [torch.cdist(im.reshape(1, -1, 3), p[None]).amin(-1) for im in px]  # N x [1, H*W]
+    return torch.cat(d).view(px.shape[:3])  # [N, H, W]
+
+
+def palette_fraction(x: torch.Tensor, palette: torch.Tensor, tol: float) -> torch.Tensor:
+    """float [N]: the share of each image's pixels within `tol` (0..255 RGB units) of the palette."""
+    return (palette_distance(x, palette) <= tol).float().flatten(1).mean(1)  # [N]
+
+
+def snap_to_palette(x: torch.Tensor, palette: torch.Tensor) -> torch.Tensor:
+    """float [N, 3, H, W] in [0, 1] -> uint8 [N, H, W, 3]: every pixel replaced by its nearest
+    palette colour (palette uint8 [K, 3])."""
+    p = palette.to(device=x.device, dtype=torch.float32)  # [K, 3]
+    px = torch.nan_to_num(x, nan=0.0).permute(0, 2, 3, 1) * 255.0  # [N, H, W, 3]
+    idx = [torch.cdist(im.reshape(1, -1, 3), p[None]).argmin(-1) for im in px]  # N x [1, H*W]
+    return palette.to(x.device)[torch.cat(idx).view(px.shape[:3])]  # [N, H, W, 3]
+
+
+def locate_in(
+    x: torch.Tensor,
+    palette: torch.Tensor,
+    locate: Callable[[torch.Tensor], torch.Tensor],
+) -> torch.Tensor:
+    """The object locator on a model's output: snap float [N, 3, H, W] to the palette, then run the
+    game's locate(uint8 [N, H, W, 3]) -> float [N, 2] (x, y), NaN where the object is absent."""
+    return locate(snap_to_palette(x, palette))  # [N, 2]
+
+
+def position_hits(pred: torch.Tensor, true: torch.Tensor, tol_px: float) -> torch.Tensor:
+    """bool [N]: predicted position [N, 2] within tol_px (Euclidean) of the true one [N, 2]; a NaN on
+    either side is a miss."""
+    d = (pred - true).square().sum(1).sqrt()  # [N]
+    return torch.nan_to_num(d, nan=float("inf")) <= tol_px

@@ -1,0 +1,112 @@
+"""m2's next-frame predictor: a residual pixel U-Net on a space-to-depth grid, conditioned on the action
+and a noise sample.
+
+    net = FramePredictor(PredictorConfig(n_actions=5))
+    y = net(ctx, action, z)   # ctx float [N, K, 3, H, W] in [0, 1] (oldest first), action int64 [N],
+                              # z float [N, noise_dim] -> float [N, 3, H, W]: ctx[:, -1] + residual
+
+Why pixels and a residual: history/m1-m2-models.md. The head starts at zero, so an untrained predictor
+is exactly copy-last-frame; training only has to learn what changes. Stochastic futures come from z,
+trained with a best-of-K loss (`best_of_k_loss`): a plain MSE would teach the network to ignore z.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from core.models.autoencoder import ResBlock
+
+
+@dataclass(frozen=True)
+class PredictorConfig:
+    n_actions: int = 5  # the platformer's five; Pong has six (set from the data)
+    context: int = 3  # frames in, oldest first: the milestone's "3 frames -> the 4th"
+    cell: int = 4  # space-to-depth: the camera's 4-px steps are one cell
+    width1: int = 32  # channels at H/4 (64x64 for 256x256): cheap where the grid is big
+    width2: int = 64  # at H/8
+    width3: int = 128  # at H/16: where the action, the noise and the global context come in
+    noise_dim: int = 8  # z ~ N(0, I): enough to index a few distinct futures per context
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, int]) -> PredictorConfig:
+        return cls(**d)
+
+    @property
+    def multiple(self) -> int:
+        """H and W must be multiples of this (the gates pad)."""
+        return self.cell * 4
+
+
+class FramePredictor(nn.Module):
+    def __init__(self, cfg: PredictorConfig = PredictorConfig()) -> None:  # noqa: B008 - frozen
+        super().__init__()
+        self.cfg = cfg
+        c_in = 3 * cfg.context * cfg.cell * cfg.cell
+        w1, w2, w3 = cfg.width1, cfg.width2, cfg.width3
+        cond = cfg.n_actions + cfg.noise_dim
+        self.stem = nn.Conv2d(c_in, w1, 1)
+        self.e1 = ResBlock(w1)
+        self.down1 = nn.Conv2d(w1, w2, 4, stride=2, padding=1)
+        self.cond2 = nn.Linear(cond, w2)
+        self.e2 = ResBlock(w2)
+        self.down2 = nn.Conv2d(w2, w3, 4, stride=2, padding=1)
+        self.cond3 = nn.Linear(cond, w3)
+        self.glob = nn.Linear(w3, w3)
+        self.m1 = ResBlock(w3)
+        self.m2 = ResBlock(w3)
+        self.up2 = nn.Conv2d(w3, w2 * 4, 1)  # then pixel_shuffle(2)
+        self.d2 = ResBlock(w2)
+        self.up1 = nn.Conv2d(w2, w1 * 4, 1)
+        self.d1 = ResBlock(w1)
+        self.head = nn.Conv2d(w1, 3 * cfg.cell * cfg.cell, 1)
+        nn.init.zeros_(self.head.weight)  # an untrained predictor is copy-last-frame
+        nn.init.zeros_(self.head.bias)
+
+    def inputs(self, ctx: torch.Tensor) -> torch.Tensor:
+        """[N, K, 3, H, W] -> [N, 3K, H, W]: the last frame and the K-1 differences (motion cues)."""
+        last = ctx[:, -1]  # [N, 3, H, W]
+        diffs = [ctx[:, i + 1] - ctx[:, i] for i in range(ctx.shape[1] - 1)]  # (K-1) x [N, 3, H, W]
+        return torch.cat([last * 2 - 1, *diffs], 1)  # [N, 3K, H, W]
+
+    def forward(self, ctx: torch.Tensor, action: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        return ctx[:, -1] + self.residual(ctx, action, z)  # [N, 3, H, W]
+
+    def residual(self, ctx: torch.Tensor, action: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """The change from the last context frame: float [N, 3, H, W]."""
+        cfg = self.cfg
+        cond = torch.cat([F.one_hot(action, cfg.n_actions).to(z.dtype), z], 1)  # [N, A+Z]
+        h1 = self.e1(self.stem(F.pixel_unshuffle(self.inputs(ctx), cfg.cell)))  # [N, w1, H/4, W/4]
+        h2 = self.down1(F.gelu(h1)) + self.cond2(cond)[:, :, None, None]  # [N, w2, H/8, W/8]
+        h2 = self.e2(h2)
+        h3 = self.down2(F.gelu(h2)) + self.cond3(cond)[:, :, None, None]  # [N, w3, H/16, W/16]
+        h3 = h3 + self.glob(h3.mean((2, 3)))[:, :, None, None]  # the whole frame's context
+        h3 = self.m2(self.m1(h3))
+        u2 = F.pixel_shuffle(self.up2(F.gelu(h3)), 2) + h2  # [N, w2, H/8, W/8]
+        u2 = self.d2(u2)
+        u1 = F.pixel_shuffle(self.up1(F.gelu(u2)), 2) + h1  # [N, w1, H/4, W/4]
+        u1 = self.d1(u1)
+        return F.pixel_shuffle(self.head(F.gelu(u1)), cfg.cell)  # [N, 3, H, W]
+
+
+def best_of_k_loss(
+    net: FramePredictor,
+    ctx: torch.Tensor,
+    action: torch.Tensor,
+    target: torch.Tensor,
+    k: int,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Winner-takes-all MSE over k noise samples per context: each sample only learns from the
+    futures it is closest to, so different z come to mean different futures. Scalar."""
+    n = ctx.shape[0]
+    z = torch.randn(k * n, net.cfg.noise_dim, generator=generator).to(ctx.device)  # [kN, Z]
+    y = net(ctx.repeat(k, 1, 1, 1, 1), action.repeat(k), z)  # [kN, 3, H, W]
+    err = (y - target.repeat(k, 1, 1, 1)).square().flatten(1).mean(1).view(k, n)  # [k, N]
+    return err.min(0).values.mean()

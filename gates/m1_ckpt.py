@@ -1,0 +1,129 @@
+"""Model checkpoints as artifacts (shared by m1 and m2): safetensors weights (never pickle) in a folder
+whose metadata carries the architecture and its configuration, hashed like every artifact.
+
+Loading verifies every hash (a tampered file is exit 2), checks the architecture and its config against
+what the run expects (`expect`, exit 2 on a mismatch) and loads the weights strictly (a missing or
+misshapen tensor is exit 2, naming the file and the tensor).
+
+Files: model.safetensors (tensors "model.<name>"; with optimizer state "optim.<i>.<key>" and the data
+sampler's RNG "rng.sampler" so `--resume` continues exactly), train_log.json (the loss curve).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from shell.errors import BadInput
+from shell.store import ArtifactMeta, artifact_meta_fields, load_artifact, write_artifact
+
+WEIGHTS = "model.safetensors"
+LOG = "train_log.json"
+PIPELINE_VERSION = 1  # bump when a checkpoint's files or fields change meaning
+
+
+class ModelMeta(ArtifactMeta):
+    model: dict[str, Any]  # arch, config (the architecture's dataclass), frame shape, game, actions
+    training: dict[str, Any]  # steps done, seconds, data description, seed, held-out figures
+
+
+def pack(model: Any, optimizer: Any = None, rng: Any = None) -> bytes:
+    """The model's weights (and optionally the optimizer's state and an RNG state) as safetensors."""
+    import torch
+    from safetensors.torch import save
+
+    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    if optimizer is not None:
+        for i, st in optimizer.state_dict()["state"].items():
+            for k, v in st.items():
+                t = v if isinstance(v, torch.Tensor) else torch.tensor(v)
+                tensors[f"optim.{i}.{k}"] = t.detach().cpu().contiguous()
+    if rng is not None:
+        tensors["rng.sampler"] = rng.get_state()
+    return save(tensors)
+
+
+def save_checkpoint(
+    dest: Path,
+    gate: str,
+    run_id: str,
+    config: dict[str, Any],
+    weights: bytes,
+    model_meta: dict[str, Any],
+    training: dict[str, Any],
+    log: list[dict[str, Any]],
+    inputs: dict[str, str],
+) -> Path:
+    """Write a checkpoint artifact at dest (atomic: a reader sees the old one or the new one)."""
+    files = {WEIGHTS: weights, LOG: orjson.dumps(log)}
+    meta = artifact_meta_fields(gate, run_id, dest.name, config, inputs, PIPELINE_VERSION)
+    write_artifact(dest, files, {**meta, "model": model_meta, "training": training}, ModelMeta)
+    return dest
+
+
+def load_checkpoint(
+    path: Path, arch: str, config: dict[str, Any] | None = None
+) -> tuple[ModelMeta, dict[str, Any]]:
+    """-> (metadata, tensors). BadInput (exit 2) on a tampered file, another architecture or config."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load
+
+    path = Path(path)
+    if not (path / "meta.json").is_file():
+        raise BadInput(f"{path / 'meta.json'}: missing (no checkpoint at {path})")
+    expect: dict[str, Any] = {"model.arch": arch}
+    if config is not None:
+        expect["model.config"] = config
+    m, files = load_artifact(path, ModelMeta, expect=expect)
+    if WEIGHTS not in files:
+        raise BadInput(f"{path / WEIGHTS}: missing (not listed in meta.json)")
+    try:
+        tensors = load(files[WEIGHTS])
+    except (SafetensorError, ValueError, OSError) as e:
+        raise BadInput(f"{path / WEIGHTS}: not a readable safetensors file ({e})") from None
+    return m, tensors
+
+
+def restore(model: Any, tensors: dict[str, Any], path: Path) -> None:
+    """Load "model.*" tensors into model strictly; BadInput names the first missing/misshapen one."""
+    want = model.state_dict()
+    have = {k[6:]: v for k, v in tensors.items() if k.startswith("model.")}
+    for k, v in want.items():
+        if k not in have:
+            raise BadInput(f"{path / WEIGHTS}: tensor model.{k} missing")
+        if tuple(have[k].shape) != tuple(v.shape):
+            raise BadInput(
+                f"{path / WEIGHTS}: tensor model.{k} has shape {list(have[k].shape)}, "
+                f"the model needs {list(v.shape)}"
+            )
+    for k in have:
+        if k not in want:
+            raise BadInput(f"{path / WEIGHTS}: tensor model.{k} is not part of the model")
+    model.load_state_dict(have)
+
+
+def restore_optimizer(optimizer: Any, tensors: dict[str, Any]) -> None:
+    state: dict[int, dict[str, Any]] = {}
+    for k, v in tensors.items():
+        if k.startswith("optim."):
+            _, i, key = k.split(".", 2)
+            state.setdefault(int(i), {})[key] = v
+    if state:
+        optimizer.load_state_dict(
+            {"state": state, "param_groups": optimizer.state_dict()["param_groups"]}
+        )
+
+
+def read_log(path: Path) -> list[dict[str, Any]]:
+    return orjson.loads((Path(path) / LOG).read_bytes())
+
+
+def npz_bytes(**arrays: Any) -> bytes:
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()

@@ -1,0 +1,186 @@
+"""Gate m1's measurement: reconstruct held-out frames with a checkpoint and with a randomly initialised
+autoencoder of the same architecture, and time, weigh and picture it (see gates/m1.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import orjson
+import torch
+
+from core.metrics import psnr, ssim, to_frames, to_unit
+from core.models.autoencoder import AEConfig, PatchAutoencoder, latent_bytes
+from gates import m1_ckpt
+from gates.m1_data import (
+    checkpoint_path,
+    collect_frames,
+    median_ms,
+    pad_to,
+    peak_memory_gb,
+    set_threads,
+)
+from shell import pictures
+from shell.errors import BadInput
+
+ARCH = "patch_autoencoder"
+BATCH = 16  # frames per forward pass at eval: bounded memory, still dense matmuls
+
+
+def load_autoencoder(
+    path: Any, game: str | None, arch: dict | None, device: torch.device
+) -> tuple[PatchAutoencoder, Any]:
+    """The checkpoint at path as an eval-mode model on device; BadInput (exit 2) when it is not one."""
+    meta, tensors = m1_ckpt.load_checkpoint(path, ARCH, arch)
+    if game is not None and meta.model.get("game") != game:
+        raise BadInput(
+            f"{path}/meta.json: field model.game: artifact has {meta.model.get('game')!r}, "
+            f"this run needs {game!r}"
+        )
+    try:
+        cfg = AEConfig.from_dict(meta.model["config"])
+    except (KeyError, TypeError) as e:
+        raise BadInput(f"{path}/meta.json: field model.config: not an AEConfig ({e})") from None
+    model = PatchAutoencoder(cfg)
+    m1_ckpt.restore(model, tensors, path)
+    return model.to(device).eval(), meta
+
+
+@torch.no_grad()
+def reconstruct(
+    model: PatchAutoencoder, frames: torch.Tensor, device: torch.device
+) -> torch.Tensor:
+    """uint8 [N, H, W, 3] -> float [N, 3, H, W]: roundtrip through the fp16 latent, in batches."""
+    h, w = frames.shape[1:3]
+    out = []
+    for i in range(0, frames.shape[0], BATCH):
+        x = pad_to(to_unit(frames[i : i + BATCH].to(device)), model.cfg.patch)  # [B, 3, H', W']
+        out.append(model.roundtrip(x)[..., :h, :w].cpu())  # [B, 3, H, W]
+    return torch.cat(out)
+
+
+def score(y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    return psnr(y, x), ssim(y, x)  # [N], [N]
+
+
+@torch.no_grad()
+def latents(model: PatchAutoencoder, frames: torch.Tensor, device: torch.device) -> torch.Tensor:
+    out = []
+    for i in range(0, frames.shape[0], BATCH):
+        x = pad_to(to_unit(frames[i : i + BATCH].to(device)), model.cfg.patch)
+        out.append(model.encode(x).half().float().flatten(1).cpu())  # [B, L*h*w]
+    return torch.cat(out)
+
+
+def color_attribute(truth: dict[str, np.ndarray], stride: int) -> tuple[str, np.ndarray] | None:
+    """The ground truth to colour the latent picture by: the level where it varies, else player x."""
+    for key in ("level", "player_x", "screen_x"):
+        if key in truth and truth[key].ndim == 2:
+            v = truth[key][:, ::stride].reshape(-1).astype(np.float64)
+            if np.ptp(v) > 0:
+                return key, v
+    return None
+
+
+def knn_agreement(xy: torch.Tensor, labels: np.ndarray) -> float:
+    """Leave-one-out 1-NN: the share of frames whose nearest other frame in the projection has the
+    same label (1.0 = labels form clean clusters)."""
+    d = torch.cdist(xy, xy)  # [N, N]
+    d.fill_diagonal_(float("inf"))
+    nn_idx = d.argmin(1).numpy()
+    return float((labels[nn_idx] == labels).mean())
+
+
+def evaluate(ctx) -> None:
+    cfg = ctx.config
+    threads = set_threads(cfg.device_threads)
+    dev = ctx.device
+    backend = ctx.backend
+    path = checkpoint_path("m1", "autoencoder", cfg.model, backend, cfg.game)
+    model, meta = load_autoencoder(path, cfg.game, cfg.arch, dev)
+    ctx.say(f"m1: checkpoint {path} ({meta.training.get('steps', '?')} steps)")
+
+    with ctx.progress(cfg.eval_steps, "m1: collecting held-out frames") as advance:
+        ds = collect_frames(
+            backend, cfg.game, cfg.eval_episodes, cfg.eval_steps, cfg.eval_seed, advance
+        )
+    frames = torch.from_numpy(ds.frames[:, :: cfg.eval_stride]).flatten(0, 1)  # [N, H, W, 3]
+    n, h, w, c = frames.shape
+    x = to_unit(frames)  # [N, 3, H, W]
+
+    y = reconstruct(model, frames, dev)
+    p, s = score(y, x)
+    torch.manual_seed(ctx.seed)  # the baseline: same architecture, randomly initialised
+    base = PatchAutoencoder(model.cfg).to(dev).eval()
+    bp, bs = score(reconstruct(base, frames, dev), x)
+
+    ratio = latent_bytes(model.cfg, *pad_to(x[:1], model.cfg.patch).shape[-2:]) / (h * w * c)
+    one = pad_to(x[:1].to(dev), model.cfg.patch)
+    with torch.no_grad():
+        ms = median_ms(lambda: model.roundtrip(one), cfg.timing_runs, dev)
+    mem = peak_memory_gb(dev)
+
+    ctx.metric("frames", n)
+    ctx.metric("psnr", p.mean().item(), "dB")
+    ctx.metric("psnr_min", p.min().item(), "dB")
+    ctx.metric("ssim", s.mean().item())
+    ctx.metric("baseline_psnr", bp.mean().item(), "dB")
+    ctx.metric("baseline_ssim", bs.mean().item())
+    ctx.metric("latent_bytes", ratio * h * w * c, "B")
+    ctx.metric("latent_ratio", ratio)
+    ctx.metric("encode_decode_ms", ms, "ms")
+    ctx.metric("cpu_threads", threads)
+    ctx.metric("peak_memory_gb", mem, "GB")
+
+    _pictures(ctx, model, frames, x, y, p, ds, dev)
+    worst = int(p.argmin())
+    ctx.bundle_file("worst_reconstruction.png", _recon_grid(x, y, [worst]))
+    ctx.bundle_file(
+        "inputs.json",
+        orjson.dumps(
+            {
+                "checkpoint": str(path),
+                "checkpoint_meta_sha256": meta.metadata_sha256,
+                "eval": ds.meta,
+                "psnr_per_frame": p.tolist(),
+            },
+            option=orjson.OPT_INDENT_2,
+        ),  # fmt: skip
+    )
+    ctx.check("psnr", p.mean().item())
+    ctx.check("ssim", s.mean().item())
+    ctx.check("latent_ratio", ratio)
+    ctx.check("encode_decode_ms", ms)
+    ctx.check("peak_memory_gb", mem)
+    beats = p.mean().item() > bp.mean().item() and s.mean().item() > bs.mean().item()
+    ctx.check("beats_baseline", float(beats))
+
+
+def _recon_grid(x: torch.Tensor, y: torch.Tensor, idx: list[int]) -> bytes:
+    rows = []
+    for i in idx:
+        err = (y[i] - x[i]).abs().mean(0).numpy()  # [H, W]
+        rows.append(
+            [to_frames(x[i : i + 1])[0].numpy(), to_frames(y[i : i + 1])[0].numpy(),
+             pictures.heatmap(err, vmax=0.25)]
+        )  # fmt: skip
+    return pictures.png(pictures.grid(rows))
+
+
+def _pictures(ctx, model, frames, x, y, p, ds, dev) -> None:
+    order = p.argsort()
+    pick = sorted({int(order[0]), int(order[len(order) // 2]), int(order[-1])})
+    ctx.picture("m1_reconstruction.png", _recon_grid(x, y, pick))  # worst, median, best
+    z = latents(model, frames, dev)  # [N, D]
+    attr = color_attribute(ds.truth, ctx.config.eval_stride)
+    if z.shape[0] < 3 or attr is None:
+        return
+    u, sv, _ = torch.pca_lowrank(z, q=2, center=True)
+    xy = u[:, :2] * sv[:2]  # [N, 2]
+    key, values = attr
+    ctx.picture(
+        "m1_latent_pca.png",
+        pictures.scatter(xy.numpy(), values, f"m1 latents, PCA 2-D, coloured by {key}"),
+    )
+    if key == "level":
+        ctx.metric("latent_level_1nn", knn_agreement(xy, values))
