@@ -14,7 +14,7 @@ import torch
 
 SHADE_MAX = 3  # the darkest shade (core/pixels.py); dividing by it keeps dist in [0, 1]
 DIST_METRIC = "l1_mean_norm"  # the name simple-rl-m3-plan §4.2 gives this matcher
-CPU_CHUNK = 256  # frames per CPU pass: 256 x 5760 int16 = 2.9 MB of scratch stays in cache
+CPU_CHUNK = 256  # frames per CPU pass: 2 x 256 x 5760 B = 2.9 MB of uint8 scratch stays in cache
 
 
 def check_shades(x: torch.Tensor, name: str) -> None:
@@ -72,14 +72,15 @@ def dist(frame: torch.Tensor, goal: torch.Tensor, chunk: int | None = None) -> t
     elsewhere (one kernel per op on CUDA).
     """
     check_pair(frame, goal)
-    n = frame.shape[0]
-    per = goal.numel()
+    n, per = frame.shape[0], goal.numel()
     step = chunk or (CPU_CHUNK if frame.device.type == "cpu" else max(n, 1))
-    g = goal.to(torch.int16)  # [(K,) H, W]
-    total = torch.empty(n, dtype=torch.int64, device=frame.device)  # [N] sum of |frame - goal|
+    total = torch.empty(n, dtype=torch.int32, device=frame.device)  # [N] sum of |frame - goal|
     for s in range(0, n, step):
-        d = (frame[s : s + step].to(torch.int16) - g).abs_()  # [C, (K,) H, W] in 0..3
-        torch.sum(d.reshape(d.shape[0], per), dim=1, out=total[s : s + step])  # [C]
+        d = (
+            frame[s : s + step] - goal
+        )  # [C, (K,) H, W] uint8: f - g wraps to 256 - |f - g| when g > f
+        d = torch.minimum(d, d.neg())  # |f - g| in 0..3: the smaller of d and 256 - d
+        torch.sum(d.reshape(d.shape[0], per), dim=1, dtype=torch.int32, out=total[s : s + step])
     return total.to(torch.float32) / float(per * SHADE_MAX)  # [N]; exact integer sum, one rounding
 
 
@@ -88,7 +89,7 @@ def step(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The done reducer: (consec int32 [N], frame) -> (consec' int32 [N], dist float32 [N], done bool [N]).
 
-    consec' = consec + 1 where dist < tau else 0; done = consec' >= k.
+    consec' = consec + 1 where dist < tau else 0; done = consec' >= k. tau is compared in float32.
     """
     if consec.dtype != torch.int32 or consec.dim() != 1 or consec.shape[0] != frame.shape[0]:
         raise ValueError(

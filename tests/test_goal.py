@@ -67,8 +67,8 @@ def test_batch_independence(seed: int, n: int, j: int) -> None:
 
 @FAST
 @given(
-    st.lists(st.floats(0, 1, width=32), min_size=1, max_size=40),
-    st.floats(0.01, 1),
+    st.lists(st.floats(0, 1, width=32, allow_subnormal=False), min_size=1, max_size=40),
+    st.floats(0.0625, 1, width=32, allow_subnormal=False),  # compared in float32, dist's dtype
     st.integers(1, 5),
 )
 def test_reducer_counts_consecutive_matches(curve: list[float], tau: float, k: int) -> None:
