@@ -10,12 +10,12 @@ Actions (the roadmap's five; there is no no-op, every action has a visible, dete
     2 LEFT  accelerate left (face left, walk cycle).
     3 RIGHT accelerate right (face right, walk cycle).
     4 JUMP  on the ground: jump (~3 tiles); held while rising: higher (~4 tiles); jump pose in the air.
-Without LEFT/RIGHT the player slows down (friction on the ground, drag in the air).
+Without LEFT/RIGHT the player slows down on the ground (friction) and keeps momentum in the air.
 
 World: a 16-row tile map per level (`params.n_levels` levels generated from the seed; each env has a
 `level` index), gravity, solid tiles with axis-separated collisions, pits, pipes, brick platforms,
 coins that stay collected (`collected` mask per env), patrolling enemies that turn at the ends of their
-run and, at random with probability 1/64 per frame, on their own (the stochasticity), a goal flag near
+run and, at random with probability 1/128 per frame, on their own (the stochasticity), a goal flag near
 the end, and a camera that follows the player horizontally with a dead zone, in steps of 4 px.
 
 Episode end (`info["done"]`): touching an enemy or falling into a pit (died), touching the flag (won), or
@@ -124,10 +124,20 @@ def _spawn(bank: Bank, level: torch.Tensor, p: Params) -> dict[str, torch.Tensor
     )
 
 
-def reset(seed: int, n: int, device: torch.device | str = "cpu", params: Params = PARAMS) -> State:
-    """N envs at the start of levels drawn from the seed; the same seed gives the same state."""
+def reset(
+    seed: int,
+    n: int,
+    device: torch.device | str = "cpu",
+    params: Params = PARAMS,
+    bank: Bank | None = None,
+) -> State:
+    """N envs at the start of levels drawn from the seed; the same seed gives the same state.
+
+    Building the level bank takes a fraction of a second; pass `bank` (a previous state's
+    `.bank` for the same seed, params and device) to skip it."""
     dev = torch.device(device)
-    bank = build_bank(int(seed), dev, params)
+    if bank is None or bank.seed != int(seed):
+        bank = build_bank(int(seed), dev, params)
     key = env_keys(int(seed), n, dev)  # [N]
     tick = torch.zeros(n, dtype=torch.int64, device=dev)
     level = rand_u32(key, tick, _S_LEVEL) % params.n_levels  # [N]
@@ -207,7 +217,7 @@ def step(
     streams = torch.arange(p.n_enemies, device=lv.device) + _S_ENEMY  # [E]
     r = rand_u32(s.key.unsqueeze(1) ^ streams, tick.unsqueeze(1), _S_ENEMY)  # [N, E]
     ahead = s.ex + s.edir * p.enemy_speed
-    turn = (ahead < box[..., 1]) | (ahead > box[..., 2]) | ((r & 0xFFFF) < p.enemy_turn_p16)
+    turn = (ahead < box[..., 1]) | (ahead > box[..., 2]) | ((r & 0xFFFF) < p.turn_p16)
     edir = torch.where(turn, -s.edir, s.edir)
     ex = torch.where(turn, s.ex, ahead)
 
@@ -230,7 +240,8 @@ def step(
     )  # [N, K]
     collected = s.collected | grab
     gained = (collected & ~s.collected).sum(1)  # [N]
-    died = touch.any(1) | (py > p.rows * tile - p.player_h)
+    fell = py > p.rows * tile - p.player_h
+    died = touch.any(1) | fell
     won = ~died & (px + p.player_w > b.flag_x[lv])
     t = s.t + 1
     timeout = ~died & ~won & (t >= p.max_t)
@@ -241,9 +252,11 @@ def step(
     cam = torch.minimum(torch.maximum(s.cam, centre - p.cam_hi), centre - p.cam_lo)
     cam = ((cam >> 2) << 2).clamp(p.cam_min, p.cam_max)
 
+    i32 = torch.int32
     nxt = dict(
-        x=nx, y=ny, vx=vx, vy=vy, on_ground=on_ground, facing=facing, frame=frame,
-        ex=ex, edir=edir, collected=collected, cam=cam, t=t,
+        x=nx.to(i32), y=ny.to(i32), vx=vx.to(i32), vy=vy.to(i32), on_ground=on_ground,
+        facing=facing.to(i32), frame=frame, ex=ex, edir=edir, collected=collected,
+        cam=cam.to(i32), t=t,
     )  # fmt: skip
     new_level = rand_u32(s.key, tick, _S_LEVEL) % p.n_levels
     fresh = _spawn(b, new_level, p)
@@ -257,7 +270,8 @@ def step(
         episode=s.episode + done.to(torch.int32),
     )
     reward = gained.float() + 10.0 * won.float() - 1.0 * died.float()
-    return out, info(out, done=done, died=died, won=won, timeout=timeout, reward=reward, params=p)
+    flags = dict(done=done, died=died, fell=fell, won=won, timeout=timeout, reward=reward)
+    return out, info(out, params=p, **flags)
 
 
 def info(state: State, params: Params = PARAMS, **flags: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -296,6 +310,7 @@ def info(state: State, params: Params = PARAMS, **flags: torch.Tensor) -> dict[s
         "t": s.t,
         "done": flags.get("done", no),
         "died": flags.get("died", no),
+        "fell": flags.get("fell", no),
         "won": flags.get("won", no),
         "timeout": flags.get("timeout", no),
         "reward": flags.get("reward", torch.zeros(n, device=s.x.device)),
@@ -316,8 +331,10 @@ def random_policy(state: State, key: int | torch.Tensor = 0) -> torch.Tensor:
 def scripted_policy(
     state: State, key: int | torch.Tensor = 0, params: Params = PARAMS
 ) -> torch.Tensor:
-    """int64 [N]: run right, jump over pits, walls and enemies, jump for coins overhead; ~10% of
-    frames something else (a random action, or a short UP/DOWN) so data covers every action."""
+    """int64 [N]: run right, jump over pits and walls, jump over enemies coming closer and wait for
+    those walking away, jump for coins overhead, steer away from enemies when falling; on calm
+    frames ~10% something else (a random action, a hop, a crouch) so data covers every action.
+    A pure function of (state, key): the randomness is hash(env key ^ key, tick)."""
     p, s, b = params, state, state.bank
     lv = s.level
     px, py = s.x >> 4, s.y >> 4  # [N]
@@ -329,17 +346,28 @@ def scripted_policy(
     )
     ey = b.enemy_box[lv][..., 3]  # [N, E]
     dx = s.ex - px.unsqueeze(1)  # [N, E]
-    enemy = ((dx > -8) & (dx < 56) & ((ey - py.unsqueeze(1)).abs() < 24) & b.enemy_valid[lv]).any(1)
+    level_with = ((ey - py.unsqueeze(1)).abs() < 24) & b.enemy_valid[lv]  # [N, E]
+    enemy = (level_with & (dx > -8) & (dx < 64) & (s.edir < 0)).any(1)  # coming: jump over it
+    wait = (level_with & (dx > 0) & (dx < 72) & (s.edir > 0)).any(1)  # going: let it turn first
     ipx = b.item_px[lv]  # [N, K, 2]
     idx = ipx[..., 0] - px.unsqueeze(1)  # [N, K]
     coin = ((idx > -4) & (idx < 24) & (ipx[..., 1] < py.unsqueeze(1)) & ~s.collected).any(1)
-    want_jump = (gap | wall | enemy | coin) & s.on_ground
+    danger = ((dx > -24) & (dx < 120) & b.enemy_valid[lv]).any(1)  # no coin hunting near enemies
+    for ahead in (16, 32, 48, 64):  # no random moves with a pit coming up
+        c = (front + ahead) >> 4
+        danger |= ~_solid(b, lv, feet, c, p) & ~_solid(b, lv, feet + 1, c, p)
+    want_jump = (gap | wall | enemy | (coin & ~danger)) & s.on_ground
     rising = ~s.on_ground & (s.vy < 0)
     act = torch.where(want_jump | rising, JUMP, RIGHT)
+    act = torch.where(wait & ~enemy & s.on_ground & ~gap, DOWN, act)  # crouch-brake and wait
+    # Falling toward an enemy: steer away from it (back off if it is ahead, push on if behind).
+    below = (dx > -28) & (dx < 28) & (ey > py.unsqueeze(1)) & b.enemy_valid[lv]  # [N, E]
+    steer = torch.where((below & (dx > 0)).any(1), LEFT, RIGHT)
+    act = torch.where(~s.on_ground & (s.vy >= 0) & below.any(1), steer, act)
     r = _rand(s, key, _S_POLICY + 1)  # [N]
     roll = r & 0xFF
-    act = torch.where(roll < 10, (r >> 8) % len(ACTIONS), act)  # ~4%: anything
-    calm = s.on_ground & ~want_jump
+    calm = s.on_ground & ~want_jump & ~danger
+    act = torch.where(calm & (roll < 10), (r >> 8) % len(ACTIONS), act)  # ~4%: anything
     act = torch.where(calm & (roll >= 10) & (roll < 18), UP, act)  # ~3%: hop
     act = torch.where(calm & (roll >= 18) & (roll < 24), DOWN, act)  # ~2%: crouch
     return act.to(torch.int64)

@@ -64,7 +64,6 @@ def _view(state: State, stride: int, h: int, w: int, p: Params) -> torch.Tensor:
         n * h * w + 1, 3, dtype=torch.uint8, device=dev
     )  # last row: a dump for clipped px
     torch.index_select(runs, 0, idx, out=buf[:-1].view(n * h, w * 3))
-    atlas_rgb = b.atlas_rgb.reshape(-1, 3)  # [F*256, 3]
     m = 16 // stride
     u = torch.arange(m, device=dev)  # [m]
     env = torch.arange(n, device=dev).view(n, 1, 1, 1)
@@ -74,8 +73,8 @@ def _view(state: State, stride: int, h: int, w: int, p: Params) -> torch.Tensor:
         tx = ((sx + i0 - ox.unsqueeze(1)) // stride).unsqueeze(-1).unsqueeze(-1) + u  # [N, S, 1, m]
         ty = ((sy + j0 - oy) // stride).unsqueeze(-1).unsqueeze(-1) + u.unsqueeze(1)  # [N, S, m, 1]
         src = (
-            fr.unsqueeze(-1).unsqueeze(-1) * 256
-            + (j0.unsqueeze(-1).unsqueeze(-1) + stride * u.unsqueeze(1)) * 16
+            fr.unsqueeze(-1).unsqueeze(-1) * 1024
+            + (j0.unsqueeze(-1).unsqueeze(-1) + stride * u.unsqueeze(1)) * 32
             + i0.unsqueeze(-1).unsqueeze(-1)
             + stride * u
         )  # [N, S, m, m]
@@ -88,7 +87,7 @@ def _view(state: State, stride: int, h: int, w: int, p: Params) -> torch.Tensor:
             & (ty < h)
         )
         dest = torch.where(ok, (env * h + ty) * w + tx, n * h * w)  # [N, S, m, m]
-        buf.index_put_((dest.reshape(-1),), atlas_rgb[src.reshape(-1)])
+        buf.index_put_((dest.reshape(-1),), b.atlas_rgb[src.reshape(-1)])
     return buf[:-1].view(n, h, w, 3)
 
 
@@ -131,17 +130,17 @@ def render_shades(state: State, params: Params = PARAMS) -> torch.Tensor:
 
     # Moving sprites: evaluate the whole scene on a 10x10 screen-px window around each, shade it,
     # downsample it with the shared pipeline and write the 5x5 result over the frame.
-    groups = _sprites(s, p)[1:]  # enemies, player
+    groups = [g[:3] for g in _sprites(s, p)[1:]]  # enemies, player: (frame, box x, box y)
     sx = torch.cat([g[1] for g in groups], 1)  # [N, S] box x, level px
     sy = torch.cat([g[2] for g in groups], 1)
     ox = s.cam - p.pad_top  # [N] level x of screen column 0
     wx = ((sx - ox.unsqueeze(1)) >> 1) & ~1  # [N, S] window's first screen column, even
     wy = ((sy + p.pad_top) >> 1) & ~1
-    k10 = torch.arange(10, device=dev)
+    k10 = torch.arange(10, device=dev, dtype=torch.int32)
     lx = (ox.unsqueeze(1) + 2 * wx).unsqueeze(-1).unsqueeze(-1) + 2 * k10  # [N, S, 1, 10] level x
     ly = (2 * wy - p.pad_top).unsqueeze(-1).unsqueeze(-1) + 2 * k10.unsqueeze(1)  # [N, S, 10, 1]
-    val = _scene(s, lx, ly, groups, p)  # [N, S, 10, 10] palette indices
-    patch = downsample2(b.palette_shade[val.long()])  # [N, S, 5, 5]
+    val = _scene(s, lx, ly, groups, p)  # [N, S, 10, 10] shade + 1
+    patch = downsample2(val) - 1  # [N, S, 5, 5]; (sum(v + 1) + 2) // 4 == (sum(v) + 2) // 4 + 1
     u5 = torch.arange(5, device=dev)
     tx = (wx >> 1).unsqueeze(-1).unsqueeze(-1) + u5  # [N, S, 1, 5]
     ty = (wy >> 1).unsqueeze(-1).unsqueeze(-1) + u5.unsqueeze(1)  # [N, S, 5, 1]
@@ -151,26 +150,36 @@ def render_shades(state: State, params: Params = PARAMS) -> torch.Tensor:
     return buf[:-1].view(n, OBS_H, OBS_W)
 
 
+def _take(flat: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    """flat[idx] for an index tensor of any shape (int32 or int64): one index_select."""
+    return flat.index_select(0, idx.reshape(-1)).view(idx.shape)
+
+
 def _scene(state: State, lx: torch.Tensor, ly: torch.Tensor, groups, p: Params) -> torch.Tensor:
-    """Palette index of the full scene at level px (lx [N, S, 1, w], ly [N, S, h, 1]) -> [N, S, h, w]."""
+    """Shade + 1 of the whole scene at level px lx [N, S, 1, w] x ly [N, S, h, 1] -> [N, S, h, w].
+
+    Index arithmetic stays on the separable [.., 1, w] / [.., h, 1] factors; the full-size work is a
+    few adds, gathers and selects. Sprites outside a window read the atlas' zero margin (row/col 16).
+    """
     s, b = state, state.bank
     n, dev = s.n, s.x.device
     lh, lw, k = p.layer_h, p.level_w, p.n_items
-    lv = s.level.view(n, 1, 1, 1)
-    xc = lx.clamp(0, lw - 1)
+    lv = s.level.to(torch.int32).view(n, 1, 1, 1)
+    xc = lx.clamp(0, lw - 1)  # [N, S, 1, w]
     base = (lv * lh + (ly + p.pad_top).clamp(0, lh - 1)) * lw + xc  # [N, S, h, w]
-    cell = b.item_at[(lv * p.rows + (ly >> 4).clamp(0, p.rows - 1)) * p.cols + (xc >> 4)]
-    taken = torch.cat([s.collected, s.collected.new_zeros(n, 1)], 1)  # [N, K+1]: slot K = no coin
-    taken = taken.reshape(-1)[torch.arange(n, device=dev).view(n, 1, 1, 1) * (k + 1) + cell]
-    val = torch.where(taken, b.layer_idx[base], b.coin_idx[base])  # [N, S, h, w]
-    for fr, sx, sy, shown in groups:
+    cell = (lv * p.rows + (ly >> 4).clamp(0, p.rows - 1)) * p.cols + (xc >> 4)  # [N, S, h, w]
+    taken = torch.cat([s.collected, s.collected.new_zeros(n, 1)], 1).reshape(-1)  # [N*(K+1)]
+    env = torch.arange(n, device=dev, dtype=torch.int32).view(n, 1, 1, 1) * (k + 1)
+    taken = _take(taken, env + _take(b.item_at, cell))  # slot K: no coin
+    val = torch.where(taken, _take(b.layer_s1, base), _take(b.coin_s1, base))  # [N, S, h, w]
+    for fr, sx, sy in groups:
         for q in range(fr.shape[1]):
             dx = lx - sx[:, q].view(n, 1, 1, 1)  # [N, S, 1, w]
             dy = ly - sy[:, q].view(n, 1, 1, 1)  # [N, S, h, 1]
-            inside = ((dx | dy) & ~15) == 0  # both in 0..15
-            src = fr[:, q].view(n, 1, 1, 1) * 256 + (dy & 15) * 16 + (dx & 15)
-            pix = b.atlas[src]  # [N, S, h, w]
-            val = torch.where(inside & (pix != 0) & shown[:, q].view(n, 1, 1, 1), pix, val)
+            col = torch.where((dx >= 0) & (dx < 16), dx, 16)
+            row = torch.where((dy >= 0) & (dy < 16), dy, 16) * 32 + fr[:, q].view(n, 1, 1, 1) * 1024
+            pix = _take(b.atlas_s1, row.to(torch.int32) + col)  # [N, S, h, w]
+            val = torch.where(pix != 0, pix, val)
     return val
 
 

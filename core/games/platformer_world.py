@@ -32,7 +32,7 @@ class Params:
     max_vx: int = 40  # subpx/frame = 2.5 px/frame top speed, well under a tile (no tunnelling)
     friction: int = 2  # subpx/frame^2 on the ground without LEFT/RIGHT
     brake: int = 6  # subpx/frame^2 on the ground with DOWN (crouch-brake)
-    air_drag: int = 1  # subpx/frame^2 in the air without LEFT/RIGHT
+    air_drag: int = 0  # subpx/frame^2 in the air without LEFT/RIGHT: momentum carries (classic)
     gravity: int = 8  # subpx/frame^2 = 0.5 px/frame^2
     gravity_held: int = 6  # while rising with JUMP held: ~65 px apex instead of ~49 px
     gravity_fast: int = 14  # falling with DOWN held (fast fall)
@@ -40,9 +40,7 @@ class Params:
     hop_v: int = 72  # subpx/frame launch speed of UP: a 20 px hop, enough for a 1-tile step
     max_fall: int = 128  # subpx/frame = 8 px/frame terminal speed, half a tile (no tunnelling)
     enemy_speed: int = 1  # px/frame patrol speed
-    enemy_turn_p16: int = (
-        1024  # chance per frame out of 65536 that an enemy turns on its own (1/64)
-    )
+    turn_p16: int = 512  # chance per frame (out of 65536) that an enemy turns on its own: 1/128
     max_t: int = 3000  # frames before an episode is truncated (a 128-tile level takes ~900)
     cam_lo: int = 104  # dead zone: the camera scrolls when the player's centre leaves [104, 152)
     cam_hi: int = 152  #   of the 256-px render, so it rests while the player moves a little
@@ -259,9 +257,12 @@ def plan_level(seed: int, index: int, p: Params = PARAMS) -> LevelPlan:
     g, col, spawn_row = 12, 3, 12
     for c in range(3, 12):
         ground(c, g)
-    col = 12
+    col, since_run = 12, 0
     while col < cols - 18:
-        k = r(100)
+        k = (
+            99 if since_run >= 3 else r(100)
+        )  # a flat run at least every 4th piece: enemies need them
+        since_run += 1
         if k < 18:  # a pit with a coin over its middle
             w = 2 + r(2)
             items.append((col + w // 2, g - 3))
@@ -303,10 +304,14 @@ def plan_level(seed: int, index: int, p: Params = PARAMS) -> LevelPlan:
             for c in range(col, col + n):
                 ground(c, g)
             runs.append((col, col + n - 1, g))
+            since_run = 0
             items.append((col + 1 + r(n - 2), g - 2))
             col += n
     for c in range(col, cols - 3):
         ground(c, g)
+    for c in range(col + 1, cols - 10, 2):  # top up the coins on the last stretch
+        if len(items) < p.n_items:
+            items.append((c, g - 2))
     flag_col = cols - 8
     picked_items = _spread(items, p.n_items, r)
     return LevelPlan(tiles, picked_items, _spread(runs, p.n_enemies, r), flag_col, spawn_row)
@@ -321,13 +326,20 @@ def _spread(xs: list, k: int, r) -> list:
     return [xs[int(phase + i * step)] for i in range(k)]
 
 
-def _sky(seed: int, index: int, p: Params) -> torch.Tensor:
-    """uint8 [layer_h, level_w]: banded sky, level-fixed clouds and two ranges of hills."""
+def _sky_bands(p: Params) -> torch.Tensor:
+    """uint8 [layer_h, level_w]: four bands of sky, dithered over 6 rows at each seam."""
+    yy = torch.arange(p.layer_h, dtype=torch.int16).unsqueeze(1)  # [H, 1] layer row
+    xx = torch.arange(p.level_w, dtype=torch.int16).unsqueeze(0)  # [1, W]
+    band = (yy + 6 * ((xx + yy) % 2)) // 72  # [H, W] in 0..4
+    return (C["sky0"] + band.clamp(0, 3)).to(torch.uint8)
+
+
+def _sky(seed: int, index: int, p: Params, bands: torch.Tensor) -> torch.Tensor:
+    """uint8 [layer_h, level_w]: the bands plus level-fixed clouds and two ranges of hills."""
     h, w = p.layer_h, p.level_w
-    yy = torch.arange(h).unsqueeze(1)  # [H, 1] layer row (level y + pad_top)
+    yy = torch.arange(h, dtype=torch.int16).unsqueeze(1)  # [H, 1] layer row (level y + pad_top)
     xx = torch.arange(w).unsqueeze(0)  # [1, W]
-    band = (yy + 6 * ((xx + yy) % 2)) // 72  # 4 bands, dithered over 6 rows at each seam
-    sky = (C["sky0"] + band.clamp(0, 3)).expand(h, w).clone().to(torch.uint8)
+    sky = bands.clone()
     k = 0
 
     def r(n: int) -> int:
@@ -340,8 +352,8 @@ def _sky(seed: int, index: int, p: Params) -> torch.Tensor:
     xf = xx.to(torch.float64)
     far = 170 - 44 * torch.sin((xf + ph1) / f1).abs() - 8 * torch.sin((xf + ph2) / 17)  # [1, W]
     near = 222 - 26 * torch.sin((xf + ph2) / f2).abs()
-    sky = torch.where(yy >= far.round().long(), C["hill_far"], sky)
-    sky = torch.where(yy >= near.round().long(), C["hill_near"], sky)
+    sky = torch.where(yy >= far.round().to(torch.int16), C["hill_far"], sky)
+    sky = torch.where(yy >= near.round().to(torch.int16), C["hill_near"], sky)
     for x0 in range(0, w, 150):
         cx, cy = x0 + r(110), 36 + r(60)
         y0, y1, xa, xb = cy - 14, cy + 12, max(cx - 32, 0), min(cx + 32, w)
@@ -368,7 +380,7 @@ class Bank:
     tiles: torch.Tensor  # uint8 [L, rows, cols]
     item_px: torch.Tensor  # int32 [L, K, 2] (x, y) of each coin's cell, level px
     item_valid: torch.Tensor  # bool [L, K]
-    item_at: torch.Tensor  # int64 [L * rows * cols] flat: the coin slot in a cell, K if none
+    item_at: torch.Tensor  # int32 [L * rows * cols] flat: the coin slot in a cell, K if none
     enemy_box: torch.Tensor  # int32 [L, E, 4]: x0, lowest x, highest x, y (px) of each patrol
     enemy_valid: torch.Tensor  # bool [L, E]
     flag_x: torch.Tensor  # int32 [L] px: touching it wins
@@ -377,16 +389,24 @@ class Bank:
     half_rgb: (
         torch.Tensor
     )  # uint8 [L, layer_h/2, level_w/2, 3]: every second px, for the 144x160 screen
-    layer_idx: torch.Tensor  # uint8 [L * layer_h * level_w] flat palette indices, no coins
-    coin_idx: torch.Tensor  # uint8 [L * layer_h * level_w] flat palette indices, coins drawn
+    layer_s1: torch.Tensor  # uint8 [L * layer_h * level_w] flat shade + 1 (1..4), no coins
+    coin_s1: torch.Tensor  # uint8 [L * layer_h * level_w] flat shade + 1, coins drawn
     obs_frames: (
         torch.Tensor
     )  # uint8 [L * n_cams, 72 * 80]: the 72x80 shades per camera stop, coins drawn
     obs_bare: torch.Tensor  # uint8 [L, K, 4, 4]: the 72x80 shades of each coin's cell once taken
-    atlas: torch.Tensor  # uint8 [N_FRAMES * 256] flat sprite palette indices
-    atlas_rgb: torch.Tensor  # uint8 [N_FRAMES, 16, 16, 3]
+    atlas: torch.Tensor  # uint8 [N_FRAMES * 32 * 32] flat: each 16x16 sprite in a 32x32 cell of
+    #   zeros, so a lookup clamped to row or column 16 reads "clear" (index f*1024 + row*32 + col)
+    atlas_rgb: torch.Tensor  # uint8 [N_FRAMES * 32 * 32, 3], the same layout in RGB
+    atlas_s1: torch.Tensor  # uint8 [N_FRAMES * 32 * 32], the same layout in shade + 1 (0: clear)
     palette_rgb: torch.Tensor  # uint8 [P, 3]
     palette_shade: torch.Tensor  # uint8 [P] in 0..3 (rgb_to_shade of the palette)
+
+
+def _lut(table: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    """table[idx] for uint8 indices, without widening idx to int64: [*idx.shape, *table.shape[1:]]."""
+    flat = table.index_select(0, idx.reshape(-1).to(torch.int32))
+    return flat.view(*idx.shape, *table.shape[1:])
 
 
 def build_bank(seed: int, device: torch.device | str = "cpu", p: Params = PARAMS) -> Bank:
@@ -399,7 +419,7 @@ def build_bank(seed: int, device: torch.device | str = "cpu", p: Params = PARAMS
     solid[:, 1 : R + 1] = (tiles != EMPTY).to(torch.uint8)
     item_px = torch.full((L, K, 2), -4096, dtype=torch.int32)  # unused slots parked far away
     item_valid = torch.zeros(L, K, dtype=torch.bool)
-    item_at = torch.full((L, R, Cn), K, dtype=torch.int64)
+    item_at = torch.full((L, R, Cn), K, dtype=torch.int32)
     enemy_box = torch.tensor([-4096, -4096, -4096, 0], dtype=torch.int32).repeat(L, E, 1)
     enemy_valid = torch.zeros(L, E, dtype=torch.bool)
     spawn = torch.zeros(L, 2, dtype=torch.int32)
@@ -418,7 +438,8 @@ def build_bank(seed: int, device: torch.device | str = "cpu", p: Params = PARAMS
     atlas = sprite_atlas()  # [F, 16, 16]
     tl = tile_atlas()[tiles.long()]  # [L, R, C, 16, 16]
     tl = tl.permute(0, 1, 3, 2, 4).reshape(L, R * 16, Cn * 16)  # [L, 256, W]
-    layer = torch.stack([_sky(seed, j, p) for j in range(L)])  # [L, H, W]
+    bands = _sky_bands(p)
+    layer = torch.stack([_sky(seed, j, p, bands) for j in range(L)])  # [L, H, W]
     body = layer[:, p.pad_top :]
     layer[:, p.pad_top :] = torch.where(tl == 0, body, tl)
     for j, pl in enumerate(plans):  # the goal flag: a pole with a pennant, drawn over the sky
@@ -440,18 +461,20 @@ def build_bank(seed: int, device: torch.device | str = "cpu", p: Params = PARAMS
 
     pal = torch.tensor([rgb for _, rgb in PALETTE], dtype=torch.uint8)  # [P, 3]
     shade = rgb_to_shade(pal)  # [P]
-    layer_rgb = pal[layer.long()]  # [L, H, W, 3]
-    obs_full = downsample2(shade[coins[:, ::2, ::2].long()])  # [L, H/4, W/4]
+    layer_rgb = _lut(pal, layer)  # [L, H, W, 3]
+    obs_full = downsample2(_lut(shade, coins[:, ::2, ::2]))  # [L, H/4, W/4]
     obs_frames = obs_full.unfold(2, 80, 1)[
         :, :, : p.n_cams
     ]  # [L, 72, n_cams, 80]; start = (cam-32)/4
     obs_frames = obs_frames.permute(0, 2, 1, 3).reshape(L * p.n_cams, 72 * 80)
-    obs_bare_full = downsample2(shade[layer[:, ::2, ::2].long()])  # [L, H/4, W/4]
+    obs_bare_full = downsample2(_lut(shade, layer[:, ::2, ::2]))  # [L, H/4, W/4]
     obs_bare = torch.zeros(L, K, 4, 4, dtype=torch.uint8)
     for j, pl in enumerate(plans):
         for k, (c, rr) in enumerate(pl.items):
             y0 = (rr * p.tile + p.pad_top) // 4
             obs_bare[j, k] = obs_bare_full[j, y0 : y0 + 4, c * 4 : c * 4 + 4]
+    padded = torch.zeros(N_FRAMES, 32, 32, dtype=torch.uint8)
+    padded[:, :16, :16] = atlas
     dev = torch.device(device)
     return Bank(
         seed=seed,
@@ -466,12 +489,13 @@ def build_bank(seed: int, device: torch.device | str = "cpu", p: Params = PARAMS
         spawn=spawn.to(dev),
         layer_rgb=layer_rgb.to(dev),
         half_rgb=layer_rgb[:, ::2, ::2].contiguous().to(dev),
-        layer_idx=layer.reshape(-1).to(dev),
-        coin_idx=coins.reshape(-1).to(dev),
+        layer_s1=_lut(shade + 1, layer).reshape(-1).to(dev),
+        coin_s1=_lut(shade + 1, coins).reshape(-1).to(dev),
         obs_frames=obs_frames.contiguous().to(dev),
         obs_bare=obs_bare.to(dev),
-        atlas=atlas.reshape(-1).to(dev),
-        atlas_rgb=pal[atlas.long()].to(dev),
+        atlas=padded.reshape(-1).to(dev),
+        atlas_rgb=pal[padded.long()].reshape(-1, 3).to(dev),
+        atlas_s1=torch.where(padded > 0, shade[padded.long()] + 1, 0).reshape(-1).to(dev),
         palette_rgb=pal.to(dev),
         palette_shade=shade.to(dev),
     )
