@@ -117,6 +117,9 @@ def main() -> None:
     args = ap.parse_args()
     replay_bench(args.rounds, args.replays, args.device)
     matcher_bench(args.rounds)
+    if torch.get_num_threads() > 1:  # OpenMP workers fight other load for the cores: show both
+        torch.set_num_threads(1)
+        matcher_bench(args.rounds)
 
 
 if __name__ == "__main__":
