@@ -310,3 +310,26 @@ def test_build_rom_and_record_state_reproduce_the_committed_inputs(root: Path) -
     ).read_bytes()
     r = gate("m3", "record-state", "--out", "traces/m3/again.state", "--frames", "200")
     assert r.exit_code == 2 and "pass --force" in r.stderr
+
+
+def test_trace_io_round_trip_and_messages(tmp_path: Path) -> None:
+    from shell.errors import BadInput
+    from shell.trace import load_actions, parse_actions, save_actions
+
+    p = tmp_path / "t" / "actions.jsonl"
+    save_actions(p, [[3, 1], [6, 0]])
+    assert p.read_bytes() == b"[3,1]\n[6,0]\n" and load_actions(p, num_envs=2) == [[3, 1], [6, 0]]
+    assert not [q for q in p.parent.iterdir() if q.name.startswith(".")]  # no temporary left behind
+    with pytest.raises(BadInput, match="x.jsonl: line 2: expected 2 action"):
+        parse_actions(b"[1,2]\n[1]\n", "x.jsonl")
+    with pytest.raises(BadInput, match="x.jsonl: line 1: expected 1 action.*the run has 1"):
+        parse_actions(b"[1,2]\n", "x.jsonl", num_envs=1)
+    with pytest.raises(BadInput, match="empty trace"):
+        parse_actions(b"", "x.jsonl")
+    with pytest.raises(BadInput, match="line 2: expected a JSON list"):
+        parse_actions(b"[1]\n\n[2]\n", "x.jsonl")
+    with pytest.raises(BadInput, match="line 1: action -1 outside 0..6"):
+        save_actions(p, [[-1]])
+    assert load_actions(p) == [[3, 1], [6, 0]]  # a refused save leaves the old file
+    with pytest.raises(BadInput, match="no such trace"):
+        load_actions(tmp_path / "none.jsonl")
