@@ -44,7 +44,8 @@ def run(ctx: Any) -> None:
     from shell.trace import dump_actions, load_actions
 
     cfg = ctx.config
-    actions = load_actions(resolve(cfg.trace), shown(cfg.trace))  # a bad line is named even if changed
+    # the trace first: a bad line is named by number even when the trace also changed
+    actions = load_actions(resolve(cfg.trace), shown(cfg.trace))
     meta, goal = load_template(
         cfg.template, cfg.rom, cfg.state, cfg.trace, cfg.tau, cfg.k_consecutive
     )
