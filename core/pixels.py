@@ -15,8 +15,8 @@ STACK_K = 4  # frames in the policy's stack; the newest is last: stack[:, -1]
 
 
 def gray_to_shade(gray: torch.Tensor) -> torch.Tensor:
-    """uint8 gray [..., H, W] -> uint8 shade [..., H, W] in 0..3 (0 = white)."""
-    return ((255 - gray.to(torch.int32)) * SHADE_LEVELS // 256).to(torch.uint8)
+    """uint8 gray [..., H, W] -> uint8 shade [..., H, W] in 0..3 (0 = white): (255 - g) * 4 // 256."""
+    return (255 - gray) >> 6  # uint8 throughout: no widening pass
 
 
 def rgb_to_shade(rgb: torch.Tensor) -> torch.Tensor:
@@ -27,10 +27,23 @@ def rgb_to_shade(rgb: torch.Tensor) -> torch.Tensor:
 
 
 def downsample2(shade: torch.Tensor) -> torch.Tensor:
-    """uint8 [..., H, W] -> uint8 [..., H/2, W/2]: the rounded mean of each 2x2 block."""
+    """[..., H, W] -> [..., H/2, W/2] uint8: the rounded mean of each 2x2 block.
+
+    uint8 input must hold shade-like values (at most 63); wider integer dtypes take any value.
+    """
     h, w = shade.shape[-2:]
     if h % 2 or w % 2:
         raise ValueError(f"downsample2 needs even height and width, got {h}x{w}")
+    if (
+        shade.dtype == torch.uint8
+    ):  # shades (<= 63): four of them plus 2 fit in a uint8, no widening
+        s = (
+            shade[..., 0::2, 0::2]
+            + shade[..., 0::2, 1::2]
+            + shade[..., 1::2, 0::2]
+            + shade[..., 1::2, 1::2]
+        )
+        return (s + 2) >> 2  # [..., H/2, W/2]
     x = shade.to(torch.int32).reshape(*shade.shape[:-2], h // 2, 2, w // 2, 2)
     return ((x.sum(dim=(-3, -1)) + 2) // 4).to(torch.uint8)  # [..., H/2, W/2]
 
