@@ -28,6 +28,8 @@ from shell.backends.base import (
     BackendUnavailable,
     FrameSpec,
     check_actions,
+    check_env,
+    check_options,
 )
 from shell.registry import BackendEntry
 
@@ -188,15 +190,11 @@ class AleBackend:
         self._ales = []
 
     def _env(self, env: int) -> int:
-        if isinstance(env, bool) or not isinstance(env, int) or not 0 <= env < self.num_envs:
-            raise BackendError(f"env must be an integer in 0..{self.num_envs - 1}, got {env!r}")
-        return env
+        return check_env(env, self.num_envs)
 
 
 def _create(num_envs: int = 1, device: Any = "cpu", **options: Any) -> AleBackend:
-    for k in options:
-        if k not in ENTRY.options:
-            raise BackendError(f"option {k}: ale takes {', '.join(ENTRY.options)}")
+    check_options("ale", options, ENTRY.options)
     return AleBackend(num_envs, device, **options)
 
 

@@ -86,3 +86,17 @@ def check_actions(actions: Any, num_envs: int, n_actions: int, device: Any) -> A
     if num_envs and (bool((a < 0).any()) or bool((a >= n_actions).any())):
         raise BackendError(f"actions must lie in 0..{n_actions - 1}, got {a.tolist()}")
     return a
+
+
+def check_env(env: Any, num_envs: int) -> int:
+    """An env index in 0..num_envs-1, or BackendError naming the fault."""
+    if isinstance(env, bool) or not isinstance(env, int) or not 0 <= env < num_envs:
+        raise BackendError(f"env must be an integer in 0..{num_envs - 1}, got {env!r}")
+    return env
+
+
+def check_options(backend: str, options: dict[str, Any], known: tuple[str, ...]) -> None:
+    """Refuse an option the backend does not take, naming the ones it does."""
+    for k in options:
+        if k not in known:
+            raise BackendError(f"option {k}: {backend} takes {', '.join(known)}")

@@ -20,7 +20,7 @@ from collections import OrderedDict
 from dataclasses import fields, replace
 from typing import Any
 
-from shell.backends.base import ActionCodec, BackendError, FrameSpec
+from shell.backends.base import ActionCodec, BackendError, FrameSpec, check_env, check_options
 from shell.registry import BackendEntry
 
 RENDERS = ("rgb", "shades")
@@ -161,9 +161,7 @@ class BuiltinBackend:
     def _env(self, env: int) -> int:
         if self.state is None:
             raise BackendError("no state before reset(): call reset(seed) first")
-        if isinstance(env, bool) or not isinstance(env, int) or not 0 <= env < self.num_envs:
-            raise BackendError(f"env must be an integer in 0..{self.num_envs - 1}, got {env!r}")
-        return env
+        return check_env(env, self.num_envs)
 
     def _actions(self, actions: Any) -> Any:
         import torch
@@ -254,10 +252,7 @@ def _safetensors_metadata(data: bytes) -> dict[str, str]:
 
 
 def _create(num_envs: int = 1, device: Any = "cpu", **options: Any) -> BuiltinBackend:
-    known = {"game", "render", "validate", "check_every"}
-    for k in options:
-        if k not in known:
-            raise BackendError(f"option {k}: builtin takes {', '.join(sorted(known))}")
+    check_options("builtin", options, ENTRY.options)
     return BuiltinBackend(num_envs, device, **options)
 
 

@@ -28,6 +28,8 @@ from shell.backends.base import (
     BackendUnavailable,
     FrameSpec,
     check_actions,
+    check_env,
+    check_options,
 )
 from shell.registry import BackendEntry
 
@@ -201,9 +203,7 @@ class GymBackend:
         self._envs = []
 
     def _env(self, env: int) -> int:
-        if isinstance(env, bool) or not isinstance(env, int) or not 0 <= env < self.num_envs:
-            raise BackendError(f"env must be an integer in 0..{self.num_envs - 1}, got {env!r}")
-        return env
+        return check_env(env, self.num_envs)
 
 
 def _elapsed(env: Any) -> int | None:
@@ -226,9 +226,7 @@ def _set_elapsed(env: Any, steps: int | None) -> None:
 def _create(num_envs: int = 1, device: Any = "cpu", **options: Any) -> GymBackend:
     if "game" in options:  # `gate data collect --game` names the env id here
         options["env_id"] = options.pop("game")
-    for k in options:
-        if k not in ENTRY.options:
-            raise BackendError(f"option {k}: gym takes {', '.join(ENTRY.options)}")
+    check_options("gym", options, ENTRY.options)
     return GymBackend(num_envs, device, **options)
 
 

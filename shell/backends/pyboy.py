@@ -22,6 +22,8 @@ from shell.backends.base import (
     BackendUnavailable,
     FrameSpec,
     check_actions,
+    check_env,
+    check_options,
 )
 from shell.registry import BackendEntry
 
@@ -144,9 +146,7 @@ class PyBoyBackend:
         return self._observe()
 
     def _env(self, env: int) -> Any:
-        if not isinstance(env, int) or not 0 <= env < self.num_envs:
-            raise BackendError(f"env must be an int in 0..{self.num_envs - 1}, got {env!r}")
-        return self._envs[env]
+        return self._envs[check_env(env, self.num_envs)]
 
     def save_state(self, env: int) -> bytes:
         buf = io.BytesIO()
@@ -193,9 +193,7 @@ def _available() -> str | None:
 def _create(num_envs: int = 1, device: Any = "cpu", **options: Any) -> PyBoyBackend:
     if why := _available():
         raise BackendUnavailable(why)
-    for k in options:
-        if k not in OPTIONS:
-            raise BackendError(f"option {k}: pyboy takes {', '.join(OPTIONS)}")
+    check_options("pyboy", options, OPTIONS)
     return PyBoyBackend(num_envs, device, **options)
 
 
