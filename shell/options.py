@@ -31,3 +31,21 @@ Set = Annotated[
     typer.Option("--set", "-s", help="Override one configuration value: key=value (repeatable)."),
 ]
 Force = Annotated[bool, typer.Option("--force", help="Replace what exists.")]
+
+
+def parse_assignments(items: list[str], flag: str) -> dict[str, object]:
+    """KEY=VALUE strings -> a dict; VALUE is read as JSON when it parses (1, true, [1,2]), else a string."""
+    import orjson
+
+    from shell.errors import BadInput
+
+    out: dict[str, object] = {}
+    for item in items:
+        key, eq, val = item.partition("=")
+        if not eq or not key.strip():
+            raise BadInput(f"{flag} {item!r}: expected KEY=VALUE")
+        try:
+            out[key.strip()] = orjson.loads(val)
+        except orjson.JSONDecodeError:
+            out[key.strip()] = val
+    return out

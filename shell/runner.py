@@ -64,13 +64,6 @@ def new_run_id(gate_id: str) -> str:
     return f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}Z-{gate_id}-{secrets.token_hex(3)}"
 
 
-def _parse_value(text: str) -> Any:
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return text
-
-
 def build_config(gate: Gate, opts: RunOptions) -> Any:
     """The gate's pydantic config from its defaults, a JSON file and key=value overrides."""
     from pydantic import ValidationError
@@ -87,11 +80,9 @@ def build_config(gate: Gate, opts: RunOptions) -> Any:
             raise BadInput(f"{opts.config_file}: not valid JSON ({e})") from None
         if not isinstance(values, dict):
             raise BadInput(f"{opts.config_file}: must hold a JSON object")
-    for item in opts.overrides:
-        key, eq, val = item.partition("=")
-        if not eq or not key:
-            raise BadInput(f"--set {item!r}: expected key=value")
-        values[key.strip()] = _parse_value(val)
+    from shell.options import parse_assignments
+
+    values.update(parse_assignments(opts.overrides, "--set"))
     if gate.config is None:
         if values:
             raise BadInput(

@@ -27,23 +27,6 @@ def _data_registry(run: Any) -> Registry:
     return Registry(gates={GROUP: gate})
 
 
-def _parse_opts(items: list[str]) -> dict[str, Any]:
-    import orjson
-
-    from shell.errors import BadInput
-
-    out: dict[str, Any] = {}
-    for item in items:
-        key, eq, val = item.partition("=")
-        if not eq or not key.strip():
-            raise BadInput(f"--opt {item!r}: expected KEY=VALUE")
-        try:
-            out[key.strip()] = orjson.loads(val)
-        except orjson.JSONDecodeError:
-            out[key.strip()] = val  # a bare word: a string
-    return out
-
-
 def collect(
     backend: options.Backend = None,
     game: Annotated[
@@ -88,7 +71,7 @@ def collect(
             raise BadInput(f"--policy {policy!r}: expected random or scripted")
         if out is not None and out.exists() and any(out.iterdir()) and not force:
             raise BadInput(f"--out {out}: exists and is not empty (add --force to replace it)")
-        bopts = _parse_opts(opt or [])
+        bopts = options.parse_assignments(opt or [], "--opt")
         if game is not None:
             bopts["game"] = game
         params = {"backend": name, "episodes": episodes, "steps": steps, "policy": policy,
