@@ -75,10 +75,16 @@ def ssim(
 def palette_of(frames: torch.Tensor, max_colors: int = 256) -> torch.Tensor:
     """uint8 [..., 3] frames -> uint8 [K, 3]: the distinct colours (at most max_colors, the most
     frequent ones, so a palette stays a palette even on a noisy source)."""
-    cols, counts = torch.unique(frames.reshape(-1, 3), dim=0, return_counts=True)  # [K, 3], [K]
-    if cols.shape[0] > max_colors:
-        cols = cols[counts.argsort(descending=True)[:max_colors]]
-    return cols
+    flat = frames.reshape(-1, 3)  # [P, 3]
+    counts = torch.zeros(1 << 24, dtype=torch.int64, device=frames.device)  # one bin per RGB value
+    for i in range(0, flat.shape[0], 1 << 22):  # chunks of 4M pixels: bounded memory
+        c = flat[i : i + (1 << 22)].to(torch.int32)  # [p, 3]
+        counts += torch.bincount((c[:, 0] << 16) | (c[:, 1] << 8) | c[:, 2], minlength=1 << 24)
+    keys = counts.nonzero().squeeze(1)  # [K] packed colours present
+    if keys.shape[0] > max_colors:
+        keys = keys[counts[keys].argsort(descending=True)[:max_colors]]
+    rgb = torch.stack([(keys >> 16) & 255, (keys >> 8) & 255, keys & 255], 1)  # [K, 3]
+    return rgb.to(torch.uint8)
 
 
 def palette_distance(x: torch.Tensor, palette: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,88 @@
+"""Gate m2 "predict" (functional-milestones, Milestone 2): from 3 frames (and the action) predict the 4th.
+
+`gate m2` evaluates a trained predictor checkpoint (default: the golden artifacts/m2/predictor) beside
+the copy-last-frame baseline on held-out episodes regenerated from a fixed seed; `gate m2 train` trains
+one. Windows that cross an episode reset are excluded. Definitions (history/m1-m2-models.md):
+
+- mse: pixels in [0, 1], one-step, mean over held-out windows.
+- trajectory_accuracy: the player found in the predicted frame (snapped to the palette, then the game's
+  locate_player) within TRAJ_TOL_PX of the player found in the true frame; windows where the true frame
+  shows no player are left out.
+- stable_10: 10 autoregressive predictions (each fed back as a uint8 frame, true actions) stay finite,
+  have >= PALETTE_SHARE of pixels within PALETTE_TOL of the palette at every step, and keep the per-step
+  MSE <= ROLLOUT_MSE_BOUND.
+- diverse: on contexts whose true futures differ (same state, other RNG keys), the share where two
+  samples differ by > DIVERSE_MIN_DIFF (mean abs, over the pixels where the true futures differ) and both
+  stay within MSE 0.01 of one of the true futures.
+- beats_baseline: better than copy-last-frame on mse, trajectory_accuracy, rollout_mse_10 and diverse.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from gates.m1 import EVAL_SEED
+from shell.registry import Criterion as C
+from shell.registry import Gate
+
+TRAJ_TOL_PX = 2.0  # the brief: within 2 px of the true position
+PALETTE_TOL = (
+    24.0  # RGB distance (0..255): ~5% of the cube's diagonal, below any two palette colours' gap
+)
+PALETTE_SHARE = 0.95  # share of a frame's pixels that must be within PALETTE_TOL of the palette
+ROLLOUT_MSE_BOUND = 0.05  # per-step MSE bound over the rollout: 5x the one-step threshold
+DIVERSE_MIN_DIFF = (
+    1.0 / 255
+)  # two samples "differ": >= one grey level on average where futures differ
+DIVERSE_VALID_MSE = 0.01  # and each sample stays as accurate as the one-step criterion asks
+
+
+class M2Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    model: str = ""  # checkpoint folder; "" = the golden artifacts/m2/<default name for the game>
+    game: str = "platformer"  # the built-in game; "pong" with --backend ale
+    arch: dict | None = None  # when set, the checkpoint's architecture config must equal it
+    eval_seed: int = EVAL_SEED  # levels and episodes no training run has seen
+    eval_episodes: int = 8  # envs: several levels
+    eval_steps: int = 96  # long enough for the camera to start scrolling (~50 frames in)
+    window_stride: int = 8  # one window every 8 frames: ~90 windows, a few seconds on a CPU
+    rollout_starts: tuple[int, ...] = (40,)  # where 10-step rollouts start: as scrolling begins
+    rollout_len: int = 10  # the milestone's "10 predictions"
+    diverse_envs: int = 16  # envs branched for the diversity probe (built-in games)
+    diverse_copies: int = 32  # RNG keys per branch: enemies turn with p = 1/64 per frame each
+    diverse_every: int = 6  # branch every 6 frames, up to eval_steps
+    device_threads: int = 0  # torch CPU threads; 0 = min(2, cores)
+
+
+def run(ctx) -> None:
+    from gates.m2_run import evaluate
+
+    evaluate(ctx)
+
+
+def commands(app) -> None:
+    from gates.m2_train import add_train_verb
+
+    add_train_verb(app)
+
+
+GATE = Gate(
+    "m2",
+    "predict",
+    "functional-milestones, Milestone 2",
+    ("m1",),
+    (
+        C("mse", "<", 0.01, "", "one-step MSE, pixels in [0, 1]"),
+        C("trajectory_accuracy", ">", 0.8, "", f"player within {TRAJ_TOL_PX:g} px"),
+        C("rollout_mse_10", "<", ROLLOUT_MSE_BOUND, "", "MSE after 10 autoregressive steps"),
+        C("palette_fraction_10", ">=", PALETTE_SHARE, "", "worst rollout frame's in-palette share"),
+        C("stable_10", "==", 1, "", "finite, in palette and bounded over 10 steps"),
+        C("diverse", ">", 0.5, "", "share of stochastic contexts with two different valid samples"),
+        C("beats_baseline", "==", 1, "", "better than copy-last-frame wherever it scores"),
+    ),
+    run=run,
+    commands=commands,
+    config=M2Config,
+    summary="predict the 4th frame from 3",
+    default_backend="builtin",
+)

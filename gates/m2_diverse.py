@@ -1,0 +1,86 @@
+"""Contexts where the game's true future is uncertain, for m2's diversity criterion.
+
+A built-in game's randomness is counter-based: hash(env key, tick, stream). Stepping copies of one state
+that differ only in their RNG key, with the same action, gives the futures the game could have produced
+from that exact context (in the platformer: an enemy turning on its own, or not). A context is
+*stochastic* when those futures are not all identical; only those are used to judge diversity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+import torch
+
+from core.games import get_game
+from core.games.hashrng import M32
+
+GOLDEN = 0x9E3779B1  # key offsets for the copies: an odd 32-bit constant spreads them apart
+
+
+@dataclass
+class Contexts:
+    frames: torch.Tensor  # uint8 [C, 3, H, W, 3]: the context, oldest first
+    actions: torch.Tensor  # int64 [C]: the action taken after the last context frame
+    futures: torch.Tensor  # uint8 [C, M, H, W, 3]: the next frame under M RNG keys
+    tried: int  # contexts examined (stochastic or not)
+
+
+def _take(state: Any, idx: torch.Tensor) -> Any:
+    """The envs idx of a batched State (every per-env tensor indexed; shared fields kept)."""
+    n = state.key.shape[0]
+    kw = {
+        f.name: getattr(state, f.name)[idx]
+        for f in fields(state)
+        if isinstance(getattr(state, f.name), torch.Tensor)
+        and getattr(state, f.name).shape[:1] == (n,)
+    }
+    return replace(state, **kw)
+
+
+def supported(game: str) -> bool:
+    try:
+        g = get_game(game)
+    except KeyError:
+        return False
+    return hasattr(g.reset(0, 1, "cpu"), "key")
+
+
+def stochastic_contexts(
+    game: str, seed: int, envs: int, copies: int, times: tuple[int, ...]
+) -> Contexts:
+    """Run `envs` envs under the scripted policy; at each step in `times`, branch every env into
+    `copies` RNG keys, step them with the same action and keep the contexts whose futures differ."""
+    g = get_game(game)
+    state = g.reset(seed, envs, "cpu")
+    hist = [g.render_rgb(state)]  # uint8 [N, H, W, 3] per step
+    fresh = [torch.ones(envs, dtype=torch.bool)]  # frame starts an episode
+    offs = (torch.arange(copies, dtype=torch.int64) * GOLDEN) & M32  # [M]; copy 0 keeps the key
+    keep_f, keep_a, keep_y, tried = [], [], [], 0
+    for t in range(1, max(times) + 1):
+        act = g.scripted_policy(state, seed)  # int64 [N]
+        if t in times and len(hist) >= 3:
+            ok = ~(fresh[-1] | fresh[-2])  # the 3 context frames lie in one episode
+            idx = torch.arange(envs).repeat_interleave(copies)  # [N*M]
+            rep = _take(state, idx)
+            rep = replace(rep, key=rep.key ^ offs.repeat(envs))
+            nxt, info = g.step(rep, act[idx])
+            fut = g.render_rgb(nxt).view(envs, copies, *hist[-1].shape[1:])  # [N, M, H, W, 3]
+            ok &= ~info["done"].view(envs, copies).any(1)
+            differ = (fut != fut[:, :1]).flatten(1).any(1)  # [N]
+            tried += int(ok.sum())
+            pick = ok & differ
+            if pick.any():
+                ctx = torch.stack(hist[-3:], 1)[pick]  # [c, 3, H, W, 3]
+                keep_f.append(ctx)
+                keep_a.append(act[pick])
+                keep_y.append(fut[pick])
+        state, info = g.step(state, act)
+        hist = [*hist[-2:], g.render_rgb(state)]
+        fresh = [*fresh[-2:], info["done"].bool()]
+    if not keep_f:
+        h, w = hist[-1].shape[1:3]
+        empty = torch.zeros(0, 3, h, w, 3, dtype=torch.uint8)
+        return Contexts(empty, torch.zeros(0, dtype=torch.int64), empty[:, :0], tried)
+    return Contexts(torch.cat(keep_f), torch.cat(keep_a), torch.cat(keep_y), tried)

@@ -1,0 +1,297 @@
+"""Gate m2's measurement: one-step prediction, 10-step rollouts and the diversity probe, for a
+checkpoint and for copy-last-frame side by side (see gates/m2.py for the definitions)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import orjson
+import torch
+
+from core.metrics import (
+    locate_in,
+    mse,
+    palette_fraction,
+    palette_of,
+    position_hits,
+    to_frames,
+    to_unit,
+)
+from core.models.predictor import FramePredictor, PredictorConfig
+from gates import m1_ckpt
+from gates import m2 as spec
+from gates.m1_data import checkpoint_path, collect_frames, pad_to, peak_memory_gb, set_threads
+from shell import pictures
+from shell.errors import BadInput
+
+ARCH = "frame_predictor"
+BATCH = 16  # windows per forward pass at eval
+
+
+def load_predictor(
+    path: Any, game: str | None, n_actions: int | None, arch: dict | None, device: torch.device
+) -> tuple[FramePredictor, Any]:
+    meta, tensors = m1_ckpt.load_checkpoint(path, ARCH, arch)
+    for field, want in (("game", game), ("n_actions", n_actions)):
+        have = (
+            meta.model.get(field)
+            if field != "n_actions"
+            else meta.model.get("config", {}).get(field)
+        )
+        if want is not None and have != want:
+            raise BadInput(
+                f"{path}/meta.json: field model.{'config.' if field == 'n_actions' else ''}{field}: "
+                f"artifact has {have!r}, this run needs {want!r}"
+            )
+    try:
+        cfg = PredictorConfig.from_dict(meta.model["config"])
+    except (KeyError, TypeError) as e:
+        raise BadInput(
+            f"{path}/meta.json: field model.config: not a PredictorConfig ({e})"
+        ) from None
+    net = FramePredictor(cfg)
+    m1_ckpt.restore(net, tensors, path)
+    return net.to(device).eval(), meta
+
+
+def windows(done: np.ndarray, episodes: Any, stride: int, start: int, ahead: int = 1) -> list:
+    """(episode, t) with frames t-2..t+ahead inside one episode: no reset at t-1..t+ahead."""
+    t_end = done.shape[1] - ahead
+    return [
+        (e, t)
+        for e in episodes
+        for t in range(max(start, 2), t_end, stride)
+        if not done[e, t - 1 : t + ahead + 1].any()
+    ]
+
+
+def context(frames: torch.Tensor, ws: list) -> torch.Tensor:
+    """uint8 frames [E, T+1, H, W, 3], windows -> float [B, 3, 3, H, W] (oldest first)."""
+    x = torch.stack([frames[e, t - 2 : t + 1] for e, t in ws])  # [B, 3, H, W, 3]
+    return x.permute(0, 1, 4, 2, 3).float() / 255.0
+
+
+@torch.no_grad()
+def predict(
+    net: FramePredictor, ctx: torch.Tensor, action: torch.Tensor, z: torch.Tensor, device: Any
+) -> torch.Tensor:
+    """float [B, 3, 3, H, W] -> [B, 3, H, W] in [0, 1] (NaN kept: stability must see it), batched."""
+    h, w = ctx.shape[-2:]
+    out = []
+    for i in range(0, ctx.shape[0], BATCH):
+        c = pad_to(ctx[i : i + BATCH].to(device), net.cfg.multiple)
+        y = net(c, action[i : i + BATCH].to(device), z[i : i + BATCH].to(device))
+        out.append(y[..., :h, :w].clamp(0, 1).cpu())  # clamp keeps NaN
+    return torch.cat(out)
+
+
+def noise(n: int, dim: int, seed: int) -> torch.Tensor:
+    return torch.randn(n, dim, generator=torch.Generator().manual_seed(seed))  # [n, Z]
+
+
+def evaluate(ctx) -> None:
+    cfg = ctx.config
+    set_threads(cfg.device_threads)
+    dev, backend = ctx.device, ctx.backend
+    with ctx.progress(cfg.eval_steps, "m2: collecting held-out episodes") as advance:
+        ds = collect_frames(
+            backend, cfg.game, cfg.eval_episodes, cfg.eval_steps, cfg.eval_seed, advance
+        )
+    n_actions = len(ds.meta.get("action_names", [])) or None
+    path = checkpoint_path("m2", "predictor", cfg.model, backend, cfg.game)
+    net, meta = load_predictor(path, cfg.game, n_actions, cfg.arch, dev)
+    ctx.say(f"m2: checkpoint {path} ({meta.training.get('steps', '?')} steps)")
+    frames = torch.from_numpy(ds.frames)  # uint8 [E, T+1, H, W, 3]
+    actions = torch.from_numpy(ds.actions)  # int64 [E, T]
+    done = ds.truth["done"]
+    palette = palette_of(frames)
+    locate = _locator(cfg.game, backend)
+
+    # One step.
+    ws = windows(done, range(ds.episodes), cfg.window_stride, 3)
+    if not ws:
+        raise BadInput("eval_steps: too few frames for a 4-frame window")
+    c = context(frames, ws)
+    a = torch.stack([actions[e, t] for e, t in ws])  # [W]
+    y = to_unit(torch.stack([frames[e, t + 1] for e, t in ws]))  # [W, 3, H, W]
+    p = predict(net, c, a, noise(len(ws), net.cfg.noise_dim, ctx.seed), dev)
+    base = c[:, -1]
+    m_mse, b_mse = mse(p, y).nan_to_num(1.0), mse(base, y)
+    ctx.metric("windows", len(ws))
+    ctx.metric("mse", m_mse.mean().item())
+    ctx.metric("baseline_mse", b_mse.mean().item())
+    acc = bacc = float("nan")
+    if locate is not None:
+        truth = locate(to_frames(y))  # [W, 2]
+        seen = ~torch.isnan(truth[:, 0])
+        hits = position_hits(locate_in(p, palette, locate), truth, spec.TRAJ_TOL_PX)[seen]
+        bhits = position_hits(locate(to_frames(base)), truth, spec.TRAJ_TOL_PX)[seen]
+        acc, bacc = hits.float().mean().item(), bhits.float().mean().item()
+        ctx.metric("trajectory_windows", int(seen.sum()))
+    ctx.metric("trajectory_accuracy", acc)
+    ctx.metric("baseline_trajectory_accuracy", bacc)
+    ctx.metric("palette_fraction", palette_fraction(p, palette, spec.PALETTE_TOL).mean().item())
+
+    # Ten autoregressive steps.
+    roll = _rollouts(ctx, net, frames, actions, done, palette, dev)
+
+    # Diversity.
+    div, bdiv, dpic = _diversity(ctx, net, dev)
+
+    ctx.metric("peak_memory_gb", peak_memory_gb(dev), "GB")
+    _pictures(ctx, c, p, y, m_mse, roll, dpic)
+    ctx.bundle_file(
+        "inputs.json",
+        orjson.dumps(
+            {
+                "checkpoint": str(path),
+                "checkpoint_meta_sha256": meta.metadata_sha256,
+                "eval": ds.meta,
+                "windows": ws,
+                "mse_per_window": m_mse.tolist(),
+            },
+            option=orjson.OPT_INDENT_2,
+        ),  # fmt: skip
+    )
+    ctx.check("mse", m_mse.mean().item())
+    ctx.check("trajectory_accuracy", acc)
+    ctx.check("rollout_mse_10", roll["mse_last"])
+    ctx.check("palette_fraction_10", roll["palette_min"])
+    ctx.check("stable_10", float(roll["stable"]))
+    ctx.check("diverse", div)
+    beats = (
+        m_mse.mean().item() < b_mse.mean().item()
+        and (np.isnan(bacc) or acc > bacc)
+        and roll["mse_last"] < roll["baseline_mse_last"]
+        and div > bdiv
+    )
+    ctx.check("beats_baseline", float(beats))
+
+
+def _locator(game: str, backend: str):
+    """The game's locate_player where the game is a built-in one; None otherwise (not measured)."""
+    if backend != "builtin":
+        return None
+    from core.games import get_game
+
+    try:
+        return get_game(game).locate_player
+    except KeyError:
+        return None
+
+
+def _rollouts(ctx, net, frames, actions, done, palette, dev) -> dict[str, Any]:
+    cfg = ctx.config
+    k = cfg.rollout_len
+    ws = [
+        (e, t)
+        for e in range(frames.shape[0])
+        for t in cfg.rollout_starts
+        if t + k < frames.shape[1] and t >= 2 and not done[e, t - 1 : t + k + 1].any()
+    ]
+    if not ws:
+        raise BadInput(f"rollout_starts: no start with {k} steps inside one episode")
+    c = context(frames, ws)  # [R, 3, 3, H, W]
+    last = c[:, -1]
+    errs, berrs, pals, finite = [], [], [], True
+    z_seed = ctx.seed + 1
+    for i in range(k):
+        a = torch.stack([actions[e, t + i] for e, t in ws])
+        y = to_unit(torch.stack([frames[e, t + 1 + i] for e, t in ws]))
+        p = predict(net, c, a, noise(len(ws), net.cfg.noise_dim, z_seed + i), dev)
+        finite = finite and bool(torch.isfinite(p).all())
+        errs.append(mse(p, y).nan_to_num(1.0).mean().item())
+        berrs.append(mse(last, y).mean().item())
+        pals.append(palette_fraction(p, palette, spec.PALETTE_TOL).min().item())
+        fed = to_unit(to_frames(p))  # what a frame is: uint8
+        c = torch.cat([c[:, 1:], fed[:, None]], 1)
+    stable = finite and min(pals) >= spec.PALETTE_SHARE and max(errs) <= spec.ROLLOUT_MSE_BOUND
+    ctx.metric("rollouts", len(ws))
+    ctx.metric("rollout_mse_10", errs[-1])
+    ctx.metric("baseline_rollout_mse_10", berrs[-1])
+    ctx.metric("rollout_mse_max", max(errs))
+    ctx.metric("palette_fraction_10", min(pals))
+    ctx.bundle_file("rollout_curves.json", orjson.dumps({"model": errs, "copy_last": berrs}))
+    ctx.bundle_file(
+        "rollout_curves.png",
+        pictures.line_plot({"model": errs, "copy-last": berrs}, "m2: rollout MSE per step"),
+    )
+    return {
+        "mse_last": errs[-1], "baseline_mse_last": berrs[-1], "palette_min": min(pals),
+        "stable": stable, "errs": errs, "berrs": berrs, "frames": (to_frames(c[0, -1:]), ws[0]),
+    }  # fmt: skip
+
+
+def _diversity(ctx, net, dev) -> tuple[float, float, Any]:
+    """-> (model's share of stochastic contexts with two different valid samples, copy-last's, picture
+    rows). NaN where the game offers no way to branch its randomness (not a built-in game)."""
+    from gates import m2_diverse
+
+    cfg = ctx.config
+    if ctx.backend != "builtin" or not m2_diverse.supported(cfg.game):
+        ctx.say("m2: diversity needs a built-in game (branching its RNG); not measured")
+        return float("nan"), float("nan"), None
+    times = tuple(range(cfg.diverse_every, cfg.eval_steps + 1, cfg.diverse_every))
+    sc = m2_diverse.stochastic_contexts(
+        cfg.game, cfg.eval_seed, cfg.diverse_envs, cfg.diverse_copies, times
+    )
+    n = sc.frames.shape[0]
+    ctx.metric("stochastic_contexts", n)
+    ctx.metric("contexts_tried", sc.tried)
+    if n == 0:
+        return float("nan"), float("nan"), None
+    c = sc.frames.permute(0, 1, 4, 2, 3).float() / 255.0  # [C, 3, 3, H, W]
+    s1 = predict(net, c, sc.actions, noise(n, net.cfg.noise_dim, ctx.seed + 101), dev)
+    s2 = predict(net, c, sc.actions, noise(n, net.cfg.noise_dim, ctx.seed + 202), dev)
+    fut = sc.futures.permute(0, 1, 4, 2, 3).float() / 255.0  # [C, M, 3, H, W]
+    region = (fut != fut[:, :1]).any(1).any(1)  # [C, H, W] where the true futures differ
+
+    def valid(s: torch.Tensor) -> torch.Tensor:
+        err = (s[:, None] - fut).square().flatten(2).mean(2)  # [C, M]
+        return err.min(1).values < spec.DIVERSE_VALID_MSE  # [C]
+
+    def share(a: torch.Tensor, b: torch.Tensor) -> float:
+        d = ((a - b).abs().mean(1) * region).flatten(1).sum(1) / region.flatten(1).sum(1)  # [C]
+        ok = (d > spec.DIVERSE_MIN_DIFF) & valid(a) & valid(b)
+        return ok.float().mean().item()
+
+    div = share(s1, s2)
+    base = c[:, -1]
+    bdiv = share(base, base)  # copy-last is deterministic: its two samples never differ
+    ctx.metric("diverse", div)
+    ctx.metric("baseline_diverse", bdiv)
+    i = int(((s1 - s2).abs().mean(1) * region).flatten(1).sum(1).argmax())
+    rows = [
+        to_frames(c[i, -1:])[0].numpy(), to_frames(s1[i : i + 1])[0].numpy(),
+        to_frames(s2[i : i + 1])[0].numpy(),
+        pictures.heatmap((s1[i] - s2[i]).abs().mean(0).numpy(), vmax=0.25),
+        pictures.heatmap(region[i].float().numpy(), vmax=1.0),
+    ]  # fmt: skip
+    return div, bdiv, rows
+
+
+def _pictures(ctx, c, p, y, m_mse, roll, dpic) -> None:
+    order = m_mse.argsort()
+    pick = sorted({int(order[len(order) // 2]), int(order[-1])})
+    rows = []
+    for i in pick:  # median and worst window
+        base = c[i, -1]
+        rows.append(
+            [to_frames(y[i : i + 1])[0].numpy(), to_frames(p[i : i + 1])[0].numpy(),
+             to_frames(base[None])[0].numpy(),
+             pictures.heatmap((p[i] - y[i]).abs().mean(0).numpy(), vmax=0.25),
+             pictures.heatmap((base - y[i]).abs().mean(0).numpy(), vmax=0.25)]
+        )  # fmt: skip
+    png = pictures.png(pictures.grid(rows))
+    ctx.picture("m2_prediction.png", png)  # truth, model, copy-last, model error, copy-last error
+    ctx.bundle_file("m2_prediction.png", png)
+    ctx.picture(
+        "m2_rollout_mse.png",
+        pictures.line_plot(
+            {"model": roll["errs"], "copy-last": roll["berrs"]},
+            "m2: MSE per autoregressive step", hlines={"bound": spec.ROLLOUT_MSE_BOUND},
+        ),
+    )  # fmt: skip
+    if dpic is not None:  # context, sample 1, sample 2, |difference|, where true futures differ
+        ctx.picture("m2_diversity.png", pictures.png(pictures.grid([dpic])))
