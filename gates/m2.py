@@ -31,6 +31,7 @@ PALETTE_TOL = (
 )
 PALETTE_SHARE = 0.95  # share of a frame's pixels that must be within PALETTE_TOL of the palette
 ROLLOUT_MSE_BOUND = 0.05  # per-step MSE bound over the rollout: 5x the one-step threshold
+ROLLOUT_LEN = 10  # the milestone's "no artifacts for 10 predictions"
 DIVERSE_MIN_DIFF = (
     1.0 / 255
 )  # two samples "differ": >= one grey level on average where futures differ
@@ -47,7 +48,6 @@ class M2Config(BaseModel):
     eval_steps: int = 96  # long enough for the camera to start scrolling (~50 frames in)
     window_stride: int = 8  # one window every 8 frames: ~90 windows, a few seconds on a CPU
     rollout_starts: tuple[int, ...] = (40,)  # where 10-step rollouts start: as scrolling begins
-    rollout_len: int = 10  # the milestone's "10 predictions"
     diverse_envs: int = 16  # envs branched for the diversity probe (built-in games)
     diverse_copies: int = 32  # RNG keys per branch: enemies turn with p = 1/64 per frame each
     diverse_every: int = 6  # branch every 6 frames, up to eval_steps

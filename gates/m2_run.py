@@ -183,7 +183,7 @@ def _locator(game: str, backend: str):
 
 def _rollouts(ctx, net, frames, actions, done, palette, dev) -> dict[str, Any]:
     cfg = ctx.config
-    k = cfg.rollout_len
+    k = spec.ROLLOUT_LEN
     ws = [
         (e, t)
         for e in range(frames.shape[0])

@@ -59,6 +59,7 @@ class FramePredictor(nn.Module):
         self.down2 = nn.Conv2d(w2, w3, 4, stride=2, padding=1)
         self.cond3 = nn.Linear(cond, w3)
         self.glob = nn.Linear(w3, w3)
+        self.coords = nn.Conv2d(2, w3, 1)  # where a cell is: the camera's dead zone is a place
         self.m1 = ResBlock(w3)
         self.m2 = ResBlock(w3)
         self.up2 = nn.Conv2d(w3, w2 * 4, 1)  # then pixel_shuffle(2)
@@ -87,12 +88,29 @@ class FramePredictor(nn.Module):
         h2 = self.e2(h2)
         h3 = self.down2(F.gelu(h2)) + self.cond3(cond)[:, :, None, None]  # [N, w3, H/16, W/16]
         h3 = h3 + self.glob(h3.mean((2, 3)))[:, :, None, None]  # the whole frame's context
+        h3 = h3 + self.coords(_coords(h3))  # [N, w3, H/16, W/16]
         h3 = self.m2(self.m1(h3))
         u2 = F.pixel_shuffle(self.up2(F.gelu(h3)), 2) + h2  # [N, w2, H/8, W/8]
         u2 = self.d2(u2)
         u1 = F.pixel_shuffle(self.up1(F.gelu(u2)), 2) + h1  # [N, w1, H/4, W/4]
         u1 = self.d1(u1)
         return F.pixel_shuffle(self.head(F.gelu(u1)), cfg.cell)  # [N, 3, H, W]
+
+
+def _coords(h: torch.Tensor) -> torch.Tensor:
+    """[1, 2, h, w]: each cell's (x, y) centre in [-1, 1]."""
+    gh, gw = h.shape[-2:]
+    ys = (torch.arange(gh, device=h.device, dtype=h.dtype) + 0.5) / gh * 2 - 1  # [h]
+    xs = (torch.arange(gw, device=h.device, dtype=h.dtype) + 0.5) / gw * 2 - 1  # [w]
+    return torch.stack(torch.meshgrid(xs, ys, indexing="xy"), 0)[None]  # [1, 2, h, w]
+
+
+def motion_weights(last: torch.Tensor, target: torch.Tensor, weight: float) -> torch.Tensor:
+    """float [N, 1, H, W]: 1 + weight near pixels that change from the last frame to the target
+    (a 5x5 neighbourhood), so the few pixels of moving sprites are not drowned by the static rest."""
+    changed = (target - last).abs().amax(1, keepdim=True) > 0.5 / 255  # [N, 1, H, W]
+    near = F.max_pool2d(changed.float(), 5, stride=1, padding=2)  # [N, 1, H, W]
+    return 1.0 + weight * near
 
 
 def best_of_k_loss(
@@ -102,11 +120,13 @@ def best_of_k_loss(
     target: torch.Tensor,
     k: int,
     generator: torch.Generator | None = None,
+    motion_weight: float = 20.0,  # sprites are ~0.5% of a frame: weigh where things move
 ) -> torch.Tensor:
-    """Winner-takes-all MSE over k noise samples per context: each sample only learns from the
-    futures it is closest to, so different z come to mean different futures. Scalar."""
+    """Winner-takes-all weighted MSE over k noise samples per context: each sample only learns from
+    the futures it is closest to, so different z come to mean different futures. Scalar."""
     n = ctx.shape[0]
+    w = motion_weights(ctx[:, -1], target, motion_weight).repeat(k, 1, 1, 1)  # [kN, 1, H, W]
     z = torch.randn(k * n, net.cfg.noise_dim, generator=generator).to(ctx.device)  # [kN, Z]
     y = net(ctx.repeat(k, 1, 1, 1, 1), action.repeat(k), z)  # [kN, 3, H, W]
-    err = (y - target.repeat(k, 1, 1, 1)).square().flatten(1).mean(1).view(k, n)  # [k, N]
+    err = (w * (y - target.repeat(k, 1, 1, 1)).square()).flatten(1).mean(1).view(k, n)  # [k, N]
     return err.min(0).values.mean()

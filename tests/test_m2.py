@@ -1,0 +1,75 @@
+"""Gate m2: the predictor's contract (an untrained one is exactly copy-last-frame), the best-of-K loss,
+RNG-branched stochastic contexts, a tiny training run, and the negative control: the copy-last-frame
+predictor fails m2 (exit 1)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import torch
+from typer.testing import CliRunner
+
+from core.models.predictor import FramePredictor, PredictorConfig, best_of_k_loss
+from shell import cli
+
+runner = CliRunner()
+TINY_EVAL = [
+    "--set", "eval_episodes=2", "--set", "eval_steps=13", "--set", "window_stride=4",
+    "--set", "rollout_starts=[2]", "--set", "diverse_envs=2", "--set", "diverse_copies=4",
+    "--set", "diverse_every=12", "--set", "device_threads=1", "--device", "cpu",
+]  # fmt: skip
+
+
+def gate(*args: str):
+    return runner.invoke(cli.build_app(), list(args))
+
+
+def test_untrained_predictor_is_copy_last_and_the_loss_trains() -> None:
+    torch.manual_seed(0)
+    net = FramePredictor(PredictorConfig(n_actions=3, width1=8, width2=8, width3=8))
+    ctx = torch.rand(2, 3, 3, 32, 48)
+    a = torch.tensor([0, 2])
+    y = net(ctx, a, torch.randn(2, net.cfg.noise_dim))
+    assert torch.equal(y, ctx[:, -1])
+    loss = best_of_k_loss(net, ctx, a, torch.rand(2, 3, 32, 48), k=2)
+    loss.backward()
+    assert torch.isfinite(loss) and net.head.weight.grad.abs().sum() > 0
+
+
+def test_branched_contexts_have_different_futures() -> None:
+    from gates.m2_diverse import stochastic_contexts
+
+    sc = stochastic_contexts("platformer", 1_000_003, 4, 16, (6, 12, 18, 24, 30, 36))
+    assert sc.tried > 0
+    for f in sc.futures:  # every kept context: its futures are not all the same frame
+        assert (f != f[:1]).any()
+    assert sc.frames.shape[1:] == (3, 256, 256, 3) and sc.actions.shape[0] == sc.frames.shape[0]
+
+
+def test_train_smoke_and_copy_last_fails_m2(project: Path) -> None:
+    base = ["m2", "train", "--episodes", "2", "--episode-steps", "4", "--batch", "1"]
+    base += ["--threads", "1", "--device", "cpu", "--json"]
+    r = gate(*base, "--steps", "2")
+    assert r.exit_code == 0, r.output
+    ckpt = Path(orjson.loads(r.stdout)["artifacts"][0])
+    meta = orjson.loads((ckpt / "meta.json").read_bytes())
+    assert meta["model"]["arch"] == "frame_predictor" and meta["training"]["steps"] == 2
+    assert meta["model"]["config"]["n_actions"] == 5
+    copy_last = gate(*base, "--steps", "0")  # zero steps: the head is still zero = copy-last-frame
+    path = orjson.loads(copy_last.stdout)["artifacts"][0]
+    res = gate("m2", "--set", f"model={path}", *TINY_EVAL, "--json")
+    assert res.exit_code == 1, res.output
+    doc = orjson.loads(res.stdout)
+    m = {x["name"]: x["value"] for x in doc["metrics"]}
+    assert m["mse"] == m["baseline_mse"]  # it is copy-last, exactly
+    crit = {c["name"]: c["passed"] for c in doc["criteria"]}
+    assert crit["beats_baseline"] is False
+    assert (Path(doc["run_dir"]) / "bundle" / "repro.sh").is_file()
+
+
+def test_an_unknown_game_is_exit_2(project: Path) -> None:
+    r = gate("m2", "train", "--episodes", "2", "--episode-steps", "4", "--steps", "0", "--json")
+    ckpt = Path(orjson.loads(r.stdout)["artifacts"][0])
+    bad = gate("m2", "--set", f"model={ckpt}", "--set", "game=nosuchgame", *TINY_EVAL)
+    assert bad.exit_code == 2, bad.output
