@@ -2,6 +2,11 @@
 step + 256x256 RGB, at several batch sizes.
 
     uv run python bench/bench_platformer.py [--device cpu|cuda] [--n 1,256,4096] [--seconds 2]
+        [--threads T]
+
+Frames are rendered into the previous frame's memory (`out=`), as a data-collection loop would.
+On a shared machine, other processes' load swings these figures; on CPUs under contention one
+thread can beat two.
 """
 
 from __future__ import annotations
@@ -26,12 +31,14 @@ def bench(game, n: int, mode: str, device: torch.device, seconds: float) -> floa
     gen = torch.Generator(device="cpu").manual_seed(0)
     acts = torch.randint(0, len(game.actions), (64, n), generator=gen).to(device)  # [T, N]
 
+    frame = None
+
     def run(frames: int) -> None:
-        nonlocal state
+        nonlocal state, frame
         for i in range(frames):
             state, _ = game.step(state, acts[i % 64])
             if render is not None:
-                render(state)
+                frame = render(state, out=frame)  # reuse the frame's memory, as a data loop would
 
     run(3)  # warm-up: allocator, kernels
     _sync(device)
@@ -51,7 +58,10 @@ def main() -> None:
     ap.add_argument("--n", default="1,256,4096", help="comma-separated batch sizes")
     ap.add_argument("--seconds", type=float, default=2.0, help="minimum timed wall time per cell")
     ap.add_argument("--game", default="platformer")
+    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     game = get_game(args.game)
     print(f"{args.game} on {device} (torch {torch.__version__}, {torch.get_num_threads()} threads)")

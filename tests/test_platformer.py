@@ -235,6 +235,15 @@ def test_levels_are_sane():
     assert len({t.numpy().tobytes() for t in tiles}) == PARAMS.n_levels  # all different
 
 
+def test_enemy_patrols_stay_24px_apart():
+    """render_shades relies on it: an enemy's window never holds another enemy."""
+    for seed in range(6):
+        box = _reset(seed, 1).bank.enemy_box  # [L, E, 4]: x0, lo, hi, y
+        for lvl in box.tolist():
+            runs = sorted((lo, hi + 16) for _, lo, hi, _ in lvl if lo > -4096)
+            assert all(b0 - a1 >= 24 for (_, a1), (b0, _) in zip(runs, runs[1:], strict=False))
+
+
 @pytest.mark.parametrize("game_id", sorted(GAMES))
 def test_every_registered_game_runs(game_id):
     g = get_game(game_id)

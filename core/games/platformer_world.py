@@ -389,8 +389,8 @@ class Bank:
     half_rgb: (
         torch.Tensor
     )  # uint8 [L, layer_h/2, level_w/2, 3]: every second px, for the 144x160 screen
-    layer_s1: torch.Tensor  # uint8 [L * layer_h * level_w] flat shade + 1 (1..4), no coins
-    coin_s1: torch.Tensor  # uint8 [L * layer_h * level_w] flat shade + 1, coins drawn
+    half_s1: torch.Tensor  # uint8 [L * layer_h/2 * level_w/2] flat: the half-scale layer (the
+    #   144x160 screen's pixels) as shade + 1 with coins drawn, | (shade + 1 without coins) << 3
     obs_frames: (
         torch.Tensor
     )  # uint8 [L * n_cams, 72 * 80]: the 72x80 shades per camera stop, coins drawn
@@ -398,7 +398,10 @@ class Bank:
     atlas: torch.Tensor  # uint8 [N_FRAMES * 32 * 32] flat: each 16x16 sprite in a 32x32 cell of
     #   zeros, so a lookup clamped to row or column 16 reads "clear" (index f*1024 + row*32 + col)
     atlas_rgb: torch.Tensor  # uint8 [N_FRAMES * 32 * 32, 3], the same layout in RGB
-    atlas_s1: torch.Tensor  # uint8 [N_FRAMES * 32 * 32], the same layout in shade + 1 (0: clear)
+    atlas_s1: torch.Tensor  # uint8 [(N_FRAMES + 1) * 64 * 64] flat: shade + 1 + 8 (enemies, coin)
+    #   or + 16 (player), 0 where clear, so max() stacks player > enemy > level; sprite f at rows and
+    #   cols 24..39 of 64x64 cell f, so any 20-px window that meets it stays in the cell; the last
+    #   cell is blank
     palette_rgb: torch.Tensor  # uint8 [P, 3]
     palette_shade: torch.Tensor  # uint8 [P] in 0..3 (rgb_to_shade of the palette)
 
@@ -429,7 +432,7 @@ def build_bank(seed: int, device: torch.device | str = "cpu", p: Params = PARAMS
             item_valid[j, k] = True
             item_at[j, rr, c] = k
         for e, (c0, c1, g) in enumerate(pl.enemies):
-            lo, hi = c0 * p.tile, c1 * p.tile
+            lo, hi = c0 * p.tile + 12, c1 * p.tile - 12  # >= 24 px between enemies of a level
             enemy_box[j, e] = torch.tensor([(lo + hi) // 2, lo, hi, (g - 1) * p.tile])
             enemy_valid[j, e] = True
         spawn[j] = torch.tensor([(4 * p.tile + 2) * p.sub, (pl.spawn_row - 1) * p.tile * p.sub])
@@ -475,6 +478,12 @@ def build_bank(seed: int, device: torch.device | str = "cpu", p: Params = PARAMS
             obs_bare[j, k] = obs_bare_full[j, y0 : y0 + 4, c * 4 : c * 4 + 4]
     padded = torch.zeros(N_FRAMES, 32, 32, dtype=torch.uint8)
     padded[:, :16, :16] = atlas
+    wide = torch.zeros(N_FRAMES + 1, 64, 64, dtype=torch.uint8)
+    tier = torch.full((N_FRAMES, 1, 1), 8, dtype=torch.uint8)
+    tier[:N_PLAYER_FRAMES] = 16
+    wide[:N_FRAMES, 24:40, 24:40] = torch.where(atlas > 0, _lut(shade + 1, atlas) + tier, 0)
+    half_coin = _lut(shade + 1, coins[:, ::2, ::2])  # [L, H/2, W/2]
+    half_bare = _lut(shade + 1, layer[:, ::2, ::2])
     dev = torch.device(device)
     return Bank(
         seed=seed,
@@ -489,13 +498,12 @@ def build_bank(seed: int, device: torch.device | str = "cpu", p: Params = PARAMS
         spawn=spawn.to(dev),
         layer_rgb=layer_rgb.to(dev),
         half_rgb=layer_rgb[:, ::2, ::2].contiguous().to(dev),
-        layer_s1=_lut(shade + 1, layer).reshape(-1).to(dev),
-        coin_s1=_lut(shade + 1, coins).reshape(-1).to(dev),
+        half_s1=(half_coin | half_bare << 3).reshape(-1).to(dev),
         obs_frames=obs_frames.contiguous().to(dev),
         obs_bare=obs_bare.to(dev),
         atlas=padded.reshape(-1).to(dev),
         atlas_rgb=pal[padded.long()].reshape(-1, 3).to(dev),
-        atlas_s1=torch.where(padded > 0, shade[padded.long()] + 1, 0).reshape(-1).to(dev),
+        atlas_s1=wide.reshape(-1).to(dev),
         palette_rgb=pal.to(dev),
         palette_shade=shade.to(dev),
     )
