@@ -9,7 +9,8 @@ import torch
 
 from core.games import GAMES, get_game
 from core.games import platformer as P
-from core.games.platformer_world import PARAMS, plan_level, sprite_atlas
+from core.games.platformer_art import sprite_atlas
+from core.games.platformer_world import PARAMS, plan_level
 from core.pixels import screen_to_obs
 
 SUB = PARAMS.sub

@@ -35,25 +35,14 @@ from dataclasses import dataclass, replace
 import torch
 
 from core.games.hashrng import M32, env_keys, rand_u32
+from core.games.platformer_art import CROUCH, JUMP_F, PALETTE, PLAYER_RGB, STAND, UP_F, WALK1
 from core.games.platformer_render import (
     locate_player,
     render_rgb,
     render_screen,
     render_shades,
 )
-from core.games.platformer_world import (
-    CROUCH,
-    JUMP_F,
-    PALETTE,
-    PARAMS,
-    PLAYER_RGB,
-    STAND,
-    UP_F,
-    WALK1,
-    Bank,
-    Params,
-    build_bank,
-)
+from core.games.platformer_world import PARAMS, Bank, Params, build_bank
 
 __all__ = [
     "ACTIONS",

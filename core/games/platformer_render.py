@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from core.games.platformer_world import COIN_F, ENEMY_F, N_FRAMES, PARAMS, PLAYER_RGB, Params
+from core.games.platformer_art import COIN_F, ENEMY_F, N_FRAMES, PLAYER_RGB
+from core.games.platformer_world import PARAMS, Params
 from core.pixels import downsample2
 
 if TYPE_CHECKING:
