@@ -25,13 +25,15 @@ class GameSpec:
     params: Any  # the game's frozen dataclass of constants
     reset: Callable[..., Any]  # (seed: int, n: int, device) -> State
     step: Callable[..., tuple[Any, dict[str, Any]]]  # (state, actions int64 [N]) -> (state, info)
-    render_rgb: Callable[..., Any]  # state -> uint8 [N, 256, 256, 3]
-    render_screen: Callable[..., Any]  # state -> uint8 [N, 144, 160, 3]
-    render_shades: Callable[..., Any]  # state -> uint8 [N, 72, 80] in 0..3
+    render_rgb: Callable[..., Any]  # (state, out=None) -> uint8 [N, 256, 256, 3]
+    render_screen: Callable[..., Any]  # (state, out=None) -> uint8 [N, 144, 160, 3]
+    render_shades: Callable[..., Any]  # (state, out=None) -> uint8 [N, 72, 80] in 0..3
+    #   out: a frame the same function returned before, whose memory is reused
     scripted_policy: Callable[..., Any]  # (state, key) -> int64 [N]
     random_policy: Callable[..., Any]  # (state, key) -> int64 [N]
     locate_player: Callable[..., Any]  # uint8 [N, H, W, 3] -> float [N, 2] (x, y), NaN if absent
     player_rgb: tuple[int, int, int]
+    info_keys: dict[str, str]  # what step's info holds: key -> dtype, shape, meaning
     rgb_shape: tuple[int, int, int] = (256, 256, 3)
     screen_shape: tuple[int, int, int] = (144, 160, 3)
     shade_shape: tuple[int, int] = (72, 80)
@@ -51,6 +53,7 @@ GAMES: dict[str, GameSpec] = {
         random_policy=platformer.random_policy,
         locate_player=platformer.locate_player,
         player_rgb=platformer.PLAYER_RGB,
+        info_keys=platformer.INFO_KEYS,
     ),
 }
 

@@ -46,6 +46,7 @@ from core.games.platformer_world import PARAMS, Bank, Params, build_bank
 
 __all__ = [
     "ACTIONS",
+    "INFO_KEYS",
     "PARAMS",
     "PALETTE",
     "PLAYER_RGB",
@@ -263,10 +264,37 @@ def step(
     return out, info(out, params=p, **flags)
 
 
+INFO_KEYS = {  # what `step` reports every frame, all batched tensors on the state's device
+    "player_x": "float32 [N] player hitbox centre, level px (subpixel precision)",
+    "player_y": "float32 [N]",
+    "screen_x": "float32 [N] centre of the drawn player in the 256x256 render (what locate_player finds)",
+    "screen_y": "float32 [N]",
+    "obs_x": "float32 [N] the same in px of the 72x80 shades",
+    "obs_y": "float32 [N]",
+    "vx": "float32 [N] px/frame",
+    "vy": "float32 [N] px/frame, down is positive",
+    "on_ground": "bool [N]",
+    "enemy_x": "float32 [N, E] enemy box centres, level px",
+    "enemy_y": "float32 [N, E]",
+    "enemy_screen_x": "float32 [N, E] the same in the 256x256 render (y: as enemy_y)",
+    "enemy_valid": "bool [N, E] slots the level uses",
+    "collected": "bool [N, K] coins taken this episode",
+    "item_valid": "bool [N, K] slots the level uses",
+    "n_collected": "int64 [N]",
+    "level": "int64 [N] level index in the seed's bank",
+    "camera_x": "int32 [N] level x of the 256x256 render's left edge",
+    "t": "int32 [N] frames into the episode",
+    "done": "bool [N] the episode ended this step (the state is already the next episode's start)",
+    "died": "bool [N] by an enemy or a fall",
+    "fell": "bool [N] into a pit",
+    "won": "bool [N] reached the flag",
+    "timeout": "bool [N] max_t frames",
+    "reward": "float32 [N] +1 a coin, +10 the flag, -1 death",
+}
+
+
 def info(state: State, params: Params = PARAMS, **flags: torch.Tensor) -> dict[str, torch.Tensor]:
-    """Ground truth of a state, batched (see INFO_KEYS). Positions are centres of hitboxes (player
-    12x16, enemy 16x16 box); `player_*` level px with subpixel precision, `screen_*` the drawn
-    sprite in px of the 256x256 render, `obs_*` the same in px of the 72x80 shades."""
+    """Ground truth of a state, batched: the keys of INFO_KEYS. Flags not given are False/0."""
     p, s, b = params, state, state.bank
     cx = s.x.float() / p.sub + p.player_w / 2  # [N]
     cy = s.y.float() / p.sub + p.player_h / 2
