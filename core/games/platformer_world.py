@@ -184,6 +184,12 @@ def plan_level(seed: int, index: int, p: Params = PARAMS) -> LevelPlan:
     return LevelPlan(tiles, picked_items, _spread(runs, p.n_enemies, r), flag_col, spawn_row)
 
 
+def patrol_bounds(c0: int, c1: int, p: Params = PARAMS) -> tuple[int, int]:
+    """Lowest and highest box x (px) of an enemy patrolling tiles c0..c1: 12 px in from each end,
+    so enemies on neighbouring runs stay >= 24 px apart (render_shades relies on it)."""
+    return c0 * p.tile + 12, c1 * p.tile - 12
+
+
 def _spread(xs: list, k: int, r) -> list:
     """At most k of xs, in level order, evenly spread with a random phase."""
     if len(xs) <= k:
@@ -201,6 +207,13 @@ def _sky_bands(p: Params) -> torch.Tensor:
     return (C["sky0"] + band.clamp(0, 3)).to(torch.uint8)
 
 
+def _arcs(x: torch.Tensor, period: int, height: int) -> torch.Tensor:
+    """Integer rounded bumps (parabolic arcs, like |sin|) of the given period and height at x:
+    integer math, so the art is the same bytes on every machine."""
+    t = x % period
+    return (4 * height * t * (period - t)) // (period * period)
+
+
 def _sky(seed: int, index: int, p: Params, bands: torch.Tensor) -> torch.Tensor:
     """uint8 [layer_h, level_w]: the bands plus level-fixed clouds and two ranges of hills."""
     h, w = p.layer_h, p.level_w
@@ -214,13 +227,12 @@ def _sky(seed: int, index: int, p: Params, bands: torch.Tensor) -> torch.Tensor:
         k += 1
         return hash_int(seed, index, 7919, k) % n
 
-    f1, f2 = 60 + r(40), 28 + r(20)  # hill wavelengths (px), per level
+    p1, p2 = 190 + r(120), 90 + r(60)  # hill widths (px), per level
     ph1, ph2 = r(1000), r(1000)
-    xf = xx.to(torch.float64)
-    far = 170 - 44 * torch.sin((xf + ph1) / f1).abs() - 8 * torch.sin((xf + ph2) / 17)  # [1, W]
-    near = 222 - 26 * torch.sin((xf + ph2) / f2).abs()
-    sky = torch.where(yy >= far.round().to(torch.int16), C["hill_far"], sky)
-    sky = torch.where(yy >= near.round().to(torch.int16), C["hill_near"], sky)
+    far = 170 - _arcs(xx + ph1, p1, 44) - _arcs(xx + ph2, 53, 8) + 4  # [1, W] top row of the hills
+    near = 222 - _arcs(xx + ph2, p2, 26)
+    sky = torch.where(yy >= far.to(torch.int16), C["hill_far"], sky)
+    sky = torch.where(yy >= near.to(torch.int16), C["hill_near"], sky)
     for x0 in range(0, w, 150):
         cx, cy = x0 + r(110), 36 + r(60)
         y0, y1, xa, xb = cy - 14, cy + 12, max(cx - 32, 0), min(cx + 32, w)
@@ -299,7 +311,7 @@ def build_bank(seed: int, device: torch.device | str = "cpu", p: Params = PARAMS
             item_valid[j, k] = True
             item_at[j, rr, c] = k
         for e, (c0, c1, g) in enumerate(pl.enemies):
-            lo, hi = c0 * p.tile + 12, c1 * p.tile - 12  # >= 24 px between enemies of a level
+            lo, hi = patrol_bounds(c0, c1, p)
             enemy_box[j, e] = torch.tensor([(lo + hi) // 2, lo, hi, (g - 1) * p.tile])
             enemy_valid[j, e] = True
         spawn[j] = torch.tensor([(4 * p.tile + 2) * p.sub, (pl.spawn_row - 1) * p.tile * p.sub])
