@@ -5,18 +5,22 @@ step + 256x256 RGB, at several batch sizes.
         [--threads T]
 
 Frames are rendered into the previous frame's memory (`out=`), as a data-collection loop would.
-On a shared machine, other processes' load swings these figures; on CPUs under contention one
-thread can beat two.
+On a shared machine, other processes' load swings these figures.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
-import torch
+# Busy-waiting OpenMP workers collapse throughput (10x and worse) when other processes share the
+# cores; set before torch loads its OpenMP runtime. Export OMP_WAIT_POLICY=ACTIVE to compare.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from core.games import get_game
+import torch  # noqa: E402
+
+from core.games import get_game  # noqa: E402
 
 
 def _sync(device: torch.device) -> None:
@@ -64,7 +68,10 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     game = get_game(args.game)
-    print(f"{args.game} on {device} (torch {torch.__version__}, {torch.get_num_threads()} threads)")
+    omp = os.environ["OMP_WAIT_POLICY"]
+    print(
+        f"{args.game} on {device}: torch {torch.__version__}, {torch.get_num_threads()} threads, {omp=}"
+    )
     print(f"{'N':>6} {'step only':>14} {'step+72x80':>14} {'step+256x256':>14}   (env steps/s)")
     for n in (int(x) for x in args.n.split(",")):
         row = [bench(game, n, mode, device, args.seconds) for mode in ("step", "shades", "rgb")]

@@ -1,5 +1,13 @@
 """A vectorized side-scrolling platformer as pure torch functions (gymnax style).
 
+    state = reset(seed, n, device)                  # State: one batched tensor per field
+    state, info = step(state, actions)              # actions int64 [N] in 0..4; info: INFO_KEYS
+    render_rgb(state)       -> uint8 [N, 256, 256, 3]
+    render_screen(state)    -> uint8 [N, 144, 160, 3]   a Game Boy sized half-scale view
+    render_shades(state)    -> uint8 [N, 72, 80] in 0..3 == core.pixels.screen_to_obs(render_screen)
+    locate_player(rgb)      -> float32 [N, 2] centroid of PLAYER_RGB px, NaN if absent
+    scripted_policy(state, key), random_policy(state, key) -> int64 [N]
+
 All N envs live in one `State` (each field one batched tensor); `step` advances every env at once with
 no Python loop over envs, on any device, with integer fixed-point physics (1 px = 16 subpx), so CPU and
 CUDA give bit-identical trajectories.
