@@ -125,3 +125,22 @@ def position_hits(pred: torch.Tensor, true: torch.Tensor, tol_px: float) -> torc
     either side is a miss."""
     d = (pred - true).square().sum(1).sqrt()  # [N]
     return torch.nan_to_num(d, nan=float("inf")) <= tol_px
+
+
+def locate_color(
+    frames: torch.Tensor, rgb: tuple[int, int, int], top: int = 0, bottom: int | None = None
+) -> torch.Tensor:
+    """uint8 [N, H, W, 3] -> float [N, 2] (x, y): centroid (pixel centres at +0.5) of the pixels of
+    exactly colour rgb within rows [top, bottom); NaN where there are none. A locator for games whose
+    object has a colour of its own in a known band (Pong's right paddle below the score)."""
+    col = torch.tensor(rgb, dtype=torch.uint8, device=frames.device)
+    m = (frames == col).all(-1)  # [N, H, W]
+    m[:, :top] = False
+    if bottom is not None:
+        m[:, bottom:] = False
+    h, w = m.shape[1:]
+    cnt = m.sum((1, 2)).float()  # [N]
+    xs = (m.sum(1).float() * (torch.arange(w, device=frames.device) + 0.5)).sum(1)  # [N]
+    ys = (m.sum(2).float() * (torch.arange(h, device=frames.device) + 0.5)).sum(1)  # [N]
+    out = torch.stack([xs / cnt, ys / cnt], 1)  # [N, 2]
+    return torch.where(cnt[:, None] > 0, out, torch.full_like(out, float("nan")))

@@ -60,7 +60,12 @@ def reconstruct(
 
 
 def score(y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    return psnr(y, x), ssim(y, x)  # [N], [N]
+    """PSNR and SSIM per frame ([N], [N]), in batches (SSIM's window sums are frame-sized)."""
+    ps, ss = [], []
+    for i in range(0, x.shape[0], BATCH):
+        ps.append(psnr(y[i : i + BATCH], x[i : i + BATCH]))
+        ss.append(ssim(y[i : i + BATCH], x[i : i + BATCH]))
+    return torch.cat(ps), torch.cat(ss)
 
 
 @torch.no_grad()

@@ -3,8 +3,9 @@
 Seeded (the data, the initial weights and the crop sampler all follow --seed), resumable (`--resume` a
 checkpoint folder or the run id that wrote it: weights, optimizer state, sampler RNG and step count are
 in the checkpoint; the learning rate is a pure function of the step), and written as the candidate
-artifact `autoencoder` of its run (`gate approve m1 --run RUN_ID` makes it golden). A checkpoint is
-also written every --checkpoint-every steps, so a killed run can be resumed.
+artifact `autoencoder` of its run, weights only (`gate approve m1 --run RUN_ID` makes it golden). The
+resumable checkpoint (weights, optimizer state, sampler RNG) is `.gate/runs/RUN_ID/resume/`, written
+every --checkpoint-every steps and at the end, so a killed or finished run can be continued.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from typing import Any
 from gates.m1 import EVAL_SEED
 from gates.m1_data import DEFAULT_BACKEND, DEFAULT_GAME
 
+RESUME = "resume"  # the run's resumable checkpoint (not a candidate: approving copies weights only)
+
 
 @dataclass(frozen=True)
 class TrainArgs:
-    steps: int = 1500  # total optimizer steps (a resumed run continues up to this)
+    steps: int = 3000  # total optimizer steps (a resumed run continues up to this)
     episodes: int = 16  # envs collected in one batch; a fifth are held out for the report
     episode_steps: int = 96  # frames per episode after the reset frame
     batch: int = 32  # crops per step
@@ -122,7 +125,10 @@ def train_autoencoder(ctx, args: TrainArgs) -> None:
     resumed: dict[str, Any] | None = None
     if args.resume:
         src = resolve_run_or_path(args.resume)
-        src = src / name if (src / name / "meta.json").is_file() else src
+        for sub in (RESUME, name):  # a run folder: its resumable checkpoint, else its weights
+            if (src / sub / "meta.json").is_file():
+                src = src / sub
+                break
         meta, tensors = m1_ckpt.load_checkpoint(src, ARCH)
         if meta.training.get("data") != data:
             raise BadInput(
@@ -161,7 +167,7 @@ def train_autoencoder(ctx, args: TrainArgs) -> None:
         "game": args.game, "backend": args.backend, "latent_dtype": "float16",
     }  # fmt: skip
     inputs = {"frames": sha256_bytes(ds.frames.tobytes())}
-    dest = ctx.run_dir / name
+    dest = ctx.run_dir / RESUME  # weights + optimizer + sampler RNG: what --resume continues
 
     def training(step: int, secs: float, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         return {
@@ -209,6 +215,7 @@ def train_autoencoder(ctx, args: TrainArgs) -> None:
                 checkpoint(step + 1, seconds + time.perf_counter() - t0)
     seconds += time.perf_counter() - t0
     done = max(start, args.steps)
+    checkpoint(done, seconds)  # resumable to more steps later
 
     model.eval()
     y = reconstruct(model, held, dev)
@@ -224,7 +231,7 @@ def train_autoencoder(ctx, args: TrainArgs) -> None:
             "m1_train_loss.png",
             pictures.line_plot({"loss": [r["loss"] for r in log]}, "m1 train: loss per log step"),
         )
-    files = {m1_ckpt.WEIGHTS: m1_ckpt.pack(model, opt, gen), m1_ckpt.LOG: _json(log)}
+    files = {m1_ckpt.WEIGHTS: m1_ckpt.pack(model), m1_ckpt.LOG: _json(log)}  # weights only
     extra = {"heldout_psnr": round(hp, 3), "heldout_ssim": round(hs, 4)}
     ctx.write_artifact(
         name, files, inputs, m1_ckpt.PIPELINE_VERSION, m1_ckpt.ModelMeta,

@@ -51,7 +51,7 @@ class M2Config(BaseModel):
     diverse_envs: int = 16  # envs branched for the diversity probe (built-in games)
     diverse_copies: int = 32  # RNG keys per branch: enemies turn with p = 1/64 per frame each
     diverse_every: int = 6  # branch every 6 frames, up to eval_steps
-    device_threads: int = 0  # torch CPU threads; 0 = min(2, cores)
+    device_threads: int = 1  # torch CPU threads (0 = min(2, cores)); 1: robust on a shared box
 
 
 def run(ctx) -> None:

@@ -10,6 +10,7 @@ import orjson
 import torch
 
 from core.metrics import (
+    locate_color,
     locate_in,
     mse,
     palette_fraction,
@@ -169,8 +170,15 @@ def evaluate(ctx) -> None:
     ctx.check("beats_baseline", float(beats))
 
 
+PONG_PADDLE = (92, 186, 92)  # the player's (right) paddle in ALE Pong; the score above it shares it
+PONG_FIELD_TOP = 44  # first row below the score and the top wall in the 256x256 render
+
+
 def _locator(game: str, backend: str):
-    """The game's locate_player where the game is a built-in one; None otherwise (not measured)."""
+    """The player's locator: the built-in game's locate_player, Pong's right paddle below the score
+    band; None where no locator is known (trajectory accuracy is then not measured)."""
+    if (backend, game) == ("ale", "pong"):
+        return lambda f: locate_color(f, PONG_PADDLE, top=PONG_FIELD_TOP)
     if backend != "builtin":
         return None
     from core.games import get_game

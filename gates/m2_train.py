@@ -14,7 +14,7 @@ from typing import Any
 
 from gates.m1 import EVAL_SEED
 from gates.m1_data import DEFAULT_BACKEND, DEFAULT_GAME
-from gates.m1_train import lr_at
+from gates.m1_train import RESUME, lr_at
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,10 @@ def train_predictor(ctx, args: TrainArgs) -> None:
     resumed: dict[str, Any] | None = None
     if args.resume:
         src = resolve_run_or_path(args.resume)
-        src = src / name if (src / name / "meta.json").is_file() else src
+        for sub in (RESUME, name):  # a run folder: its resumable checkpoint, else its weights
+            if (src / sub / "meta.json").is_file():
+                src = src / sub
+                break
         meta, tensors = m1_ckpt.load_checkpoint(src, ARCH)
         if meta.training.get("data") != data:
             raise BadInput(
@@ -155,7 +158,7 @@ def train_predictor(ctx, args: TrainArgs) -> None:
         "frames": sha256_bytes(ds.frames.tobytes()),
         "actions": sha256_bytes(ds.actions.tobytes()),
     }
-    dest = ctx.run_dir / name
+    dest = ctx.run_dir / RESUME  # weights + optimizer + sampler RNG: what --resume continues
 
     def training(step: int, secs: float, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         return {
@@ -198,6 +201,10 @@ def train_predictor(ctx, args: TrainArgs) -> None:
                 )  # fmt: skip
     seconds += time.perf_counter() - t0
     done_steps = max(start, args.steps)
+    m1_ckpt.save_checkpoint(
+        dest, "m2", ctx.run_id, asdict(args), m1_ckpt.pack(net, opt, gen), model_meta,
+        training(done_steps, seconds), log, inputs,
+    )  # fmt: skip
 
     net.eval()
     extra: dict[str, Any] = {}
@@ -220,7 +227,7 @@ def train_predictor(ctx, args: TrainArgs) -> None:
             "m2_train_loss.png",
             pictures.line_plot({"loss": [r["loss"] for r in log]}, "m2 train: best-of-K loss"),
         )
-    files = {m1_ckpt.WEIGHTS: m1_ckpt.pack(net, opt, gen), m1_ckpt.LOG: _json(log)}
+    files = {m1_ckpt.WEIGHTS: m1_ckpt.pack(net), m1_ckpt.LOG: _json(log)}  # weights only
     ctx.write_artifact(
         name, files, inputs, m1_ckpt.PIPELINE_VERSION, m1_ckpt.ModelMeta,
         extra_meta={"model": model_meta, "training": training(done_steps, seconds, extra)},

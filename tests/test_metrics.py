@@ -93,3 +93,12 @@ def test_locator_wrapper_snaps_then_locates() -> None:
     assert hits.tolist() == [True]
     far = metrics.position_hits(torch.tensor([[float("nan"), 0.0]]), torch.tensor([[0.0, 0.0]]), 2)
     assert far.tolist() == [False]
+
+
+def test_locate_color_in_a_band() -> None:
+    f = torch.zeros(2, 10, 10, 3, dtype=torch.uint8)
+    f[0, 1, 1] = torch.tensor([9, 9, 9], dtype=torch.uint8)  # above the band: ignored
+    f[0, 6:8, 4] = torch.tensor([9, 9, 9], dtype=torch.uint8)
+    pos = metrics.locate_color(f, (9, 9, 9), top=3)
+    assert pos[0].tolist() == pytest.approx([4.5, 7.0])
+    assert torch.isnan(pos[1]).all()
