@@ -27,7 +27,9 @@ def emit_json(doc: Any) -> None:
 def console(json: bool = False) -> Any:
     from rich.console import Console
 
-    return Console(stderr=json, highlight=False, soft_wrap=True)
+    stream = sys.stderr if json else sys.stdout
+    width = None if stream.isatty() else 200  # piped: never cut run ids to fit 80 columns
+    return Console(stderr=json, highlight=False, soft_wrap=True, width=width)
 
 
 def error_line(message: str) -> None:
