@@ -84,6 +84,19 @@ def test_batch_independence():
     assert torch.equal(P.render_shades(small), P.render_shades(big)[:2])
 
 
+def test_envs_can_be_taken_and_put_back():
+    a, _ = _run(0, 5, 40)
+    b, _ = _run(1, 5, 40)  # another bank: fine, only the batched fields move
+    idx = torch.tensor([3, 1])
+    part = P.take_envs(a, idx)
+    assert part.n == 2 and torch.equal(part.x, a.x[idx]) and part.bank is a.bank
+    mixed = P.put_envs(b, idx, part)
+    assert torch.equal(mixed.x[idx], a.x[idx]) and torch.equal(mixed.x[0], b.x[0])
+    s1, _ = P.step(part, torch.tensor([4, 3]))  # taken envs step on like the originals
+    s2, _ = P.step(a, torch.tensor([0, 3, 0, 4, 0]))
+    assert torch.equal(s1.x, s2.x[idx]) and torch.equal(s1.ex, s2.ex[idx])
+
+
 def test_gravity_pulls_an_unsupported_player_down():
     s = _ground_state()
     s = replace(

@@ -7,6 +7,7 @@
     render_shades(state)    -> uint8 [N, 72, 80] in 0..3 == core.pixels.screen_to_obs(render_screen)
     locate_player(rgb)      -> float32 [N, 2] centroid of PLAYER_RGB px, NaN if absent
     scripted_policy(state, key), random_policy(state, key) -> int64 [N]
+    take_envs(state, idx), put_envs(state, idx, sub)   # per-env save/load, as States
 
 All N envs live in one `State` (each field one batched tensor); `step` advances every env at once with
 no Python loop over envs, on any device, with integer fixed-point physics (1 px = 16 subpx), so CPU and
@@ -68,6 +69,8 @@ __all__ = [
     "reset",
     "scripted_policy",
     "step",
+    "put_envs",
+    "take_envs",
 ]
 
 ACTIONS = ("UP", "DOWN", "LEFT", "RIGHT", "JUMP")
@@ -98,6 +101,22 @@ class State:
     @property
     def n(self) -> int:
         return self.x.shape[0]
+
+
+def take_envs(state: State, idx: torch.Tensor) -> State:
+    """The envs idx (int64 [M]) of a state, as a state of M envs sharing its bank."""
+    return replace(state, **{k: v[idx] for k, v in _fields(state).items()})
+
+
+def put_envs(state: State, idx: torch.Tensor, sub: State) -> State:
+    """A copy of state with envs idx (int64 [M]) replaced by the M envs of sub (same bank)."""
+    return replace(
+        state, **{k: v.index_copy(0, idx, getattr(sub, k)) for k, v in _fields(state).items()}
+    )
+
+
+def _fields(state: State) -> dict[str, torch.Tensor]:
+    return {k: v for k, v in vars(state).items() if isinstance(v, torch.Tensor)}
 
 
 def _spawn(bank: Bank, level: torch.Tensor, p: Params) -> dict[str, torch.Tensor]:
