@@ -3,10 +3,13 @@ and a noise sample.
 
     net = FramePredictor(PredictorConfig(n_actions=5))
     y = net(ctx, action, z)   # ctx float [N, K, 3, H, W] in [0, 1] (oldest first), action int64 [N],
-                              # z float [N, noise_dim] -> float [N, 3, H, W]: ctx[:, -1] + residual
+                              # z float [N, noise_dim] -> float [N, 3, H, W]: the last frame, moved
 
-Why pixels and a residual: history/m1-m2-models.md. The head starts at zero, so an untrained predictor
-is exactly copy-last-frame; training only has to learn what changes. Stochastic futures come from z,
+Why pixels, shifts and a residual: history/m1-m2-models.md. Per 4x4 cell the head chooses (softly) a
+vertical and a horizontal whole-pixel shift of the last frame (sprites and the camera move by whole
+pixels; a sharp choice keeps them sharp and in palette), a gate alpha for how much of the shifted frame to
+take, and a residual for what no shift explains (newly revealed columns, poses). The head starts at zero,
+so an untrained predictor is exactly copy-last-frame; training only has to learn what changes. Stochastic futures come from z,
 trained with a best-of-K loss (`best_of_k_loss`): a plain MSE would teach the network to ignore z.
 """
 
@@ -30,6 +33,8 @@ class PredictorConfig:
     width2: int = 64  # at H/8
     width3: int = 128  # at H/16: where the action, the noise and the global context come in
     noise_dim: int = 8  # z ~ N(0, I): enough to index a few distinct futures per context
+    max_dx: int = 7  # horizontal shifts -7..7 px: the player (<= 3 px) plus the camera's 4-px step
+    max_dy: int = 8  # vertical shifts -8..8 px: the fastest jump (7 px) and fall (8 px) per frame
 
     def to_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -66,9 +71,14 @@ class FramePredictor(nn.Module):
         self.d2 = ResBlock(w2)
         self.up1 = nn.Conv2d(w2, w1 * 4, 1)
         self.d1 = ResBlock(w1)
-        self.head = nn.Conv2d(w1, 3 * cfg.cell * cfg.cell, 1)
-        nn.init.zeros_(self.head.weight)  # an untrained predictor is copy-last-frame
+        self.n_dx, self.n_dy = 2 * cfg.max_dx + 1, 2 * cfg.max_dy + 1
+        self.n_res = 3 * cfg.cell * cfg.cell
+        self.head = nn.Conv2d(w1, self.n_res + self.n_dx + self.n_dy + 1, 1)
+        nn.init.zeros_(self.head.weight)  # an untrained predictor is exactly copy-last-frame ...
         nn.init.zeros_(self.head.bias)
+        with torch.no_grad():  # ... and its first shifts favour "no motion" (softmax 0.8 at 0)
+            self.head.bias[self.n_res + cfg.max_dx] = 4.0
+            self.head.bias[self.n_res + self.n_dx + cfg.max_dy] = 4.0
 
     def inputs(self, ctx: torch.Tensor) -> torch.Tensor:
         """[N, K, 3, H, W] -> [N, 3K, H, W]: the last frame and the K-1 differences (motion cues)."""
@@ -77,10 +87,21 @@ class FramePredictor(nn.Module):
         return torch.cat([last * 2 - 1, *diffs], 1)  # [N, 3K, H, W]
 
     def forward(self, ctx: torch.Tensor, action: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        return ctx[:, -1] + self.residual(ctx, action, z)  # [N, 3, H, W]
+        """The last frame moved by per-cell shifts (a soft choice among whole-pixel shifts, gated by a
+        per-cell alpha that starts at 0), plus a residual: float [N, 3, H, W]."""
+        cfg = self.cfg
+        last = ctx[:, -1]  # [N, 3, H, W]
+        out = self.features(ctx, action, z)  # [N, R + DX + DY + 1, H/c, W/c]
+        res = F.pixel_shuffle(out[:, : self.n_res], cfg.cell)  # [N, 3, H, W]
+        rest = out[:, self.n_res :]  # [N, DX + DY + 1, H/c, W/c]
+        px = rest[:, : self.n_dx].softmax(1)  # [N, DX, H/c, W/c]
+        py = rest[:, self.n_dx : self.n_dx + self.n_dy].softmax(1)  # [N, DY, H/c, W/c]
+        alpha = F.interpolate(rest[:, -1:], scale_factor=cfg.cell, mode="nearest")  # [N, 1, H, W]
+        moved = shift_mix(shift_mix(last, py, cfg.max_dy, 2), px, cfg.max_dx, 3)  # [N, 3, H, W]
+        return last + alpha * (moved - last) + res
 
-    def residual(self, ctx: torch.Tensor, action: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """The change from the last context frame: float [N, 3, H, W]."""
+    def features(self, ctx: torch.Tensor, action: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """The head's output on the cell grid: [N, R + DX + DY + 1, H/c, W/c]."""
         cfg = self.cfg
         cond = torch.cat([F.one_hot(action, cfg.n_actions).to(z.dtype), z], 1)  # [N, A+Z]
         h1 = self.e1(self.stem(F.pixel_unshuffle(self.inputs(ctx), cfg.cell)))  # [N, w1, H/4, W/4]
@@ -94,7 +115,58 @@ class FramePredictor(nn.Module):
         u2 = self.d2(u2)
         u1 = F.pixel_shuffle(self.up1(F.gelu(u2)), 2) + h1  # [N, w1, H/4, W/4]
         u1 = self.d1(u1)
-        return F.pixel_shuffle(self.head(F.gelu(u1)), cfg.cell)  # [N, 3, H, W]
+        return self.head(F.gelu(u1))  # [N, R + DX + DY + 1, H/c, W/c]
+
+
+def shift_mix(img: torch.Tensor, prob: torch.Tensor, m: int, dim: int) -> torch.Tensor:
+    """sum_d prob_d * img shifted by d - m px along dim (2: rows, 3: columns), edges replicated:
+    out[y] = sum_d prob_d[y] * img[y - (d - m)]. img float [N, C, H, W]; prob [N, 2m+1, H/c, W/c],
+    one distribution per c x c cell (c = H / prob's height), applied to every pixel of its cell."""
+    pad = (0, 0, m, m) if dim == 2 else (m, m, 0, 0)
+    padded = F.pad(img, pad, mode="replicate")  # [N, C, H(+2m), W(+2m)]: autograd sums the edges
+    return _ShiftMix.apply(padded, prob, m, dim, img.shape[2] // prob.shape[2])
+
+
+def _cells(t: torch.Tensor, c: int) -> torch.Tensor:
+    """[N, C, H, W] (any strides) -> the view [N, C, H/c, c, W/c, c]."""
+    n, ch, h, w = t.shape
+    return t.unflatten(3, (w // c, c)).unflatten(2, (h // c, c))
+
+
+class _ShiftMix(torch.autograd.Function):
+    """shift_mix's sum with a hand-written backward: autograd's own would zero-fill a padded-size
+    gradient for every shift (most of the step's time on a CPU)."""
+
+    @staticmethod
+    def forward(ctx, padded, prob, m, dim, c):  # noqa: ANN001, ANN205
+        size = padded.shape[dim] - 2 * m
+        shape = list(padded.shape)
+        shape[dim] = size
+        out = padded.new_zeros(shape)  # [N, C, H, W]
+        o6 = _cells(out, c)
+        for d in range(2 * m + 1):
+            src = _cells(padded.narrow(dim, 2 * m - d, size), c)  # img shifted by d - m
+            o6.addcmul_(src, prob[:, d, None, :, None, :, None])
+        ctx.save_for_backward(padded, prob)
+        ctx.m, ctx.dim, ctx.c = m, dim, c
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # noqa: ANN001, ANN205
+        padded, prob = ctx.saved_tensors
+        m, dim, c = ctx.m, ctx.dim, ctx.c
+        size = padded.shape[dim] - 2 * m
+        g6 = _cells(grad.contiguous(), c)  # [N, C, h, c, w, c]
+        gprob = torch.empty_like(prob) if ctx.needs_input_grad[1] else None
+        gpad = torch.zeros_like(padded) if ctx.needs_input_grad[0] else None
+        for d in range(2 * m + 1):
+            if gprob is not None:
+                src = _cells(padded.narrow(dim, 2 * m - d, size), c)
+                gprob[:, d] = (g6 * src).sum((1, 3, 5))  # [N, h, w]
+            if gpad is not None:
+                dst = _cells(gpad.narrow(dim, 2 * m - d, size), c)
+                dst.addcmul_(g6, prob[:, d, None, :, None, :, None])
+        return gpad, gprob, None, None, None
 
 
 def _coords(h: torch.Tensor) -> torch.Tensor:
