@@ -43,7 +43,9 @@ def timed(step, seconds: float, sync=lambda: None) -> float:
 
 def bench_builtin(n: int, render: str, device: torch.device, seconds: float) -> float:
     """Env steps/s of the builtin backend: n envs x steps / wall time, frames rendered every step."""
-    b = get_backend("builtin").create(num_envs=n, device=device, render=render, validate=False)
+    b = get_backend("builtin").create(
+        num_envs=n, device=device, render=render, validate=False, reuse_frames=True
+    )
     b.reset(0)
     gen = torch.Generator(device="cpu").manual_seed(0)
     acts = torch.randint(0, b.codec.n, (64, n), generator=gen).to(device)  # int64 [64, N]
