@@ -64,8 +64,15 @@ class PyBoyBackend:
         boot_frames: int = BOOT_FRAMES,
         rgb: bool = False,
     ) -> None:
+        import warnings
+
         import torch
-        from pyboy import PyBoy
+
+        with (
+            warnings.catch_warnings()
+        ):  # pysdl2 announces its bundled SDL2 on every import; we run headless
+            warnings.filterwarnings("ignore", message="Using SDL2 binaries")
+            from pyboy import PyBoy
 
         if not isinstance(num_envs, int) or num_envs < 1:
             raise BackendError(f"num_envs must be an int >= 1, got {num_envs!r}")
