@@ -5,12 +5,12 @@ the copy-last-frame baseline on held-out episodes regenerated from a fixed seed;
 one. Windows that cross an episode reset are excluded. Definitions (history/m1-m2-models.md):
 
 - mse: pixels in [0, 1], one-step, mean over held-out windows.
-- trajectory_accuracy: the player found in the predicted frame (snapped to the palette, then the game's
-  locate_player) within TRAJ_TOL_PX of the player found in the true frame; windows where the true frame
+- trajectory_accuracy: the player found in the predicted frame (snapped to the model's palette, the
+  colours of its training frames, then the game's locate_player) within TRAJ_TOL_PX of the player found in the true frame; windows where the true frame
   shows no player are left out.
-- stable_10: 10 autoregressive predictions (each fed back as a uint8 frame, true actions) stay finite,
-  have >= PALETTE_SHARE of pixels within PALETTE_TOL of the palette at every step, and keep the per-step
-  MSE <= ROLLOUT_MSE_BOUND.
+- stable_10: 10 autoregressive predictions (true actions; each fed back as a frame drawn in the model's
+  palette) stay finite, have >= PALETTE_SHARE of their raw pixels within PALETTE_TOL of the game's
+  palette (the held-out frames' colours) at every step, and keep the per-step MSE <= ROLLOUT_MSE_BOUND.
 - diverse: on contexts whose true futures differ (same state, other RNG keys), the share where two
   samples differ by > DIVERSE_MIN_DIFF (mean abs, over the pixels where the true futures differ) and both
   stay within MSE 0.01 of one of the true futures.
@@ -47,7 +47,11 @@ class M2Config(BaseModel):
     eval_episodes: int = 8  # envs: several levels
     eval_steps: int = 96  # long enough for the camera to start scrolling (~50 frames in)
     window_stride: int = 8  # one window every 8 frames: ~90 windows, a few seconds on a CPU
-    rollout_starts: tuple[int, ...] = (40,)  # where 10-step rollouts start: as scrolling begins
+    rollout_starts: tuple[int, ...] = (
+        20,
+        50,
+        80,
+    )  # 10-step rollouts: running, scrolling starts, scrolling
     diverse_envs: int = 16  # envs branched for the diversity probe (built-in games)
     diverse_copies: int = 32  # RNG keys per branch: enemies turn with p = 1/64 per frame each
     diverse_every: int = 6  # branch every 6 frames, up to eval_steps

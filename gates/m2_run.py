@@ -16,6 +16,7 @@ from core.metrics import (
     palette_fraction,
     palette_of,
     position_hits,
+    snap_to_palette,
     to_frames,
     to_unit,
 )
@@ -106,7 +107,8 @@ def evaluate(ctx) -> None:
     frames = torch.from_numpy(ds.frames)  # uint8 [E, T+1, H, W, 3]
     actions = torch.from_numpy(ds.actions)  # int64 [E, T]
     done = ds.truth["done"]
-    palette = palette_of(frames)
+    palette = palette_of(frames)  # the game's colours, as the held-out frames show them
+    model_palette = _model_palette(meta, palette)
     locate = _locator(cfg.game, backend)
 
     # One step.
@@ -126,7 +128,7 @@ def evaluate(ctx) -> None:
     if locate is not None:
         truth = locate(to_frames(y))  # [W, 2]
         seen = ~torch.isnan(truth[:, 0])
-        hits = position_hits(locate_in(p, palette, locate), truth, spec.TRAJ_TOL_PX)[seen]
+        hits = position_hits(locate_in(p, model_palette, locate), truth, spec.TRAJ_TOL_PX)[seen]
         bhits = position_hits(locate(to_frames(base)), truth, spec.TRAJ_TOL_PX)[seen]
         acc, bacc = hits.float().mean().item(), bhits.float().mean().item()
         ctx.metric("trajectory_windows", int(seen.sum()))
@@ -135,7 +137,7 @@ def evaluate(ctx) -> None:
     ctx.metric("palette_fraction", palette_fraction(p, palette, spec.PALETTE_TOL).mean().item())
 
     # Ten autoregressive steps.
-    roll = _rollouts(ctx, net, frames, actions, done, palette, dev)
+    roll = _rollouts(ctx, net, frames, actions, done, palette, model_palette, dev)
 
     # Diversity.
     div, bdiv, dpic = _diversity(ctx, net, dev)
@@ -189,7 +191,20 @@ def _locator(game: str, backend: str):
         return None
 
 
-def _rollouts(ctx, net, frames, actions, done, palette, dev) -> dict[str, Any]:
+def _model_palette(meta: Any, fallback: torch.Tensor) -> torch.Tensor:
+    """The colours the model draws with: the palette of its training frames (in its checkpoint)."""
+    pal = meta.model.get("palette")
+    if not pal:
+        return fallback
+    t = torch.tensor(pal)
+    if t.ndim != 2 or t.shape[1] != 3 or t.min() < 0 or t.max() > 255:
+        raise BadInput("meta.json: field model.palette: expected a list of [r, g, b] in 0..255")
+    return t.to(torch.uint8)
+
+
+def _rollouts(ctx, net, frames, actions, done, palette, model_palette, dev) -> dict[str, Any]:
+    """Ten predictions fed back: each raw prediction is judged (finite, in the game's palette, MSE),
+    then drawn as a frame in the model's palette (snap_to_palette) and becomes context."""
     cfg = ctx.config
     k = spec.ROLLOUT_LEN
     ws = [
@@ -212,7 +227,7 @@ def _rollouts(ctx, net, frames, actions, done, palette, dev) -> dict[str, Any]:
         errs.append(mse(p, y).nan_to_num(1.0).mean().item())
         berrs.append(mse(last, y).mean().item())
         pals.append(palette_fraction(p, palette, spec.PALETTE_TOL).min().item())
-        fed = to_unit(to_frames(p))  # what a frame is: uint8
+        fed = to_unit(snap_to_palette(p, model_palette))  # a frame, drawn in the model's colours
         c = torch.cat([c[:, 1:], fed[:, None]], 1)
     stable = finite and min(pals) >= spec.PALETTE_SHARE and max(errs) <= spec.ROLLOUT_MSE_BOUND
     ctx.metric("rollouts", len(ws))

@@ -19,10 +19,10 @@ from gates.m1_train import RESUME, lr_at
 
 @dataclass(frozen=True)
 class TrainArgs:
-    steps: int = 1200  # total optimizer steps (a resumed run continues up to this)
+    steps: int = 3000  # total optimizer steps (a resumed run continues up to this)
     episodes: int = 16  # envs collected in one batch; a fifth held out for the report
     episode_steps: int = 128  # long enough to see the camera scroll (from ~50 frames in)
-    batch: int = 8  # windows per step (full frames: the camera's decision needs the whole frame)
+    batch: int = 4  # windows per step (full frames: the camera decision needs the whole frame)
     k: int = 2  # noise samples per window for the best-of-K loss
     lr: float = 1e-3  # peak AdamW learning rate (5% warm-up, cosine to zero)
     seed: int = 0
@@ -88,7 +88,7 @@ def _check(args: TrainArgs) -> None:
 def train_predictor(ctx, args: TrainArgs) -> None:
     import torch
 
-    from core.metrics import mse, to_unit
+    from core.metrics import mse, palette_of, to_unit
     from core.models.predictor import FramePredictor, PredictorConfig, best_of_k_loss
     from gates import m1_ckpt
     from gates.m1_data import collect_frames, model_name, pad_to, resolve_run_or_path, set_threads
@@ -150,9 +150,11 @@ def train_predictor(ctx, args: TrainArgs) -> None:
         if "rng.sampler" in resumed["tensors"]:
             gen.set_state(resumed["tensors"]["rng.sampler"])
 
+    palette = palette_of(frames[ds.split["train"]])  # uint8 [K, 3]: the colours frames are made of
     model_meta = {
         "arch": ARCH, "config": cfg.to_dict(), "frame_shape": [int(h), int(w), 3],
         "game": args.game, "backend": args.backend, "action_names": ds.meta["action_names"],
+        "palette": palette.tolist(),
     }  # fmt: skip
     inputs = {
         "frames": sha256_bytes(ds.frames.tobytes()),

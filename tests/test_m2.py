@@ -28,11 +28,11 @@ def gate(*args: str):
 def test_untrained_predictor_is_copy_last_and_the_loss_trains() -> None:
     torch.manual_seed(0)
     net = FramePredictor(PredictorConfig(n_actions=3, width1=8, width2=8, width3=8))
-    ctx = torch.rand(2, 3, 3, 32, 48)
+    ctx = torch.rand(2, 3, 3, 32, 64)
     a = torch.tensor([0, 2])
     y = net(ctx, a, torch.randn(2, net.cfg.noise_dim))
     assert torch.equal(y, ctx[:, -1])
-    loss = best_of_k_loss(net, ctx, a, torch.rand(2, 3, 32, 48), k=2)
+    loss = best_of_k_loss(net, ctx, a, torch.rand(2, 3, 32, 64), k=2)
     loss.backward()
     assert torch.isfinite(loss) and net.head.weight.grad.abs().sum() > 0
 

@@ -28,13 +28,15 @@ from core.models.autoencoder import ResBlock
 class PredictorConfig:
     n_actions: int = 5  # the platformer's five; Pong has six (set from the data)
     context: int = 3  # frames in, oldest first: the milestone's "3 frames -> the 4th"
-    cell: int = 4  # space-to-depth: the camera's 4-px steps are one cell
-    width1: int = 32  # channels at H/4 (64x64 for 256x256): cheap where the grid is big
-    width2: int = 64  # at H/8
-    width3: int = 128  # at H/16: where the action, the noise and the global context come in
+    cell: int = 8  # space-to-depth: one shift decision per 8x8 cell (half a sprite), 32x32 cells
+    width1: int = 48  # channels at H/8: cheap where the grid is big
+    width2: int = 96  # at H/16
+    width3: int = 128  # at H/32: where the action, the noise and the global context come in
     noise_dim: int = 8  # z ~ N(0, I): enough to index a few distinct futures per context
-    max_dx: int = 7  # horizontal shifts -7..7 px: the player (<= 3 px) plus the camera's 4-px step
+    max_dx: int = 5  # horizontal shifts -5..5 px: the camera's 4-px step plus an enemy's 1 px
     max_dy: int = 8  # vertical shifts -8..8 px: the fastest jump (7 px) and fall (8 px) per frame
+    keypoints: int = 0  # soft-argmax keypoints per frame (0: off; measured no better in 2000 steps)
+    max_global: int = 5  # whole-frame horizontal shifts -5..5 px, chosen hard: the camera's step
 
     def to_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -55,7 +57,14 @@ class FramePredictor(nn.Module):
         self.cfg = cfg
         c_in = 3 * cfg.context * cfg.cell * cfg.cell
         w1, w2, w3 = cfg.width1, cfg.width2, cfg.width3
-        cond = cfg.n_actions + cfg.noise_dim
+        kp = cfg.keypoints
+        cond = cfg.n_actions + cfg.noise_dim + 4 * kp  # + keypoints of the last frame, velocities
+        if kp:
+            self.kp_color = nn.Parameter(torch.rand(kp, 3))  # the colour each keypoint looks for
+            self.kp_log_beta = nn.Parameter(torch.full((kp,), 7.0))  # sharpness: e^7 per unit^2
+            self.kp_cells = nn.Conv2d(
+                4 * kp, w1, 1
+            )  # each cell's offset to each keypoint, velocity
         self.stem = nn.Conv2d(c_in, w1, 1)
         self.e1 = ResBlock(w1)
         self.down1 = nn.Conv2d(w1, w2, 4, stride=2, padding=1)
@@ -71,6 +80,12 @@ class FramePredictor(nn.Module):
         self.d2 = ResBlock(w2)
         self.up1 = nn.Conv2d(w2, w1 * 4, 1)
         self.d1 = ResBlock(w1)
+        self.n_g = 2 * cfg.max_global + 1
+        self.glob_head = nn.Linear(2 * w3, self.n_g)  # the camera: one decision for the frame
+        nn.init.zeros_(self.glob_head.weight)
+        with torch.no_grad():  # untrained: "no shift" wins the argmax (copy-last-frame)
+            self.glob_head.bias.copy_(torch.eye(self.n_g)[cfg.max_global])
+        self.gcond = nn.Linear(self.n_g, w2)  # the decision, told to the upsampling path
         self.n_dx, self.n_dy = 2 * cfg.max_dx + 1, 2 * cfg.max_dy + 1
         self.n_res = 3 * cfg.cell * cfg.cell
         self.head = nn.Conv2d(w1, self.n_res + self.n_dx + self.n_dy + 1, 1)
@@ -80,6 +95,16 @@ class FramePredictor(nn.Module):
             self.head.bias[self.n_res + cfg.max_dx] = 4.0
             self.head.bias[self.n_res + self.n_dx + cfg.max_dy] = 4.0
 
+    def kp_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """[M, 3, H, W] -> [M, P, H, W]: -beta_p * |rgb - colour_p|^2 (a colour detector per keypoint;
+        pixel art draws an object in its own colours, and this costs 3 flops a pixel, not a conv)."""
+        beta = self.kp_log_beta.exp()
+        maps = [
+            -beta[p] * (x - self.kp_color[p].view(1, 3, 1, 1)).square().sum(1)
+            for p in range(self.cfg.keypoints)
+        ]  # P x [M, H, W]
+        return torch.stack(maps, 1)
+
     def inputs(self, ctx: torch.Tensor) -> torch.Tensor:
         """[N, K, 3, H, W] -> [N, 3K, H, W]: the last frame and the K-1 differences (motion cues)."""
         last = ctx[:, -1]  # [N, 3, H, W]
@@ -87,35 +112,82 @@ class FramePredictor(nn.Module):
         return torch.cat([last * 2 - 1, *diffs], 1)  # [N, 3K, H, W]
 
     def forward(self, ctx: torch.Tensor, action: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """The last frame moved by per-cell shifts (a soft choice among whole-pixel shifts, gated by a
-        per-cell alpha that starts at 0), plus a residual: float [N, 3, H, W]."""
+        """The last frame shifted whole by the camera decision (hard), then moved by per-cell shifts
+        (a soft choice among whole-pixel shifts, gated by a per-cell alpha that starts at 0), plus a
+        residual: float [N, 3, H, W]."""
+        return self.decode(self.encode(ctx), action, z)[0]
+
+    def encode(self, ctx: torch.Tensor) -> dict[str, torch.Tensor]:
+        """What does not depend on the action or the noise (computed once for K samples)."""
         cfg = self.cfg
-        last = ctx[:, -1]  # [N, 3, H, W]
-        out = self.features(ctx, action, z)  # [N, R + DX + DY + 1, H/c, W/c]
+        n = ctx.shape[0]
+        h1 = self.stem(F.pixel_unshuffle(self.inputs(ctx), cfg.cell))  # [N, w1, H/c, W/c]
+        if not cfg.keypoints:
+            return {"last": ctx[:, -1], "h1": self.e1(h1), "kpv": h1.new_zeros(n, 0)}
+        kp = soft_argmax(self.kp_logits(ctx[:, -2:].flatten(0, 1)))  # [2N, P, 2] in [-1, 1]
+        kp = kp.view(n, 2, -1, 2)  # [N, 2, P, 2]: previous and last frame
+        pos, vel = kp[:, 1], (kp[:, 1] - kp[:, 0]) * 8  # [N, P, 2]; velocity x8: ~px/frame / 16
+        xy = _coords(h1)  # [1, 2, h, w]
+        rel = (xy[:, None] - pos[:, :, :, None, None]).flatten(1, 2) * 4  # [N, 2P, h, w]
+        velmap = vel.flatten(1)[:, :, None, None].expand(-1, -1, *h1.shape[2:])  # [N, 2P, h, w]
+        h1 = self.e1(h1 + self.kp_cells(torch.cat([rel, velmap], 1)))  # [N, w1, H/c, W/c]
+        kpv = torch.cat([pos, vel], 2).flatten(1)  # [N, 4P]
+        return {"last": ctx[:, -1], "h1": h1, "kpv": kpv}
+
+    def decode(
+        self,
+        enc: dict[str, torch.Tensor],
+        action: torch.Tensor,
+        z: torch.Tensor,
+        shift: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """-> (frame [N, 3, H, W], camera logits [N, G]). shift int64 [N] in 0..G-1 forces the camera
+        decision (training: the shift that best explains the target); None takes the argmax."""
+        cfg = self.cfg
+        last, h1 = enc["last"], enc["h1"]  # [N, 3, H, W], [N, w1, H/c, W/c]
+        cond = torch.cat([F.one_hot(action, cfg.n_actions).to(z.dtype), z, enc["kpv"]], 1)
+        h2 = self.down1(F.gelu(h1)) + self.cond2(cond)[:, :, None, None]  # [N, w2, H/2c, W/2c]
+        h2 = self.e2(h2)
+        h3 = self.down2(F.gelu(h2)) + self.cond3(cond)[:, :, None, None]  # [N, w3, H/4c, W/4c]
+        h3 = h3 + self.glob(h3.mean((2, 3)))[:, :, None, None]  # the whole frame's context
+        h3 = h3 + self.coords(_coords(h3))  # [N, w3, H/4c, W/4c]
+        h3 = self.m2(self.m1(h3))
+        glog = self.glob_head(torch.cat([h3.mean((2, 3)), h3.amax((2, 3))], 1))  # [N, G]
+        g = glog.argmax(1) if shift is None else shift  # [N]
+        gone = F.one_hot(g, self.n_g).to(h3.dtype)  # [N, G]
+        u2 = F.pixel_shuffle(self.up2(F.gelu(h3)), 2) + h2 + self.gcond(gone)[:, :, None, None]
+        u2 = self.d2(u2)
+        u1 = F.pixel_shuffle(self.up1(F.gelu(u2)), 2) + h1  # [N, w1, H/c, W/c]
+        out = self.head(F.gelu(self.d1(u1)))  # [N, R + DX + DY + 1, H/c, W/c]
         res = F.pixel_shuffle(out[:, : self.n_res], cfg.cell)  # [N, 3, H, W]
         rest = out[:, self.n_res :]  # [N, DX + DY + 1, H/c, W/c]
         px = rest[:, : self.n_dx].softmax(1)  # [N, DX, H/c, W/c]
         py = rest[:, self.n_dx : self.n_dx + self.n_dy].softmax(1)  # [N, DY, H/c, W/c]
         alpha = F.interpolate(rest[:, -1:], scale_factor=cfg.cell, mode="nearest")  # [N, 1, H, W]
-        moved = shift_mix(shift_mix(last, py, cfg.max_dy, 2), px, cfg.max_dx, 3)  # [N, 3, H, W]
-        return last + alpha * (moved - last) + res
+        base = shift_global(last, g - cfg.max_global)  # [N, 3, H, W]: the camera's move, exact
+        moved = shift_mix(shift_mix(base, py, cfg.max_dy, 2), px, cfg.max_dx, 3)  # [N, 3, H, W]
+        return base + alpha * (moved - base) + res, glog
 
-    def features(self, ctx: torch.Tensor, action: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """The head's output on the cell grid: [N, R + DX + DY + 1, H/c, W/c]."""
-        cfg = self.cfg
-        cond = torch.cat([F.one_hot(action, cfg.n_actions).to(z.dtype), z], 1)  # [N, A+Z]
-        h1 = self.e1(self.stem(F.pixel_unshuffle(self.inputs(ctx), cfg.cell)))  # [N, w1, H/4, W/4]
-        h2 = self.down1(F.gelu(h1)) + self.cond2(cond)[:, :, None, None]  # [N, w2, H/8, W/8]
-        h2 = self.e2(h2)
-        h3 = self.down2(F.gelu(h2)) + self.cond3(cond)[:, :, None, None]  # [N, w3, H/16, W/16]
-        h3 = h3 + self.glob(h3.mean((2, 3)))[:, :, None, None]  # the whole frame's context
-        h3 = h3 + self.coords(_coords(h3))  # [N, w3, H/16, W/16]
-        h3 = self.m2(self.m1(h3))
-        u2 = F.pixel_shuffle(self.up2(F.gelu(h3)), 2) + h2  # [N, w2, H/8, W/8]
-        u2 = self.d2(u2)
-        u1 = F.pixel_shuffle(self.up1(F.gelu(u2)), 2) + h1  # [N, w1, H/4, W/4]
-        u1 = self.d1(u1)
-        return self.head(F.gelu(u1))  # [N, R + DX + DY + 1, H/c, W/c]
+
+def shift_global(img: torch.Tensor, dx: torch.Tensor) -> torch.Tensor:
+    """Each image [N, C, H, W] shifted right by its dx int64 [N] px (left when negative), edges
+    replicated: out[..., x] = img[..., x - dx]."""
+    m = int(dx.abs().max()) if dx.numel() else 0
+    if m == 0:
+        return img
+    padded = F.pad(img, (m, m, 0, 0), mode="replicate")  # [N, C, H, W + 2m]
+    w = img.shape[3]
+    return torch.stack([padded[i, :, :, m - d : m - d + w] for i, d in enumerate(dx.tolist())])
+
+
+def best_shift(last: torch.Tensor, target: torch.Tensor, m: int) -> torch.Tensor:
+    """int64 [N] in 0..2m: the whole-frame horizontal shift (index; shift = index - m) of the last
+    frame that best explains the target (least MSE): the camera's move, read off the data."""
+    errs = []
+    for d in range(-m, m + 1):
+        s = shift_global(last, torch.full((last.shape[0],), d, dtype=torch.int64))
+        errs.append((s - target).square().flatten(1).mean(1))  # [N]
+    return torch.stack(errs, 1).argmin(1)  # [N]
 
 
 def shift_mix(img: torch.Tensor, prob: torch.Tensor, m: int, dim: int) -> torch.Tensor:
@@ -160,13 +232,23 @@ class _ShiftMix(torch.autograd.Function):
         gprob = torch.empty_like(prob) if ctx.needs_input_grad[1] else None
         gpad = torch.zeros_like(padded) if ctx.needs_input_grad[0] else None
         for d in range(2 * m + 1):
-            if gprob is not None:
-                src = _cells(padded.narrow(dim, 2 * m - d, size), c)
-                gprob[:, d] = (g6 * src).sum((1, 3, 5))  # [N, h, w]
+            if gprob is not None:  # sum over channels, then over each c x c cell (contiguous: fast)
+                prod = (grad * padded.narrow(dim, 2 * m - d, size)).sum(1, keepdim=True)
+                gprob[:, d] = F.avg_pool2d(prod, c)[:, 0] * (c * c)  # [N, h, w]
             if gpad is not None:
                 dst = _cells(gpad.narrow(dim, 2 * m - d, size), c)
                 dst.addcmul_(g6, prob[:, d, None, :, None, :, None])
         return gpad, gprob, None, None, None
+
+
+def soft_argmax(logits: torch.Tensor) -> torch.Tensor:
+    """[N, P, H, W] -> [N, P, 2]: the expected (x, y) in [-1, 1] of a softmax over each map's pixels
+    (Levine et al. 2016's spatial softmax): a position to sub-pixel precision, differentiable."""
+    n, p, h, w = logits.shape
+    prob = logits.flatten(2).softmax(2).view(n, p, h, w)  # [N, P, H, W]
+    xs = (torch.arange(w, device=logits.device, dtype=logits.dtype) + 0.5) / w * 2 - 1  # [W]
+    ys = (torch.arange(h, device=logits.device, dtype=logits.dtype) + 0.5) / h * 2 - 1  # [H]
+    return torch.stack([(prob.sum(2) * xs).sum(2), (prob.sum(3) * ys).sum(2)], 2)  # [N, P, 2]
 
 
 def _coords(h: torch.Tensor) -> torch.Tensor:
@@ -193,12 +275,16 @@ def best_of_k_loss(
     k: int,
     generator: torch.Generator | None = None,
     motion_weight: float = 20.0,  # sprites are ~0.5% of a frame: weigh where things move
+    camera_weight: float = 0.01,  # cross-entropy of the camera decision, ~ the pixel loss's scale
 ) -> torch.Tensor:
-    """Winner-takes-all weighted MSE over k noise samples per context: each sample only learns from
-    the futures it is closest to, so different z come to mean different futures. Scalar."""
+    """Winner-takes-all weighted MSE over k noise samples per context (each sample only learns from
+    the futures it is closest to, so different z come to mean different futures), with the camera
+    decision taught by the shift that best explains the target (teacher forcing). Scalar."""
     n = ctx.shape[0]
     w = motion_weights(ctx[:, -1], target, motion_weight).repeat(k, 1, 1, 1)  # [kN, 1, H, W]
     z = torch.randn(k * n, net.cfg.noise_dim, generator=generator).to(ctx.device)  # [kN, Z]
-    y = net(ctx.repeat(k, 1, 1, 1, 1), action.repeat(k), z)  # [kN, 3, H, W]
+    enc = {name: t.repeat(k, *([1] * (t.dim() - 1))) for name, t in net.encode(ctx).items()}
+    g = best_shift(ctx[:, -1], target, net.cfg.max_global).repeat(k)  # [kN] the camera's move
+    y, glog = net.decode(enc, action.repeat(k), z, shift=g)  # [kN, 3, H, W], [kN, G]
     err = (w * (y - target.repeat(k, 1, 1, 1)).square()).flatten(1).mean(1).view(k, n)  # [k, N]
-    return err.min(0).values.mean()
+    return err.min(0).values.mean() + camera_weight * F.cross_entropy(glog, g)
