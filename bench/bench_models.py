@@ -74,7 +74,6 @@ def bench(device: torch.device, runs: int) -> list[tuple[str, str, int, float, f
         ):
             ms = timed(fn, n, device)
             rows.append((str(device), name, b, ms, b / ms * 1000))
-    print(f"# {what}; torch threads {torch.get_num_threads()}")
     return rows
 
 
@@ -85,6 +84,7 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
+    print(f"models: {load_models()[2]}; torch CPU threads {torch.get_num_threads()}\n")
     print("| device | what | batch | ms per call | frames/s |")
     print("| --- | --- | --- | --- | --- |")
     for dev in devices:
