@@ -26,18 +26,21 @@ ROOT = Path(__file__).resolve().parents[1]
 def load_models() -> tuple[PatchAutoencoder, FramePredictor, str]:
     from gates.m1_run import load_autoencoder
     from gates.m2_run import load_predictor
+    from shell.errors import GateError
 
     cpu = torch.device("cpu")
     try:
         ae, _ = load_autoencoder(ROOT / "artifacts/m1/autoencoder", None, None, cpu)
+        what = ["m1 golden"]
+    except GateError:  # no golden yet: the default architecture, freshly initialised
+        ae, what = PatchAutoencoder(AEConfig()), ["m1 default architecture"]
+    try:
         net, _ = load_predictor(ROOT / "artifacts/m2/predictor", None, None, None, cpu)
-        return ae, net, "golden checkpoints"
-    except Exception:  # no goldens yet: the default architectures, freshly initialised
-        return (
-            PatchAutoencoder(AEConfig()),
-            FramePredictor(PredictorConfig()),
-            "default architectures",
-        )
+        what.append("m2 golden")
+    except GateError:
+        net = FramePredictor(PredictorConfig())
+        what.append("m2 default architecture")
+    return ae, net, ", ".join(what)
 
 
 def timed(fn, runs: int, device: torch.device) -> float:
