@@ -11,7 +11,6 @@ sampler's RNG "rng.sampler" so `--resume` continues exactly), train_log.json (th
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
@@ -119,11 +118,3 @@ def restore_optimizer(optimizer: Any, tensors: dict[str, Any]) -> None:
 
 def read_log(path: Path) -> list[dict[str, Any]]:
     return orjson.loads((Path(path) / LOG).read_bytes())
-
-
-def npz_bytes(**arrays: Any) -> bytes:
-    import numpy as np
-
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    return buf.getvalue()

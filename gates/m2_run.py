@@ -242,7 +242,7 @@ def _rollouts(ctx, net, frames, actions, done, palette, model_palette, dev) -> d
     )
     return {
         "mse_last": errs[-1], "baseline_mse_last": berrs[-1], "palette_min": min(pals),
-        "stable": stable, "errs": errs, "berrs": berrs, "frames": (to_frames(c[0, -1:]), ws[0]),
+        "stable": stable, "errs": errs, "berrs": berrs,
     }  # fmt: skip
 
 

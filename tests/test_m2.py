@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
+import pytest
 import torch
 from typer.testing import CliRunner
 
@@ -73,3 +74,22 @@ def test_an_unknown_game_is_exit_2(project: Path) -> None:
     ckpt = Path(orjson.loads(r.stdout)["artifacts"][0])
     bad = gate("m2", "--set", f"model={ckpt}", "--set", "game=nosuchgame", *TINY_EVAL)
     assert bad.exit_code == 2, bad.output
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_matches_cpu() -> None:
+    from core.models.autoencoder import PatchAutoencoder
+
+    torch.manual_seed(0)
+    net = FramePredictor(PredictorConfig(width1=8, width2=8, width3=8)).eval()
+    with torch.no_grad():
+        for p in net.head.parameters():
+            p.normal_(0, 0.1)  # not copy-last: exercise the shifts
+    ctx, a, z = torch.rand(2, 3, 3, 32, 64), torch.tensor([0, 2]), torch.randn(2, 8)
+    ae = PatchAutoencoder().eval()
+    x = torch.rand(2, 3, 32, 64)
+    with torch.no_grad():
+        want, want_ae = net(ctx, a, z), ae.roundtrip(x)
+        got = net.cuda()(ctx.cuda(), a.cuda(), z.cuda()).cpu()
+        got_ae = ae.cuda().roundtrip(x.cuda()).cpu()
+    assert torch.allclose(got, want, atol=1e-4) and torch.allclose(got_ae, want_ae, atol=1e-3)
