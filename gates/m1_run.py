@@ -78,8 +78,9 @@ def latents(model: PatchAutoencoder, frames: torch.Tensor, device: torch.device)
 
 
 def color_attribute(truth: dict[str, np.ndarray], stride: int) -> tuple[str, np.ndarray] | None:
-    """The ground truth to colour the latent picture by: the level where it varies, else player x."""
-    for key in ("level", "player_x", "screen_x"):
+    """The ground truth to colour the latent picture by: the level where it varies, else player x,
+    else the frame number (ALE reports no positions)."""
+    for key in ("level", "player_x", "screen_x", "frame", "t"):
         if key in truth and truth[key].ndim == 2:
             v = truth[key][:, ::stride].reshape(-1).astype(np.float64)
             if np.ptp(v) > 0:
