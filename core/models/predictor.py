@@ -1,16 +1,18 @@
-"""m2's next-frame predictor: a residual pixel U-Net on a space-to-depth grid, conditioned on the action
-and a noise sample.
+"""m2's next-frame predictor: moves the last frame's pixels, given the action and a noise sample.
 
     net = FramePredictor(PredictorConfig(n_actions=5))
     y = net(ctx, action, z)   # ctx float [N, K, 3, H, W] in [0, 1] (oldest first), action int64 [N],
                               # z float [N, noise_dim] -> float [N, 3, H, W]: the last frame, moved
 
-Why pixels, shifts and a residual: history/m1-m2-models.md. Per 4x4 cell the head chooses (softly) a
-vertical and a horizontal whole-pixel shift of the last frame (sprites and the camera move by whole
-pixels; a sharp choice keeps them sharp and in palette), a gate alpha for how much of the shifted frame to
-take, and a residual for what no shift explains (newly revealed columns, poses). The head starts at zero,
-so an untrained predictor is exactly copy-last-frame; training only has to learn what changes. Stochastic futures come from z,
-trained with a best-of-K loss (`best_of_k_loss`): a plain MSE would teach the network to ignore z.
+A small U-Net on a space-to-depth grid of 8x8 cells decides (why: history/m1-m2-models.md):
+- one whole-frame horizontal shift, hard (the camera: it cannot half-scroll);
+- per cell, a soft choice of a vertical and a horizontal whole-pixel shift of that frame (sprites move
+  by whole pixels; a sharp choice keeps them sharp and in palette) and a gate alpha for how much of the
+  moved frame to take;
+- per cell, a residual for what no shift explains (newly revealed columns, poses).
+The head starts at zero and the camera at "no shift", so an untrained predictor is exactly
+copy-last-frame. Stochastic futures come from z, trained with a best-of-K loss (`best_of_k_loss`): a
+plain MSE would teach the network to ignore z.
 """
 
 from __future__ import annotations
@@ -35,7 +37,9 @@ class PredictorConfig:
     noise_dim: int = 8  # z ~ N(0, I): enough to index a few distinct futures per context
     max_dx: int = 5  # horizontal shifts -5..5 px: the camera's 4-px step plus an enemy's 1 px
     max_dy: int = 8  # vertical shifts -8..8 px: the fastest jump (7 px) and fall (8 px) per frame
-    keypoints: int = 0  # soft-argmax keypoints per frame (0: off; measured no better in 2000 steps)
+    keypoints: int = (
+        0  # soft-argmax colour keypoints per frame; 0 = off (measured worse at 500 steps)
+    )
     max_global: int = 5  # whole-frame horizontal shifts -5..5 px, chosen hard: the camera's step
 
     def to_dict(self) -> dict[str, int]:
