@@ -33,6 +33,18 @@ def checkpoint_path(gate: str, kind: str, given: str, backend: str, game: str) -
     return paths.golden_dir(gate, model_name(kind, backend, game))
 
 
+def require_golden(path: Path, given: str, gate: str, backend: str, game: str) -> None:
+    """No checkpoint named and no golden for this game yet: a prerequisite missing here (exit 3)."""
+    from shell.errors import Unavailable
+
+    if not given and not (path / "meta.json").is_file():
+        opts = "" if backend == DEFAULT_BACKEND else f" --backend {backend} --game {game}"
+        raise Unavailable(
+            f"{path}: no golden yet; train one (gate {gate} train{opts}) and approve it "
+            f"(gate approve {gate} --run RUN_ID), or name a checkpoint with --set model=PATH"
+        )
+
+
 def resolve_run_or_path(given: str) -> Path:
     """--resume takes a checkpoint folder or a run id (whose run folder holds the checkpoint)."""
     p = Path(given)

@@ -18,6 +18,7 @@ from gates.m1_data import (
     median_ms,
     pad_to,
     peak_memory_gb,
+    require_golden,
     set_threads,
 )
 from shell import pictures
@@ -103,6 +104,7 @@ def evaluate(ctx) -> None:
     dev = ctx.device
     backend = ctx.backend
     path = checkpoint_path("m1", "autoencoder", cfg.model, backend, cfg.game)
+    require_golden(path, cfg.model, "m1", backend, cfg.game)
     model, meta = load_autoencoder(path, cfg.game, cfg.arch, dev)
     ctx.say(f"m1: checkpoint {path} ({meta.training.get('steps', '?')} steps)")
 

@@ -23,7 +23,14 @@ from core.metrics import (
 from core.models.predictor import FramePredictor, PredictorConfig
 from gates import m1_ckpt
 from gates import m2 as spec
-from gates.m1_data import checkpoint_path, collect_frames, pad_to, peak_memory_gb, set_threads
+from gates.m1_data import (
+    checkpoint_path,
+    collect_frames,
+    pad_to,
+    peak_memory_gb,
+    require_golden,
+    set_threads,
+)
 from shell import pictures
 from shell.errors import BadInput
 
@@ -102,6 +109,7 @@ def evaluate(ctx) -> None:
         )
     n_actions = len(ds.meta.get("action_names", [])) or None
     path = checkpoint_path("m2", "predictor", cfg.model, backend, cfg.game)
+    require_golden(path, cfg.model, "m2", backend, cfg.game)
     net, meta = load_predictor(path, cfg.game, n_actions, cfg.arch, dev)
     ctx.say(f"m2: checkpoint {path} ({meta.training.get('steps', '?')} steps)")
     frames = torch.from_numpy(ds.frames)  # uint8 [E, T+1, H, W, 3]

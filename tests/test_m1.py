@@ -104,3 +104,8 @@ def test_an_other_architecture_is_exit_2(tiny_run, monkeypatch) -> None:
 def test_train_refuses_the_evaluation_seed(project: Path) -> None:
     r = gate("m1", "train", "--seed", "1000003", "--steps", "0")
     assert r.exit_code == 2 and "--seed 1000003" in r.stderr
+
+
+def test_no_golden_is_exit_3(project: Path) -> None:
+    r = gate("m1", "--set", "device_threads=1")
+    assert r.exit_code == 3 and "gate m1 train" in r.stderr, r.output
