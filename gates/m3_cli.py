@@ -10,8 +10,6 @@ Relative paths are relative to the project root. Imported when the command line 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +17,7 @@ import typer
 
 from gates.m3 import ROM, STATE, TEMPLATE, TRACE
 from shell import options
+from shell.atomic import write_bytes_atomic
 
 DEFAULT_K = 2  # simple-rl-m3-plan §6: two consecutive matches ride out a fade or transition frame
 TAIL = 10  # simple-rl-m3-plan §6: tau starts from the min over the last ~10 steps
@@ -39,21 +38,6 @@ def _verb(
     from shell.runner import RunOptions
 
     execute_verb("m3", verb, body, params, RunOptions(device=device, json=json, log_jsonl=log))
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; these are ordinary readable files
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _replay_once(ctx: Any, rom: str, state: str, trace: str, goal: Any, tau: float, k: int) -> Any:
@@ -260,8 +244,10 @@ def add_verbs(app: typer.Typer) -> None:
             sha = sha256_bytes(data)
             if dest.exists() and dest.read_bytes() != data and not force:
                 raise BadInput(f"{shown(out)}: exists with other bytes; pass --force to replace it")
-            write_atomic(dest, data)
-            write_atomic(dest.with_name(dest.name + ".sha256"), f"{sha}  {dest.name}\n".encode())
+            write_bytes_atomic(dest, data)
+            write_bytes_atomic(
+                dest.with_name(dest.name + ".sha256"), f"{sha}  {dest.name}\n".encode()
+            )
             ctx.say(f"{shown(out)}: {len(data)} bytes, sha256 {sha}")
 
         _verb("build-rom", body, {"out": out}, "cpu", json)
@@ -295,7 +281,7 @@ def add_verbs(app: typer.Typer) -> None:
             dest = resolve(out)
             if dest.exists() and dest.read_bytes() != data and not force:
                 raise BadInput(f"{shown(out)}: exists with other bytes; pass --force to replace it")
-            write_atomic(dest, data)
+            write_bytes_atomic(dest, data)
             ctx.say(
                 f"{shown(out)}: {len(data)} bytes after {frames} frames, sha256 {sha256_bytes(data)}"
             )

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from importlib import resources
-from pathlib import Path
 
 from core.gbheader import build_rom_image
+from shell.atomic import write_bytes_atomic
 
 TITLE = "WORLDGATE"
 ROM_NAME = "worldgate.gb"
@@ -24,15 +23,6 @@ def build_rom() -> bytes:
 
 def write_rom(path: str | os.PathLike[str]) -> str:
     """Build the ROM and write it to `path` atomically; returns its sha256 hex digest."""
-    data, target = build_rom(), Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a ROM is an ordinary readable file
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    data = build_rom()
+    write_bytes_atomic(path, data)
     return hashlib.sha256(data).hexdigest()

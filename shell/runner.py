@@ -55,6 +55,9 @@ class RunResult:
     run_dir: str | None = None
     repro: str | None = None
     duration_s: float = 0.0
+    verb: str | None = (
+        None  # set for a gate verb's run (`gate m3 capture`): not a verdict on the gate
+    )
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items()}
@@ -333,7 +336,7 @@ def run_gate(
     )
     return RunResult(
         run_id, gate.id, exit_code, exit_code == 0, message, ctx.metrics, ctx.criteria, ctx.artifacts,
-        str(rdir), repro, round(duration, 3),
+        str(rdir), repro, round(duration, 3), verb,
     )  # fmt: skip
 
 

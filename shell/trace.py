@@ -6,13 +6,12 @@ of ints`. Saving writes a temporary sibling and renames it into place.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import orjson
 
+from shell.atomic import write_bytes_atomic
 from shell.errors import BadInput
 
 N_ACTIONS = 7  # pokemonred_puffer_v0: A B START UP DOWN LEFT RIGHT, no NOOP (simple-rl-m3-plan §0)
@@ -75,16 +74,4 @@ def save_actions(path: Path, rows: Sequence[Sequence[int]], n_actions: int = N_A
     """Write rows atomically; they are checked the way load_actions checks them first."""
     data = dump_actions(rows)
     parse_actions(data, str(path), None, n_actions)
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a trace is an ordinary readable file
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes_atomic(path, data)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import orjson
@@ -113,9 +112,9 @@ def export(
         if out is None:
             typer.echo(data.decode(), nl=False)
             return
-        tmp = out.with_name(f".{out.name}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, out)
+        from shell.atomic import write_bytes_atomic
+
+        write_bytes_atomic(out, data)
     console(True).print(f"exported {len(full)} runs to {out}")
 
 

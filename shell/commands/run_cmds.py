@@ -18,10 +18,9 @@ if TYPE_CHECKING:  # the runner pulls in pydantic; commands that only list must 
 
 def _print_result(res: RunResult, json: bool) -> None:
     out = console(json)
-    verdict = {0: "[green]PASS[/]", 1: "[red]FAIL[/]"}.get(
-        res.exit_code, f"[yellow]EXIT {res.exit_code}[/]"
-    )
-    head = f"{res.gate}: {verdict}"
+    ok = "[green]DONE[/]" if res.verb else "[green]PASS[/]"  # a verb did its work; only gates pass
+    verdict = {0: ok, 1: "[red]FAIL[/]"}.get(res.exit_code, f"[yellow]EXIT {res.exit_code}[/]")
+    head = f"{res.gate}{' ' + res.verb if res.verb else ''}: {verdict}"
     if res.run_id:
         head += f"  ({res.duration_s:.1f} s, run {res.run_id})"
     out.print(head)
