@@ -8,28 +8,17 @@ Torch is imported only inside the run and the verbs (gates/m1_run.py, gates/m1_t
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
-
 from shell.registry import Criterion as C
 from shell.registry import Gate
 
 EVAL_SEED = 1_000_003  # held-out levels: the train verbs refuse this seed
 
 
-class M1Config(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    model: str = ""  # checkpoint folder; "" = the golden artifacts/m1/<default name for the game>
-    game: str = "platformer"  # the built-in game; "pong" with --backend ale
-    arch: dict | None = None  # when set, the checkpoint's architecture config must equal it
-    eval_seed: int = EVAL_SEED  # levels and episodes no training run has seen
-    eval_episodes: int = 8  # 8 envs: several levels, so the latent picture has clusters
-    eval_steps: int = 32  # frames per episode after the reset frame; ~1.5 s of play each
-    eval_stride: int = 3  # every 3rd frame: 88 frames, enough for stable means, fast on a CPU
-    timing_runs: int = 20  # batch-1 encode+decode runs timed (median), after 3 warm-ups
-    device_threads: int = (
-        1  # torch CPU threads (0 = min(2, cores)); 1: an upper bound on the spec's
-    )
-    # 2-core machine that does not depend on other work (OpenMP workers spin on a shared box)
+def config(**values: object) -> object:
+    """The gate's configuration (pydantic, unknown keys refused), built lazily so listing stays fast."""
+    from gates.m1_config import M1Config
+
+    return M1Config(**values)
 
 
 def run(ctx) -> None:
@@ -59,7 +48,7 @@ GATE = Gate(
     ),
     run=run,
     commands=commands,
-    config=M1Config,
+    config=config,
     summary="encode and decode 256x256 game frames",
     default_backend="builtin",
 )

@@ -208,6 +208,7 @@ def test_fast_commands_never_import_torch(args: list[str], project: Path) -> Non
     code = (
         "import sys\nfrom shell.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n"
         "    assert e.code == 0, e.code\nassert 'torch' not in sys.modules, 'torch was imported'\n"
+        "assert 'pydantic' not in sys.modules, 'pydantic was imported (0.15 s): keep configs lazy'\n"
     )
     r = subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=project

@@ -1,0 +1,27 @@
+"""Gate m2's configuration model; imported only when a run needs it (pydantic is slow to import)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from gates.m1 import EVAL_SEED
+
+
+class M2Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    model: str = ""  # checkpoint folder; "" = the golden artifacts/m2/<default name for the game>
+    game: str = "platformer"  # the built-in game; "pong" with --backend ale
+    arch: dict | None = None  # when set, the checkpoint's architecture config must equal it
+    eval_seed: int = EVAL_SEED  # levels and episodes no training run has seen
+    eval_episodes: int = 8  # envs: several levels
+    eval_steps: int = 96  # long enough for the camera to start scrolling (~50 frames in)
+    window_stride: int = 8  # one window every 8 frames: ~90 windows, a few seconds on a CPU
+    rollout_starts: tuple[int, ...] = (
+        20,
+        50,
+        80,
+    )  # 10-step rollouts: running, scrolling starts, scrolling
+    diverse_envs: int = 16  # envs branched for the diversity probe (built-in games)
+    diverse_copies: int = 32  # RNG keys per branch: enemies turn with p = 1/64 per frame each
+    diverse_every: int = 6  # branch every 6 frames, up to eval_steps
+    device_threads: int = 1  # torch CPU threads (0 = min(2, cores)); 1: robust on a shared box
