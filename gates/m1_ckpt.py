@@ -118,3 +118,29 @@ def restore_optimizer(optimizer: Any, tensors: dict[str, Any]) -> None:
 
 def read_log(path: Path) -> list[dict[str, Any]]:
     return orjson.loads((Path(path) / LOG).read_bytes())
+
+
+def resume_from(
+    ref: str, names: tuple[str, ...], arch: Any, data: dict[str, Any], from_dict: Any
+) -> tuple[Any, int, float, list[dict[str, Any]], dict[str, Any]]:
+    """A train verb's --resume: a checkpoint folder, or a run folder/id whose first of `names` holds one.
+
+    -> (model config, steps done, seconds spent, loss log, {"tensors", "path"}); BadInput (exit 2) when
+    the checkpoint was trained on other data than this run collects.
+    """
+    from gates.m1_data import resolve_run_or_path
+
+    src = resolve_run_or_path(ref)
+    for sub in names:
+        if (src / sub / "meta.json").is_file():
+            src = src / sub
+            break
+    meta, tensors = load_checkpoint(src, arch)
+    if meta.training.get("data") != data:
+        raise BadInput(
+            f"{src}/meta.json: field training.data: checkpoint was trained on "
+            f"{meta.training.get('data')}, this run collects {data}"
+        )
+    cfg = from_dict(meta.model["config"])
+    start, seconds = int(meta.training["steps"]), float(meta.training["seconds"])
+    return cfg, start, seconds, read_log(src), {"tensors": tensors, "path": src}

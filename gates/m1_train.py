@@ -105,7 +105,7 @@ def train_autoencoder(ctx, args: TrainArgs) -> None:
     from core.metrics import psnr, ssim, to_unit
     from core.models.autoencoder import AEConfig, PatchAutoencoder, recon_loss
     from gates import m1_ckpt
-    from gates.m1_data import collect_frames, model_name, resolve_run_or_path, set_threads
+    from gates.m1_data import collect_frames, model_name, set_threads
     from gates.m1_run import ARCH, reconstruct
     from shell import pictures
     from shell.errors import BadInput
@@ -123,23 +123,11 @@ def train_autoencoder(ctx, args: TrainArgs) -> None:
 
     cfg, start, seconds, log = AEConfig(), 0, 0.0, []
     resumed: dict[str, Any] | None = None
-    if args.resume:
-        src = resolve_run_or_path(args.resume)
-        for sub in (RESUME, name):  # a run folder: its resumable checkpoint, else its weights
-            if (src / sub / "meta.json").is_file():
-                src = src / sub
-                break
-        meta, tensors = m1_ckpt.load_checkpoint(src, ARCH)
-        if meta.training.get("data") != data:
-            raise BadInput(
-                f"{src}/meta.json: field training.data: checkpoint was trained on "
-                f"{meta.training.get('data')}, this run collects {data}"
-            )
-        cfg = AEConfig.from_dict(meta.model["config"])
-        start, seconds = int(meta.training["steps"]), float(meta.training["seconds"])
-        log = m1_ckpt.read_log(src)
-        resumed = {"tensors": tensors, "path": src}
-        ctx.say(f"m1 train: resuming {src} at step {start}")
+    if args.resume:  # a run folder: its resumable checkpoint, else its weights
+        cfg, start, seconds, log, resumed = m1_ckpt.resume_from(
+            args.resume, (RESUME, name), ARCH, data, AEConfig.from_dict
+        )
+        ctx.say(f"m1 train: resuming {resumed['path']} at step {start}")
 
     with ctx.progress(args.episode_steps, "m1 train: collecting frames") as advance:
         ds = collect_frames(

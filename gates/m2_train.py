@@ -91,7 +91,7 @@ def train_predictor(ctx, args: TrainArgs) -> None:
     from core.metrics import mse, palette_of, to_unit
     from core.models.predictor import FramePredictor, PredictorConfig, best_of_k_loss
     from gates import m1_ckpt
-    from gates.m1_data import collect_frames, model_name, pad_to, resolve_run_or_path, set_threads
+    from gates.m1_data import collect_frames, model_name, pad_to, set_threads
     from gates.m2_run import ARCH, context, noise, predict, windows
     from shell import pictures
     from shell.errors import BadInput
@@ -114,23 +114,11 @@ def train_predictor(ctx, args: TrainArgs) -> None:
     n_actions = len(ds.meta["action_names"])
     cfg, start, seconds, log = PredictorConfig(n_actions=n_actions), 0, 0.0, []
     resumed: dict[str, Any] | None = None
-    if args.resume:
-        src = resolve_run_or_path(args.resume)
-        for sub in (RESUME, name):  # a run folder: its resumable checkpoint, else its weights
-            if (src / sub / "meta.json").is_file():
-                src = src / sub
-                break
-        meta, tensors = m1_ckpt.load_checkpoint(src, ARCH)
-        if meta.training.get("data") != data:
-            raise BadInput(
-                f"{src}/meta.json: field training.data: checkpoint was trained on "
-                f"{meta.training.get('data')}, this run collects {data}"
-            )
-        cfg = PredictorConfig.from_dict(meta.model["config"])
-        start, seconds = int(meta.training["steps"]), float(meta.training["seconds"])
-        log = m1_ckpt.read_log(src)
-        resumed = {"tensors": tensors, "path": src}
-        ctx.say(f"m2 train: resuming {src} at step {start}")
+    if args.resume:  # a run folder: its resumable checkpoint, else its weights
+        cfg, start, seconds, log, resumed = m1_ckpt.resume_from(
+            args.resume, (RESUME, name), ARCH, data, PredictorConfig.from_dict
+        )
+        ctx.say(f"m2 train: resuming {resumed['path']} at step {start}")
 
     frames = torch.from_numpy(ds.frames)  # uint8 [E, T+1, H, W, 3]
     actions = torch.from_numpy(ds.actions)  # int64 [E, T]
