@@ -64,9 +64,12 @@ def save_checkpoint(
 
 
 def load_checkpoint(
-    path: Path, arch: str, config: dict[str, Any] | None = None
+    path: Path, arch: str, config: dict[str, Any] | None = None, **fields: Any
 ) -> tuple[ModelMeta, dict[str, Any]]:
-    """-> (metadata, tensors). BadInput (exit 2) on a tampered file, another architecture or config."""
+    """-> (metadata, tensors). BadInput (exit 2) on a tampered file, another architecture or config.
+
+    fields: further metadata this run needs, dotted under model ("game" -> model.game); None skips one.
+    """
     from safetensors import SafetensorError
     from safetensors.torch import load
 
@@ -76,6 +79,7 @@ def load_checkpoint(
     expect: dict[str, Any] = {"model.arch": arch}
     if config is not None:
         expect["model.config"] = config
+    expect |= {f"model.{k}": v for k, v in fields.items() if v is not None}
     m, files = load_artifact(path, ModelMeta, expect=expect)
     if WEIGHTS not in files:
         raise BadInput(f"{path / WEIGHTS}: missing (not listed in meta.json)")

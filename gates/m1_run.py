@@ -32,12 +32,7 @@ def load_autoencoder(
     path: Any, game: str | None, arch: dict | None, device: torch.device
 ) -> tuple[PatchAutoencoder, Any]:
     """The checkpoint at path as an eval-mode model on device; BadInput (exit 2) when it is not one."""
-    meta, tensors = m1_ckpt.load_checkpoint(path, ARCH, arch)
-    if game is not None and meta.model.get("game") != game:
-        raise BadInput(
-            f"{path}/meta.json: field model.game: artifact has {meta.model.get('game')!r}, "
-            f"this run needs {game!r}"
-        )
+    meta, tensors = m1_ckpt.load_checkpoint(path, ARCH, arch, game=game)
     try:
         cfg = AEConfig.from_dict(meta.model["config"])
     except (KeyError, TypeError) as e:

@@ -41,18 +41,9 @@ BATCH = 16  # windows per forward pass at eval
 def load_predictor(
     path: Any, game: str | None, n_actions: int | None, arch: dict | None, device: torch.device
 ) -> tuple[FramePredictor, Any]:
-    meta, tensors = m1_ckpt.load_checkpoint(path, ARCH, arch)
-    for field, want in (("game", game), ("n_actions", n_actions)):
-        have = (
-            meta.model.get(field)
-            if field != "n_actions"
-            else meta.model.get("config", {}).get(field)
-        )
-        if want is not None and have != want:
-            raise BadInput(
-                f"{path}/meta.json: field model.{'config.' if field == 'n_actions' else ''}{field}: "
-                f"artifact has {have!r}, this run needs {want!r}"
-            )
+    meta, tensors = m1_ckpt.load_checkpoint(
+        path, ARCH, arch, game=game, **{"config.n_actions": n_actions}
+    )
     try:
         cfg = PredictorConfig.from_dict(meta.model["config"])
     except (KeyError, TypeError) as e:
