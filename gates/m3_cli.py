@@ -125,7 +125,9 @@ def _write_template(
         ctx.say(f"goal template: {dest}  (tau={tau:.4g}, k={k})")
         ctx.say(f"approve it: gate approve m3 --run {ctx.run_id}")
         return dest
-    dest = resolve(out)
+    from shell.safety import check_out
+
+    dest = check_out(resolve(out), "--out", folder=True)
     if dest.exists() and not force:
         raise BadInput(f"{shown(out)}: exists; pass --force to replace it")
     meta = artifact_meta_fields(
@@ -157,9 +159,12 @@ def add_verbs(app: typer.Typer) -> None:
 
         def body(ctx: Any) -> None:
             from core.goal import check_params, dist
-            from gates.m3_template import input_fields, shown
+            from gates.m3_template import input_fields, resolve, shown
             from shell.errors import BadInput
+            from shell.safety import check_out
 
+            if out is not None:  # before any work: a bad --out is refused at once
+                check_out(resolve(out), "--out", folder=True)
             inputs = input_fields(rom, state, trace)
             rep, _ = _replay_once(ctx, rom, state, trace, None, 1.0, 1)
             goal = rep.frames[-1, 0]  # [72, 80]: env 0's final frame, the pipeline's own output
@@ -238,9 +243,10 @@ def add_verbs(app: typer.Typer) -> None:
             from gates.m3_template import resolve, shown
             from shell.errors import BadInput
             from shell.rom import build_rom
+            from shell.safety import check_out
             from shell.store import sha256_bytes
 
-            data, dest = build_rom(), resolve(out)
+            data, dest = build_rom(), check_out(resolve(out), "--out")
             sha = sha256_bytes(data)
             if dest.exists() and dest.read_bytes() != data and not force:
                 raise BadInput(f"{shown(out)}: exists with other bytes; pass --force to replace it")
@@ -267,8 +273,10 @@ def add_verbs(app: typer.Typer) -> None:
             from shell.backends.base import BackendError
             from shell.backends.pyboy import PyBoyBackend
             from shell.errors import BadInput
+            from shell.safety import check_out
             from shell.store import sha256_bytes
 
+            check_out(resolve(out), "--out")
             read_input(rom, "ROM")
             try:
                 b = PyBoyBackend(1, "cpu", rom=resolve(rom), boot_frames=frames)

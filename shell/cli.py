@@ -13,7 +13,8 @@ def build_app() -> typer.Typer:
     app = typer.Typer(
         name="gate",
         help="Executable milestone gates for game world models and pixels-only RL agents. "
-        "Exit codes: 0 passed, 1 a criterion failed, 2 bad input, 3 a prerequisite missing here.",
+        "Exit codes: 0 passed, 1 a criterion failed, 2 bad input, 3 a prerequisite missing here, "
+        "4 crashed.",
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,
@@ -31,15 +32,32 @@ app = build_app()
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: usage errors become one line on stderr and exit 2."""
+    """Entry point: usage errors become one line on stderr and exit 2; an unexpected exception one line
+    and exit 4 (GATE_DEBUG=1 shows its traceback)."""
+    import os
+
     import click
+
+    from shell.output import error_line
 
     try:
         rv = typer.main.get_command(app).main(args=argv, prog_name="gate", standalone_mode=False)
     except click.exceptions.Abort:
-        print("gate: error: aborted", file=sys.stderr)
+        error_line("aborted")
         sys.exit(130)
     except click.exceptions.ClickException as e:  # usage errors: one line, not click's usage block
-        print(f"gate: error: {e.format_message()}", file=sys.stderr)
+        error_line(e.format_message().replace("\n", " ").replace(" (env var: 'None')", ""))
         sys.exit(e.exit_code)
+    except OSError as e:
+        from shell.safety import os_error_line
+
+        if os.environ.get("GATE_DEBUG") or (msg := os_error_line(e)) is None:
+            raise
+        error_line(msg)
+        sys.exit(2)
+    except Exception as e:
+        if os.environ.get("GATE_DEBUG"):
+            raise
+        error_line(f"crashed: {type(e).__name__}: {e} (GATE_DEBUG=1 shows the traceback)")
+        sys.exit(4)
     sys.exit(rv if isinstance(rv, int) else 0)

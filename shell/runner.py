@@ -26,6 +26,7 @@ from shell import ledger, paths
 from shell.errors import BadInput, GateError
 from shell.receipt import Receipt
 from shell.registry import Gate, Registry
+from shell.safety import os_error_line
 from shell.store import ArtifactMeta, artifact_meta_fields, git_commit, sha256_bytes, write_artifact
 
 
@@ -63,6 +64,10 @@ class RunResult:
         return {k: v for k, v in self.__dict__.items()}
 
 
+CRASH = 4  # DESIGN.md: an exception in the gate's or a model's code, not a failed criterion
+PROGRESS_EVERY = 5.0  # seconds between progress lines when stderr is not a terminal
+
+
 def new_run_id(gate_id: str) -> str:
     return f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}Z-{gate_id}-{secrets.token_hex(3)}"
 
@@ -74,15 +79,16 @@ def build_config(gate: Gate, opts: RunOptions) -> Any:
     values: dict[str, Any] = {}
     src = "config"
     if opts.config_file is not None:
-        src = str(opts.config_file)
+        from shell.safety import read_input_file, shown
+
+        src = shown(opts.config_file)
+        raw = read_input_file(opts.config_file, "config file", limit=1 << 20)
         try:
-            values = orjson.loads(Path(opts.config_file).read_bytes())
-        except FileNotFoundError:
-            raise BadInput(f"{opts.config_file}: no such file") from None
+            values = orjson.loads(raw)
         except orjson.JSONDecodeError as e:
-            raise BadInput(f"{opts.config_file}: not valid JSON ({e})") from None
+            raise BadInput(f"{src}: not valid JSON ({e})") from None
         if not isinstance(values, dict):
-            raise BadInput(f"{opts.config_file}: must hold a JSON object")
+            raise BadInput(f"{src}: must hold a JSON object")
     from shell.options import parse_assignments
 
     values.update(parse_assignments(opts.overrides, "--set"))
@@ -93,11 +99,17 @@ def build_config(gate: Gate, opts: RunOptions) -> Any:
             )
         return None
     try:
-        return gate.config(**values)
+        cfg = gate.config(**values)
     except ValidationError as e:
         err = e.errors()[0]
         loc = ".".join(str(x) for x in err["loc"]) or "(root)"
         raise BadInput(f"{src}: field {loc}: {err['msg']}") from None
+    except TypeError as e:  # e.g. a key that is not a valid identifier
+        raise BadInput(f"{src}: {e}") from None
+    for key, val in values.items():  # pydantic reads true as 1: a flag is not a count
+        if isinstance(val, bool) and not isinstance(getattr(cfg, key, val), bool):
+            raise BadInput(f"{src}: field {key}: expected a number, not {str(val).lower()}")
+    return cfg
 
 
 class RunContext:
@@ -196,9 +208,26 @@ class RunContext:
 
     @contextlib.contextmanager
     def progress(self, total: int, description: str) -> Iterator[Any]:
-        """advance(n=1) inside; a rich progress bar on a terminal, silent otherwise."""
+        """advance(n=1) inside; a rich progress bar on a terminal. Not on one (output redirected), a line
+        on stderr and a `progress` event in the receipt every PROGRESS_EVERY seconds, so a long run
+        shows it is alive."""
         if not sys.stderr.isatty():
-            yield lambda n=1: None
+            done, t0 = 0, time.monotonic()
+            last = [t0]
+
+            def advance(n: int = 1) -> None:
+                nonlocal done
+                done += n
+                now = time.monotonic()
+                if now - last[0] >= PROGRESS_EVERY or (done >= total > 0 and last[0] > t0):
+                    last[0] = now
+                    el = now - t0
+                    print(f"gate: {description}: {done}/{total} ({el:.0f} s)", file=sys.stderr,
+                          flush=True)  # fmt: skip
+                    self.receipt.emit("progress", what=description, done=done, total=total,
+                                      elapsed_s=round(el, 2))  # fmt: skip
+
+            yield advance
             return
         from rich.progress import Progress
 
@@ -208,16 +237,24 @@ class RunContext:
 
 
 def resolve_device(name: str) -> Any:
+    import re
+
     import torch
 
     from shell.errors import Unavailable
 
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise Unavailable("--device cuda: CUDA is not available on this machine")
-    if name not in ("cpu", "cuda") and not name.startswith("cuda:"):
-        raise BadInput(f"--device {name!r}: expected auto, cpu or cuda")
+    m = re.fullmatch(r"cuda(?::(\d{1,4}))?", name)
+    if name != "cpu" and m is None:
+        raise BadInput(f"--device {name!r}: expected auto, cpu, cuda or cuda:N")
+    if m is not None:
+        if not torch.cuda.is_available():
+            raise Unavailable(f"--device {name}: CUDA is not available on this machine")
+        if m.group(1) is not None and int(m.group(1)) >= torch.cuda.device_count():
+            raise Unavailable(
+                f"--device {name}: this machine has {torch.cuda.device_count()} CUDA device(s)"
+            )
     return torch.device(name)
 
 
@@ -259,15 +296,24 @@ def run_gate(
     A verb's run has a run id, receipt and ledger row like a gate's, so what it writes can be approved; it
     passes unless it raises. Raises BadInput before anything is written if the request is bad.
     """
+    from shell.safety import check_seed
+
     gate = reg.get(gate_id)
     if not gate.built:
         raise BadInput(f"gate {gate.id} ({gate.name}) is planned, not built yet; see `gate status`")
+    check_seed(opts.seed)
     config = build_config(gate, opts) if verb is None else dict(params or {})
     backend = opts.backend or gate.default_backend
     run_id = new_run_id(gate.id)
     rdir = paths.run_dir(run_id)
-    rdir.mkdir(parents=True, exist_ok=False)
-    receipt = Receipt(rdir / "receipt.jsonl", run_id, gate.id)
+    try:
+        rdir.mkdir(parents=True, exist_ok=False)
+        receipt = Receipt(rdir / "receipt.jsonl", run_id, gate.id)
+    except OSError as e:
+        raise BadInput(
+            f"{paths.state_dir()}: cannot write runs there ({e.strerror}); set GATE_STATE to a "
+            "writable folder"
+        ) from None
     chash, full_cfg = _config_hash(config, opts, backend)
     commit = git_commit(paths.root())
     started, t0 = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), time.perf_counter()
@@ -287,8 +333,15 @@ def run_gate(
     except GateError as e:
         exit_code, message = e.exit_code, str(e)
         receipt.emit("error", kind=type(e).__name__, message=message)
-    except Exception as e:  # a crash inside a gate is a failed run with its traceback in the bundle
-        exit_code, message, crash = 1, f"{type(e).__name__}: {e}", traceback.format_exc()
+    except OSError as e:
+        if (msg := os_error_line(e)) is None:
+            exit_code, message, crash = CRASH, f"{type(e).__name__}: {e}", traceback.format_exc()
+            receipt.emit("error", kind="crash", message=message)
+        else:  # a file the user named cannot be read or written: bad input, not a crash
+            exit_code, message = 2, msg
+            receipt.emit("error", kind="BadInput", message=message)
+    except Exception as e:  # a crash inside a gate: exit 4, its traceback in the bundle
+        exit_code, message, crash = CRASH, f"{type(e).__name__}: {e}", traceback.format_exc()
         receipt.emit("error", kind="crash", message=message)
     if exit_code == 0 and verb is None:
         checked = {c["name"]: c for c in ctx.criteria}
@@ -305,14 +358,14 @@ def run_gate(
             )
     duration = time.perf_counter() - t0
     repro = None
-    if exit_code == 1:
+    if exit_code in (1, CRASH):
         repro = _write_bundle(ctx, gate, opts, backend, full_cfg, crash, verb)
     device = str(ctx._device) if ctx._device is not None else opts.device
     receipt.emit(
         "verdict", passed=exit_code == 0, exit_code=exit_code, duration_s=round(duration, 4)
     )
     receipt.close()
-    ledger.record_run(
+    ledger.record_run_or_warn(
         paths.ledger_path(),
         {
             "id": run_id,

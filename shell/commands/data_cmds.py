@@ -69,6 +69,10 @@ def collect(
             raise Unavailable(f"backend {name}: {why}")
         if policy not in ("random", "scripted"):
             raise BadInput(f"--policy {policy!r}: expected random or scripted")
+        if out is not None:
+            from shell.safety import check_out
+
+            check_out(out, "--out", folder=True)
         if out is not None and out.exists() and any(out.iterdir()) and not force:
             raise BadInput(f"--out {out}: exists and is not empty (add --force to replace it)")
         bopts = options.parse_assignments(opt or [], "--opt")
