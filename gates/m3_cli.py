@@ -127,7 +127,7 @@ def _write_template(
         return dest
     from shell.safety import check_out
 
-    dest = check_out(resolve(out), "--out", folder=True)
+    dest = check_out(resolve(out), "--out", folder=True, name=out)
     if dest.exists() and not force:
         raise BadInput(f"{shown(out)}: exists; pass --force to replace it")
     meta = artifact_meta_fields(
@@ -164,7 +164,7 @@ def add_verbs(app: typer.Typer) -> None:
             from shell.safety import check_out
 
             if out is not None:  # before any work: a bad --out is refused at once
-                check_out(resolve(out), "--out", folder=True)
+                check_out(resolve(out), "--out", folder=True, name=out)
             inputs = input_fields(rom, state, trace)
             rep, _ = _replay_once(ctx, rom, state, trace, None, 1.0, 1)
             goal = rep.frames[-1, 0]  # [72, 80]: env 0's final frame, the pipeline's own output
@@ -246,7 +246,7 @@ def add_verbs(app: typer.Typer) -> None:
             from shell.safety import check_out
             from shell.store import sha256_bytes
 
-            data, dest = build_rom(), check_out(resolve(out), "--out")
+            data, dest = build_rom(), check_out(resolve(out), "--out", name=out)
             sha = sha256_bytes(data)
             if dest.exists() and dest.read_bytes() != data and not force:
                 raise BadInput(f"{shown(out)}: exists with other bytes; pass --force to replace it")
@@ -276,7 +276,7 @@ def add_verbs(app: typer.Typer) -> None:
             from shell.safety import check_out
             from shell.store import sha256_bytes
 
-            check_out(resolve(out), "--out")
+            check_out(resolve(out), "--out", name=out)
             read_input(rom, "ROM")
             try:
                 b = PyBoyBackend(1, "cpu", rom=resolve(rom), boot_frames=frames)

@@ -328,6 +328,16 @@ def run_gate(
     )
     ctx = RunContext(gate, run_id, opts, config, receipt)
     exit_code, message, crash = 0, "", None
+
+    def expired(msg: str) -> None:  # shell.deadline ends the process: record why first
+        receipt.emit("error", kind="BadInput", message=msg)
+        receipt.emit("verdict", passed=False, exit_code=2,
+                     duration_s=round(time.perf_counter() - t0, 4))  # fmt: skip
+        receipt.close()
+
+    from shell import deadline
+
+    unhook = deadline.on_expire(expired)
     try:
         (fn or gate.run)(ctx)
     except GateError as e:
@@ -343,6 +353,8 @@ def run_gate(
     except Exception as e:  # a crash inside a gate: exit 4, its traceback in the bundle
         exit_code, message, crash = CRASH, f"{type(e).__name__}: {e}", traceback.format_exc()
         receipt.emit("error", kind="crash", message=message)
+    finally:
+        unhook()
     if exit_code == 0 and verb is None:
         checked = {c["name"]: c for c in ctx.criteria}
         missing = [c.name for c in gate.criteria if c.name not in checked]

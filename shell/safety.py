@@ -92,10 +92,12 @@ def under_artifacts(path: str | os.PathLike[str]) -> bool:
     return p == a or a in p.parents
 
 
-def check_out(path: str | os.PathLike[str], flag: str = "--out", folder: bool = False) -> Path:
+def check_out(
+    path: str | os.PathLike[str], flag: str = "--out", folder: bool = False, name: str | None = None
+) -> Path:
     """An output path: not under artifacts/, its parent writable (or creatable), the right kind."""
     p = Path(path)
-    where = f"{flag} {shown(path)}"
+    where = f"{flag} {name or shown(path)}"
     if under_artifacts(p):
         raise BadInput(
             f"{where}: under artifacts/, where only `gate approve` writes (write elsewhere, then "

@@ -14,6 +14,7 @@ import orjson
 from shell.atomic import write_bytes_atomic
 from shell.errors import BadInput
 
+TRACE_LIMIT = 16 << 20  # 16 MiB: about a million steps of one env
 N_ACTIONS = 7  # pokemonred_puffer_v0: A B START UP DOWN LEFT RIGHT, no NOOP (simple-rl-m3-plan §0)
 
 
@@ -56,13 +57,10 @@ def parse_actions(
 def load_actions(
     path: Path, shown: str | None = None, num_envs: int | None = None, n_actions: int = N_ACTIONS
 ) -> list[list[int]]:
+    from shell.safety import read_input_file
+
     shown = shown or str(path)
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise BadInput(f"{shown}: no such trace file") from None
-    except IsADirectoryError:
-        raise BadInput(f"{shown}: is a folder, expected an actions.jsonl file") from None
+    data = read_input_file(path, "trace file", limit=TRACE_LIMIT, name=shown)
     return parse_actions(data, shown, num_envs, n_actions)
 
 
