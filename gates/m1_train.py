@@ -81,7 +81,17 @@ def add_train_verb(app) -> None:
             checkpoint_every,
         )  # fmt: skip
         opts = RunOptions(backend=backend, device=device, seed=seed, json=json, log_jsonl=log_jsonl)
+        _refuse_early(backend, game)
         execute_verb("m1", "train", lambda ctx: train_autoencoder(ctx, args), asdict(args), opts)
+
+
+def _refuse_early(backend: str, game: str) -> None:
+    """A typo in --game is exit 2 before a run starts (with the nearest names), not after torch loads."""
+    from shell.backends.games import check_game
+    from shell.output import guard
+
+    with guard():
+        check_game(backend, game)
 
 
 def _check(args: TrainArgs) -> None:
@@ -89,6 +99,8 @@ def _check(args: TrainArgs) -> None:
     from shell.errors import BadInput
 
     check_train_seed(args.seed, EVAL_SEED)
+    if not math.isfinite(args.lr) or args.lr <= 0:
+        raise BadInput(f"--lr {args.lr}: must be a finite number > 0")
     for name in ("steps", "episodes", "episode_steps", "batch", "checkpoint_every", "log_every"):
         if getattr(args, name) < (0 if name == "steps" else 1):
             raise BadInput(f"--{name.replace('_', '-')} {getattr(args, name)}: too small")

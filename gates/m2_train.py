@@ -8,6 +8,7 @@ samples (core.models.predictor.best_of_k_loss), so the noise input comes to mean
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -68,7 +69,17 @@ def add_train_verb(app) -> None:
             checkpoint_every,
         )  # fmt: skip
         opts = RunOptions(backend=backend, device=device, seed=seed, json=json, log_jsonl=log_jsonl)
+        _refuse_early(backend, game)
         execute_verb("m2", "train", lambda ctx: train_predictor(ctx, args), asdict(args), opts)
+
+
+def _refuse_early(backend: str, game: str) -> None:
+    """A typo in --game is exit 2 before a run starts (with the nearest names), not after torch loads."""
+    from shell.backends.games import check_game
+    from shell.output import guard
+
+    with guard():
+        check_game(backend, game)
 
 
 def _check(args: TrainArgs) -> None:
@@ -76,6 +87,8 @@ def _check(args: TrainArgs) -> None:
     from shell.errors import BadInput
 
     check_train_seed(args.seed, EVAL_SEED)
+    if not math.isfinite(args.lr) or args.lr <= 0:
+        raise BadInput(f"--lr {args.lr}: must be a finite number > 0")
     for name in ("steps", "episodes", "episode_steps", "batch", "k", "checkpoint_every"):
         if getattr(args, name) < (0 if name == "steps" else 1):
             raise BadInput(f"--{name.replace('_', '-')} {getattr(args, name)}: too small")
@@ -222,7 +235,10 @@ def train_predictor(ctx, args: TrainArgs) -> None:
         name, files, inputs, m1_ckpt.PIPELINE_VERSION, m1_ckpt.ModelMeta,
         extra_meta={"model": model_meta, "training": training(done_steps, seconds, extra)},
     )  # fmt: skip
-    ctx.say(f"m2 train: {done_steps} steps in {seconds:.0f} s; {extra}")
+    summary = "; ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in extra.items())
+    ctx.say(
+        f"m2 train: {done_steps} steps in {seconds:.0f} s" + (f"; {summary}" if summary else "")
+    )
 
 
 def _json(obj: Any) -> bytes:

@@ -9,7 +9,26 @@ import typer
 from shell.commands import data_cmds, golden_cmds, ledger_cmds, registry_cmds, run_cmds
 
 
+def _plain_defaults() -> None:
+    """typer escapes `[default: ...]` for rich whenever rich is installed, even with rich markup off,
+    so plain help showed `\\[default: 3000]`: undo that escape in every option's and argument's help."""
+    import typer.core
+
+    for cls in (typer.core.TyperOption, typer.core.TyperArgument):
+        if getattr(cls.get_help_record, "_plain", False):
+            continue
+        orig = cls.get_help_record
+
+        def get_help_record(self, ctx, _orig=orig):  # type: ignore[no-untyped-def]
+            rec = _orig(self, ctx)
+            return rec if rec is None else (rec[0], rec[1].replace("\\[", "["))
+
+        get_help_record._plain = True  # type: ignore[attr-defined]
+        cls.get_help_record = get_help_record  # type: ignore[method-assign]
+
+
 def build_app() -> typer.Typer:
+    _plain_defaults()
     app = typer.Typer(
         name="gate",
         help="Executable milestone gates for game world models and pixels-only RL agents. "

@@ -110,8 +110,15 @@ def check_out(
     parent = p.absolute().parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise BadInput(f"{where}: cannot write in {shown(parent)} (permission denied)")
+    if not parent.is_dir():
+        raise BadInput(f"{where}: cannot write in {shown(parent)} (not a folder)")
+    try:  # os.access says yes to root even on a read-only mount: try it
+        import tempfile
+
+        with tempfile.TemporaryFile(dir=parent):
+            pass
+    except OSError as e:
+        raise BadInput(f"{where}: cannot write in {shown(parent)} ({e.strerror})") from None
     if p.exists() and not os.access(p, os.W_OK) and not p.is_dir():
         raise BadInput(f"{where}: cannot replace it (permission denied)")
     return p

@@ -78,6 +78,10 @@ def collect(
         bopts = options.parse_assignments(opt or [], "--opt")
         if game is not None:
             bopts["game"] = game
+        if isinstance(bopts.get("game"), str):
+            from shell.backends.games import check_game
+
+            check_game(name, bopts["game"])
         params = {"backend": name, "episodes": episodes, "steps": steps, "policy": policy,
                   "seed": seed, "heldout_fraction": heldout, "backend_options": bopts,
                   "out": str(out) if out else None}  # fmt: skip
