@@ -145,7 +145,15 @@ def run_artifacts(run_id: str) -> tuple[str, list[tuple[str, Path, str]]]:
 def approve(
     gate: str, run_id: str, name: str | None = None, force: bool = False
 ) -> list[dict[str, Any]]:
+    from shell.safety import plain_name
+
     _refuse_in_ci()
+    run_artifacts(
+        run_id
+    )  # a bad run id, name or receipt is refused before the lock file is touched
+    if name is not None:
+        plain_name(name, "--name")
+    approvals(gate)  # a damaged approvals.jsonl too
     with approval_lock():
         return _approve(gate, run_id, name, force)
 
@@ -158,9 +166,6 @@ def _approve(gate: str, run_id: str, name: str | None, force: bool) -> list[dict
     if run_gate != gate:
         raise BadInput(f"run {run_id} belongs to gate {run_gate}, not {gate}")
     if name is not None:
-        from shell.safety import plain_name
-
-        plain_name(name, "--name")
         found = [f for f in found if f[0] == name]
     if not found:
         raise BadInput(
