@@ -282,7 +282,8 @@ def test_capture_approve_calibrate_round_trip(root: Path) -> None:
 def test_capture_out_refuses_to_overwrite(root: Path) -> None:
     before = snapshot(root)
     r = gate("m3", "capture", "--out", GOLD, "--device", "cpu")
-    assert r.exit_code == 2 and f"--out {GOLD}: under artifacts/" in r.stderr  # approve writes there
+    # only `gate approve` writes under artifacts/
+    assert r.exit_code == 2 and f"--out {GOLD}: under artifacts/" in r.stderr
     assert snapshot(root) == before
     r = gate("m3", "capture", "--out", "templates/mine", "--tau", "0.05", "--device", "cpu")
     assert r.exit_code == 0, r.output
