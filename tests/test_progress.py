@@ -29,7 +29,9 @@ def test_progress_off_a_terminal_prints_lines_and_writes_events(
     assert [e["done"] for e in events] == [1, 2, 3] and events[-1]["total"] == 3
 
 
-def test_progress_is_quiet_between_intervals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_progress_is_quiet_between_intervals(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     err = io.StringIO()
     monkeypatch.setattr("sys.stderr", err)
     receipt = Receipt(tmp_path / "receipt.jsonl", "r1", "g")
