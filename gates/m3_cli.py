@@ -165,6 +165,10 @@ def add_verbs(app: typer.Typer) -> None:
 
             if out is not None:  # before any work: a bad --out is refused at once
                 check_out(resolve(out), "--out", folder=True, name=out)
+            try:  # --tau/--k before any work too (without --tau, tau is calibrated below)
+                check_params(1.0 if tau is None else tau, k)
+            except ValueError as e:
+                raise BadInput(f"--tau/--k: {e}") from None
             inputs = input_fields(rom, state, trace)
             rep, _ = _replay_once(ctx, rom, state, trace, None, 1.0, 1)
             goal = rep.frames[-1, 0]  # [72, 80]: env 0's final frame, the pipeline's own output
@@ -262,7 +266,9 @@ def add_verbs(app: typer.Typer) -> None:
     def record_state(
         rom: str = Rom,
         out: str = typer.Option(STATE, "--out", help="Where to write the .state."),
-        frames: int = typer.Option(BOOT, "--frames", min=0, help="Idle frames after power-on."),
+        frames: int = typer.Option(
+            BOOT, "--frames", min=0, max=100_000, help="Idle frames after power-on."
+        ),
         force: bool = Force,
         json: options.Json = False,
     ) -> None:

@@ -27,6 +27,22 @@ def _plain_defaults() -> None:
         cls.get_help_record = get_help_record  # type: ignore[method-assign]
 
 
+def _not_utf8(args: list[str]) -> str | None:
+    """Receipts, the ledger and messages are UTF-8: an argument or GATE_* path that is not (a file name
+    in another encoding) is refused up front, naming it with its bytes escaped."""
+    import os
+
+    from shell.safety import printable
+
+    for where, text in [*((f"argument {i}", a) for i, a in enumerate(args, 1)),
+                        *((k, os.environ.get(k, "")) for k in ("GATE_ROOT", "GATE_STATE"))]:  # fmt: skip
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return f"{where} '{printable(text)}': not valid UTF-8 (rename the file, or give a UTF-8 path)"
+    return None
+
+
 def build_app() -> typer.Typer:
     _plain_defaults()
     app = typer.Typer(
@@ -59,8 +75,12 @@ def main(argv: list[str] | None = None) -> None:
 
     from shell.output import error_line
 
+    args = sys.argv[1:] if argv is None else list(argv)
+    if bad := _not_utf8(args):
+        error_line(bad)
+        sys.exit(2)
     try:
-        rv = typer.main.get_command(app).main(args=argv, prog_name="gate", standalone_mode=False)
+        rv = typer.main.get_command(app).main(args=args, prog_name="gate", standalone_mode=False)
     except click.exceptions.Abort:
         error_line("aborted")
         sys.exit(130)

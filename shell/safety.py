@@ -71,7 +71,7 @@ def plain_name(value: str, what: str) -> str:
     """A run id or artifact name: letters, digits, `.`, `_`, `-`, not starting with a dot or dash."""
     if not isinstance(value, str) or not _PLAIN.fullmatch(value) or value in (".", ".."):
         raise BadInput(
-            f"{what} {printable(str(value))!r}: not a plain name (letters, digits, '.', '_', '-'; "
+            f"{what} '{printable(str(value))}': not a plain name (letters, digits, '.', '_', '-'; "
             "no '/' or '..')"
         )
     return value

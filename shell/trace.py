@@ -14,6 +14,7 @@ import orjson
 from shell.atomic import write_bytes_atomic
 from shell.errors import BadInput
 
+MAX_ENVS = 256  # one emulator per env: a trace wider than this is a mistake, not a workload
 TRACE_LIMIT = 16 << 20  # 16 MiB: about a million steps of one env
 N_ACTIONS = 7  # pokemonred_puffer_v0: A B START UP DOWN LEFT RIGHT, no NOOP (simple-rl-m3-plan §0)
 
@@ -42,6 +43,10 @@ def parse_actions(
             raise BadInput(f"{shown}: line {i}: expected a JSON list of ints, e.g. [3]")
         if width is None:
             width = len(row)
+            if width > MAX_ENVS:
+                raise BadInput(
+                    f"{shown}: line {i}: {width} actions, one per env; at most {MAX_ENVS} envs"
+                )
         if len(row) != width:
             src = "the run has" if num_envs is not None else "line 1 has"
             raise BadInput(
