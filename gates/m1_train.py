@@ -104,6 +104,8 @@ def _check(args: TrainArgs) -> None:
     for name in ("steps", "episodes", "episode_steps", "batch", "checkpoint_every", "log_every"):
         if getattr(args, name) < (0 if name == "steps" else 1):
             raise BadInput(f"--{name.replace('_', '-')} {getattr(args, name)}: too small")
+    if args.batch > 4096 or args.steps > 10**8:  # a typo, not a workload: refused before collecting
+        raise BadInput(f"--batch {args.batch} / --steps {args.steps}: at most 4096 / 10**8")
     if args.crop < 8 or args.crop % 8:
         raise BadInput(f"--crop {args.crop}: must be a positive multiple of 8")
     if args.episodes < 2:

@@ -92,6 +92,8 @@ def _check(args: TrainArgs) -> None:
     for name in ("steps", "episodes", "episode_steps", "batch", "k", "checkpoint_every"):
         if getattr(args, name) < (0 if name == "steps" else 1):
             raise BadInput(f"--{name.replace('_', '-')} {getattr(args, name)}: too small")
+    if args.batch > 4096 or args.steps > 10**8:  # a typo, not a workload: refused before collecting
+        raise BadInput(f"--batch {args.batch} / --steps {args.steps}: at most 4096 / 10**8")
     if args.episodes < 2:
         raise BadInput(f"--episodes {args.episodes}: needs 2 or more (one is held out)")
     if args.episode_steps < 4:

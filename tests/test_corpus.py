@@ -263,6 +263,7 @@ CORPUS: list[Case] = [
          "at most 65536 episodes"),
     Case("collect-too-big-for-ram", ("data", "collect", "--episodes", "64", "--steps", "999999"), 2,
          "half of this machine"),
+    Case("batch-huge", ("m1", "train", "--batch", str(10**9), *CPU), 2, "--batch"),
     Case("ledger-is-folder", ("runs",), 2, "gate ledger rebuild", write(".gate/ledger.db/x", b"")),
     Case("all-unknown-gate", ("all", "--only", "m99"), 2, "m99"),
 ]  # fmt: skip
