@@ -334,6 +334,9 @@ def run_gate(
         receipt.emit("verdict", passed=False, exit_code=2,
                      duration_s=round(time.perf_counter() - t0, 4))  # fmt: skip
         receipt.close()
+        events = ledger.run_from_receipt(_read_events(receipt.path))
+        if events is not None:
+            ledger.record_run_or_warn(paths.ledger_path(), *events)
 
     from shell import deadline
 
@@ -403,6 +406,12 @@ def run_gate(
         run_id, gate.id, exit_code, exit_code == 0, message, ctx.metrics, ctx.criteria, ctx.artifacts,
         str(rdir), repro, round(duration, 3), verb,
     )  # fmt: skip
+
+
+def _read_events(path: Path) -> list[dict[str, Any]]:
+    from shell.receipt import read_receipt
+
+    return read_receipt(path)
 
 
 def _write_bundle(

@@ -332,6 +332,8 @@ def test_corpus(case: Case, root: Path, monkeypatch: pytest.MonkeyPatch) -> None
         monkeypatch.setenv(k, v)
     before = snapshot(root, case.protect)
     outside = sorted(p.name for p in root.parent.iterdir())
+    runs = root / ".gate/runs"
+    old_runs = set(runs.iterdir()) if runs.is_dir() else set()
     if case.subprocess:
         env = {"GATE_ROOT": str(root), "PYTHONPATH": str(REPO), **case.env}
         code, _, err = invoke_process(list(case.argv), env, root)
@@ -348,6 +350,9 @@ def test_corpus(case: Case, root: Path, monkeypatch: pytest.MonkeyPatch) -> None
     new_golden = sorted(k for k in set(after) - set(before) if k.startswith("artifacts"))
     assert not new_golden, f"written under artifacts/: {new_golden}"
     assert sorted(p.name for p in root.parent.iterdir()) == outside, "written outside the root"
+    for rdir in (set(runs.iterdir()) if runs.is_dir() else set()) - old_runs:
+        last = orjson.loads((rdir / "receipt.jsonl").read_bytes().splitlines()[-1])
+        assert last["event"] == "verdict" and last["exit_code"] == case.code, last  # a closed run
 
 
 def test_every_command_has_a_case() -> None:
