@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def load_models() -> tuple[PatchAutoencoder, FramePredictor, str]:
-    from gates.m1_run import load_autoencoder
-    from gates.m2_run import load_predictor
+    from gates.m1.run import load_autoencoder
+    from gates.m2.run import load_predictor
     from shell.errors import GateError
 
     cpu = torch.device("cpu")

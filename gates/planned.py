@@ -1,6 +1,7 @@
 """The roadmap's gates that are not built yet, declared so `gate status` shows the whole matrix.
 
-A built gate registered under the same id supersedes its planned declaration here.
+Built gates (m1, m2, m3) are declared once, in their own packages; a built gate registered under the
+same id as a planned one here supersedes it.
 Criteria are the specs' own (../shared/specs), in the units a built gate will report.
 """
 
@@ -12,39 +13,6 @@ from shell.registry import Gate
 FM = "functional-milestones"
 
 PLANNED: list[Gate] = [
-    Gate(
-        "m1",
-        "reconstruct",
-        f"{FM}, Milestone 1",
-        (),
-        (
-            C("psnr", ">", 30, "dB"),
-            C("ssim", ">", 0.85),
-            C("latent_ratio", "<", 0.1),
-            C("encode_decode_ms", "<", 100, "ms"),
-            C("peak_memory_gb", "<", 4, "GB"),
-        ),
-        summary="encode and decode 256x256 game frames",
-    ),  # fmt: skip
-    Gate(
-        "m2",
-        "predict",
-        f"{FM}, Milestone 2",
-        ("m1",),
-        (
-            C("mse", "<", 0.01),
-            C("trajectory_accuracy", ">", 0.8),
-        ),
-        summary="predict the 4th frame from 3",
-    ),  # fmt: skip
-    Gate(
-        "m3",
-        "goal",
-        "simple-rl-m3-plan",
-        (),
-        (C("done_triggered", "==", 1),),
-        summary="goal template capture and done detection from pixels",
-    ),  # fmt: skip
     Gate(
         "m4",
         "generate",

@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 
 from shell import ledger, paths
-from shell.errors import BadInput, GateError
+from shell.errors import BadInput, GateCrashed, GateError
 from shell.receipt import Receipt
 from shell.registry import Gate, Registry
 from shell.store import ArtifactMeta, artifact_meta_fields, git_commit, sha256_bytes, write_artifact
@@ -262,6 +262,8 @@ def run_gate(
     gate = reg.get(gate_id)
     if not gate.built:
         raise BadInput(f"gate {gate.id} ({gate.name}) is planned, not built yet; see `gate status`")
+    if verb is None and not gate.criteria:
+        raise BadInput(f"gate {gate.id} declares no criteria: a verdict needs at least one")
     config = build_config(gate, opts) if verb is None else dict(params or {})
     backend = opts.backend or gate.default_backend
     run_id = new_run_id(gate.id)
@@ -287,8 +289,12 @@ def run_gate(
     except GateError as e:
         exit_code, message = e.exit_code, str(e)
         receipt.emit("error", kind=type(e).__name__, message=message)
-    except Exception as e:  # a crash inside a gate is a failed run with its traceback in the bundle
-        exit_code, message, crash = 1, f"{type(e).__name__}: {e}", traceback.format_exc()
+    except Exception as e:  # a crash inside a gate (exit 4), its traceback in the bundle
+        exit_code, message, crash = (
+            GateCrashed.exit_code,
+            f"{type(e).__name__}: {e}",
+            traceback.format_exc(),
+        )
         receipt.emit("error", kind="crash", message=message)
     if exit_code == 0 and verb is None:
         checked = {c["name"]: c for c in ctx.criteria}
@@ -305,7 +311,7 @@ def run_gate(
             )
     duration = time.perf_counter() - t0
     repro = None
-    if exit_code == 1:
+    if exit_code in (1, GateCrashed.exit_code):
         repro = _write_bundle(ctx, gate, opts, backend, full_cfg, crash, verb)
     device = str(ctx._device) if ctx._device is not None else opts.device
     receipt.emit(
@@ -377,27 +383,3 @@ def _write_bundle(
         (bdir / name).write_bytes(data)
     os.chmod(bdir / "repro.sh", 0o755)
     return cmd
-
-
-def run_all(
-    reg: Registry, opts: RunOptions, only: list[str] | None = None, on_result: Any = None
-) -> list[RunResult]:
-    """Every built gate (or those in only) in prerequisite order; dependants of a failure are blocked."""
-    results: dict[str, RunResult] = {}
-    for gate in reg.order(
-        [g.id for g in reg.gates.values() if g.built and (only is None or g.id in only)]
-    ):
-        bad = [p for p in gate.prerequisites if p in results and not results[p].passed]
-        unbuilt = [p for p in gate.prerequisites if p in reg.gates and not reg.gates[p].built]
-        if bad or unbuilt:
-            why = f"blocked: prerequisite {', '.join(bad or unbuilt)} {'did not pass' if bad else 'is not built'}"
-            res = RunResult(None, gate.id, 1, False, why)
-        else:
-            try:
-                res = run_gate(reg, gate.id, opts)
-            except GateError as e:
-                res = RunResult(None, gate.id, e.exit_code, False, str(e))
-        results[gate.id] = res
-        if on_result:
-            on_result(res)
-    return list(results.values())

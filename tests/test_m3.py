@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from core.gb import layout
-from gates.m3_template import META, NPY, PNG, GoalTemplateMeta
+from gates.m3.template import META, NPY, PNG, GoalTemplateMeta
 from shell import cli
 from shell.store import metadata_digest, sha256_file, write_artifact
 

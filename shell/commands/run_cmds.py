@@ -93,7 +93,8 @@ def all_gates(
     ),
 ) -> None:
     """Run every built gate in prerequisite order; a gate whose prerequisite failed is blocked, not run."""
-    from shell.runner import RunOptions, run_all
+    from shell.runner import RunOptions
+    from shell.scheduler import overall_exit, run_all
 
     with guard():
         reg = load_gates()
@@ -103,7 +104,7 @@ def all_gates(
             reg.get(gid)
         results = run_all(reg, opts, ids, on_result=lambda r: _print_result(r, json))
     passed = sum(r.passed for r in results)
-    code = 0 if passed == len(results) else 1  # no built gate selected: nothing failed
+    code = overall_exit(results)  # no built gate selected: nothing failed
     if json:
         emit_json(
             {

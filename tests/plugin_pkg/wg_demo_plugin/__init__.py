@@ -53,6 +53,16 @@ def run_follow(ctx) -> None:
     ctx.check("ok", 1.0)
 
 
+def run_elsewhere(ctx) -> None:
+    from shell.errors import Unavailable
+
+    raise Unavailable("demo_elsewhere needs a device this machine does not have")
+
+
+def run_nothing(ctx) -> None:
+    ctx.metric("score", 1.0)  # measures, but declares nothing to pass
+
+
 GATES = [
     Gate(
         "demo",
@@ -73,4 +83,13 @@ GATES = [
         (Criterion("ok", "==", 1),),
         run=run_follow,
     ),
+    Gate(
+        "demo_elsewhere",
+        "missing here",
+        "tests/plugin_pkg",
+        (),
+        (Criterion("ok", "==", 1),),
+        run=run_elsewhere,
+    ),
+    Gate("demo_empty", "no criteria", "tests/plugin_pkg", (), (), run=run_nothing),
 ]

@@ -2,7 +2,7 @@
 
 `gate m3` replays a fixed start state and action trace on the pyboy backend, matches every step's shade
 frame against the approved goal template on the device (core.goal) and passes when done triggers for some
-env within the trace and R replays give bit-identical frames and dist curves. The verbs (gates/m3_cli.py)
+env within the trace and R replays give bit-identical frames and dist curves. The verbs (gates/m3/cli.py)
 make what it needs: `gate m3 capture`, `gate m3 calibrate`, `gate m3 build-rom`, `gate m3 record-state`.
 
 Nothing heavy at import: `gate list` imports this module.
@@ -12,13 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from gates.m3.spec import REPLAYS, ROM, STATE, TEMPLATE, TRACE
 from shell.registry import Criterion, Gate
-
-TEMPLATE = "artifacts/m3/goal_template"  # the approved golden
-ROM = "roms/worldgate.gb"  # the project's own ROM (gate m3 build-rom makes it)
-STATE = "traces/m3/start.state"  # recorded by gate m3 record-state
-TRACE = "traces/m3/actions.jsonl"  # the route to room 2, then waits (B is inert there)
-REPLAYS = 3  # simple-rl-m3-plan §9 risk C: replay repeatedly and compare hashes
 
 
 def config(**values: Any) -> Any:
@@ -39,8 +34,8 @@ def config(**values: Any) -> Any:
 
 
 def run(ctx: Any) -> None:
-    from gates.m3_replay import curve_json, curve_png, frames_png, open_backend, replay
-    from gates.m3_template import load_template, read_input, resolve, shown
+    from gates.m3.replay import curve_json, curve_png, frames_png, open_backend, replay
+    from gates.m3.template import load_template, read_input, resolve, shown
     from shell.trace import dump_actions, load_actions
 
     cfg = ctx.config
@@ -98,7 +93,7 @@ def _json(doc: Any) -> bytes:
 
 
 def _commands(app: Any) -> None:
-    from gates.m3_cli import add_verbs
+    from gates.m3.cli import add_verbs
 
     add_verbs(app)
 

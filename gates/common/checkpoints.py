@@ -132,7 +132,7 @@ def resume_from(
     -> (model config, steps done, seconds spent, loss log, {"tensors", "path"}); BadInput (exit 2) when
     the checkpoint was trained on other data than this run collects.
     """
-    from gates.m1_data import resolve_run_or_path
+    from gates.common.evaldata import resolve_run_or_path
 
     src = resolve_run_or_path(ref)
     for sub in names:

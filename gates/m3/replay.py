@@ -138,7 +138,13 @@ def curve_png(
     from shell.pictures import line_plot
 
     series = {f"env {i}": dist[:, i].tolist() for i in range(min(dist.shape[1], 5))}
-    return line_plot(series, title, {"tau": tau, **(extra_lines or {})})
+    return line_plot(
+        series,
+        title,
+        {"tau": tau, **(extra_lines or {})},
+        xlabel="trace step",
+        ylabel="dist to the goal (mean |frame - goal| / 3)",
+    )
 
 
 def frames_png(frames: Any, goal: Any | None, last: int = 8) -> bytes:

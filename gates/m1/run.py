@@ -11,8 +11,8 @@ import torch
 
 from core.metrics import psnr, ssim, to_frames, to_unit
 from core.models.autoencoder import AEConfig, PatchAutoencoder, latent_bytes
-from gates import m1_ckpt
-from gates.m1_data import (
+from gates.common import checkpoints as m1_ckpt
+from gates.common.evaldata import (
     checkpoint_path,
     collect_frames,
     median_ms,
@@ -183,7 +183,13 @@ def _pictures(ctx, model, frames, x, y, p, ds, dev) -> None:
     key, values = attr
     ctx.picture(
         "m1_latent_pca.png",
-        pictures.scatter(xy.numpy(), values, f"m1 latents, PCA 2-D, coloured by {key}"),
+        pictures.scatter(
+            xy.numpy(),
+            values,
+            f"m1 latents, PCA 2-D, coloured by {key}",
+            label=key,
+            categorical=key == "level",
+        ),
     )
     if key == "level":
         ctx.metric("latent_level_1nn", knn_agreement(xy, values))

@@ -15,7 +15,7 @@ from typing import Any
 
 import typer
 
-from gates.m3 import ROM, STATE, TEMPLATE, TRACE
+from gates.m3.spec import ROM, STATE, TEMPLATE, TRACE
 from shell import options
 from shell.atomic import write_bytes_atomic
 
@@ -41,8 +41,8 @@ def _verb(
 
 
 def _replay_once(ctx: Any, rom: str, state: str, trace: str, goal: Any, tau: float, k: int) -> Any:
-    from gates.m3_replay import open_backend, replay
-    from gates.m3_template import read_input, resolve, shown
+    from gates.m3.replay import open_backend, replay
+    from gates.m3.template import read_input, resolve, shown
     from shell.trace import load_actions
 
     actions = load_actions(resolve(trace), shown(trace))
@@ -86,12 +86,18 @@ def _pictures(
 ) -> None:
     import orjson
 
-    from gates.m3_replay import curve_png
+    from gates.m3.replay import curve_png
     from shell.pictures import histogram
 
     ctx.picture("dist_curve.png", curve_png(curve.reshape(-1, 1), tau, "m3 dist to goal", lines))
     ctx.picture(
-        "dist_hist.png", histogram(curve.reshape(-1).tolist(), "m3 dist histogram", vline=tau)
+        "dist_hist.png",
+        histogram(
+            curve.reshape(-1).tolist(),
+            "m3 dist histogram",
+            vline=tau,
+            xlabel="dist to the goal",
+        ),
     )
     path = ctx.run_dir / "dist_curve.json"
     path.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
@@ -101,7 +107,7 @@ def _pictures(
 def _write_template(
     ctx: Any, goal: Any, inputs: dict[str, str], tau: float, k: int, out: str | None, force: bool
 ) -> Path:
-    from gates.m3_template import (
+    from gates.m3.template import (
         META,
         NAME,
         PIPELINE_VERSION,
@@ -157,7 +163,7 @@ def add_verbs(app: typer.Typer) -> None:
 
         def body(ctx: Any) -> None:
             from core.goal import check_params, dist
-            from gates.m3_template import input_fields, shown
+            from gates.m3.template import input_fields, shown
             from shell.errors import BadInput
 
             inputs = input_fields(rom, state, trace)
@@ -196,7 +202,7 @@ def add_verbs(app: typer.Typer) -> None:
         """Replay the trace against a template: dist curve and histogram (PNG, JSON) and the §6 tau."""
 
         def body(ctx: Any) -> None:
-            from gates.m3_template import input_fields, load_template, shown
+            from gates.m3.template import input_fields, load_template, shown
 
             meta, goal = load_template(template, rom, state, trace, None, None)
             rep, _ = _replay_once(ctx, rom, state, trace, goal, meta.tau, meta.k_consecutive)
@@ -235,7 +241,7 @@ def add_verbs(app: typer.Typer) -> None:
         """Assemble the project's own Game Boy ROM (core/gb) and print its sha256."""
 
         def body(ctx: Any) -> None:
-            from gates.m3_template import resolve, shown
+            from gates.m3.template import resolve, shown
             from shell.errors import BadInput
             from shell.rom import build_rom
             from shell.store import sha256_bytes
@@ -263,7 +269,7 @@ def add_verbs(app: typer.Typer) -> None:
         """Boot a ROM for some idle frames and save the start state a trace begins from."""
 
         def body(ctx: Any) -> None:
-            from gates.m3_template import read_input, resolve, shown
+            from gates.m3.template import read_input, resolve, shown
             from shell.backends.base import BackendError
             from shell.backends.pyboy import PyBoyBackend
             from shell.errors import BadInput

@@ -21,9 +21,8 @@ from core.metrics import (
     to_unit,
 )
 from core.models.predictor import FramePredictor, PredictorConfig
-from gates import m1_ckpt
-from gates import m2 as spec
-from gates.m1_data import (
+from gates.common import checkpoints as m1_ckpt
+from gates.common.evaldata import (
     checkpoint_path,
     collect_frames,
     pad_to,
@@ -31,6 +30,7 @@ from gates.m1_data import (
     require_golden,
     set_threads,
 )
+from gates.m2 import spec
 from shell import pictures
 from shell.errors import BadInput
 
@@ -237,7 +237,12 @@ def _rollouts(ctx, net, frames, actions, done, palette, model_palette, dev) -> d
     ctx.bundle_file("rollout_curves.json", orjson.dumps({"model": errs, "copy_last": berrs}))
     ctx.bundle_file(
         "rollout_curves.png",
-        pictures.line_plot({"model": errs, "copy-last": berrs}, "m2: rollout MSE per step"),
+        pictures.line_plot(
+            {"model": errs, "copy-last": berrs},
+            "m2: rollout MSE per step",
+            xlabel="autoregressive step",
+            ylabel="MSE (pixels in [0, 1])",
+        ),
     )
     return {
         "mse_last": errs[-1], "baseline_mse_last": berrs[-1], "palette_min": min(pals),
@@ -248,7 +253,7 @@ def _rollouts(ctx, net, frames, actions, done, palette, model_palette, dev) -> d
 def _diversity(ctx, net, dev) -> tuple[float, float, Any]:
     """-> (model's share of stochastic contexts with two different valid samples, copy-last's, picture
     rows). NaN where the game offers no way to branch its randomness (not a built-in game)."""
-    from gates import m2_diverse
+    from gates.m2 import diverse as m2_diverse
 
     cfg = ctx.config
     if ctx.backend != "builtin" or not m2_diverse.supported(cfg.game):
@@ -313,6 +318,7 @@ def _pictures(ctx, c, p, y, m_mse, roll, dpic) -> None:
         pictures.line_plot(
             {"model": roll["errs"], "copy-last": roll["berrs"]},
             "m2: MSE per autoregressive step", hlines={"bound": spec.ROLLOUT_MSE_BOUND},
+            xlabel="autoregressive step", ylabel="MSE (pixels in [0, 1])",
         ),
     )  # fmt: skip
     if dpic is not None:  # context, sample 1, sample 2, |difference|, where true futures differ
