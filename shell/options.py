@@ -31,6 +31,13 @@ Set = Annotated[
     typer.Option("--set", "-s", help="Override one configuration value: key=value (repeatable)."),
 ]
 Force = Annotated[bool, typer.Option("--force", help="Replace what exists.")]
+Model = Annotated[
+    str | None,
+    typer.Option(
+        "--model", "-m",
+        help="Model to judge: a registered name (gate models), NAME:PATH, or an artifact folder.",
+    ),
+]  # fmt: skip
 
 
 def parse_assignments(items: list[str], flag: str) -> dict[str, object]:

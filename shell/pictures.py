@@ -147,7 +147,8 @@ def scatter(
     if categorical:
         for k in np.unique(color_by):
             m = color_by == k
-            ax.scatter(xy[m, 0], xy[m, 1], s=12, label=f"{label} {k}")
+            name = int(k) if float(k).is_integer() else k
+            ax.scatter(xy[m, 0], xy[m, 1], s=12, label=f"{label} {name}")
         ax.legend(fontsize="small", markerscale=1.5)
     else:
         sc = ax.scatter(xy[:, 0], xy[:, 1], s=12, c=color_by, cmap="viridis")

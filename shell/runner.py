@@ -40,6 +40,7 @@ class RunOptions:
     overrides: list[str] = field(
         default_factory=list
     )  # key=value, value parsed as JSON when it parses
+    model: str | None = None  # --model NAME_OR_PATH: the config's `model`, for gates that judge one
 
 
 @dataclass
@@ -86,6 +87,9 @@ def build_config(gate: Gate, opts: RunOptions) -> Any:
     from shell.options import parse_assignments
 
     values.update(parse_assignments(opts.overrides, "--set"))
+    if opts.model is not None:
+        src = "--model" if src == "config" else src
+        values["model"] = opts.model
     if gate.config is None:
         if values:
             raise BadInput(

@@ -55,7 +55,7 @@ def resume(
     ctx: Any, tag: str, ref: str, names: tuple[str, ...], arch: str, data: dict, from_dict: Any
 ) -> Resumed | None:
     """--resume REF (a checkpoint folder or run id) -> where to continue, or None when REF is empty."""
-    from gates.common import checkpoints
+    from shell import checkpoints
 
     if not ref:
         return None
@@ -89,7 +89,7 @@ class Trainer:
     def __post_init__(self) -> None:
         import torch
 
-        from gates.common import checkpoints
+        from shell import checkpoints
 
         self.opt = torch.optim.AdamW(self.model.parameters(), lr=self.lr, weight_decay=0.0)
         self.gen = torch.Generator().manual_seed(self.seed)  # the data sampler's own stream
@@ -113,7 +113,7 @@ class Trainer:
 
     def checkpoint(self, step: int, secs: float) -> None:
         """Weights, optimizer state and sampler RNG in the run's resume/: what --resume continues."""
-        from gates.common import checkpoints
+        from shell import checkpoints
 
         checkpoints.save_checkpoint(
             self.ctx.run_dir / RESUME, self.gate, self.ctx.run_id, self.params,
@@ -154,8 +154,7 @@ class Trainer:
         """The candidate artifact `name` (weights only), its metrics and the loss curve picture."""
         import orjson
 
-        from gates.common import checkpoints
-        from shell import pictures
+        from shell import checkpoints, pictures
 
         self.ctx.metric("train_seconds", self.seconds, "s")
         self.ctx.metric("steps", self.done)

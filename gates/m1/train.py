@@ -90,6 +90,7 @@ def train_autoencoder(ctx, args: TrainArgs) -> None:
 
     from core.metrics import psnr, ssim, to_unit
     from core.models.autoencoder import AEConfig, PatchAutoencoder, recon_loss
+    from core.models.builtin import PatchCodec
     from gates.common.evaldata import collect_frames, model_name, set_threads
     from gates.common.training import Trainer, resume
     from gates.m1.run import ARCH, reconstruct
@@ -151,7 +152,7 @@ def train_autoencoder(ctx, args: TrainArgs) -> None:
         return recon_loss(model(x), x)
 
     seconds = trainer.fit(loss_at, "m1 train")
-    y = reconstruct(model, held, dev)
+    y = reconstruct(PatchCodec(model), held, dev)
     x = to_unit(held)
     hp, hs = psnr(y, x).mean().item(), ssim(y, x).mean().item()
     ctx.metric("heldout_psnr", hp, "dB")

@@ -86,6 +86,7 @@ def train_predictor(ctx, args: TrainArgs) -> None:
     import torch
 
     from core.metrics import mse, palette_of, to_unit
+    from core.models.builtin import PixelWorldModel
     from core.models.predictor import FramePredictor, PredictorConfig, best_of_k_loss
     from gates.common.evaldata import collect_frames, model_name, pad_to, set_threads
     from gates.common.training import Trainer, resume
@@ -156,7 +157,7 @@ def train_predictor(ctx, args: TrainArgs) -> None:
         c = context(frames, held)
         a = torch.stack([actions[e, t] for e, t in held])
         y = to_unit(torch.stack([frames[e, t + 1] for e, t in held]))
-        p = predict(net, c, a, noise(len(held), cfg.noise_dim, args.seed), dev)
+        p = predict(PixelWorldModel(net), c, a, noise(len(held), cfg.noise_dim, args.seed), dev)
         extra = {
             "heldout_mse": round(mse(p, y).mean().item(), 6),
             "heldout_baseline_mse": round(mse(c[:, -1], y).mean().item(), 6),

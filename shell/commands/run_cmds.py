@@ -37,10 +37,10 @@ def _print_result(res: RunResult, json: bool) -> None:
         print(f"gate: repro: {res.repro}", file=sys.stderr, flush=True)
 
 
-def _opts(backend, device, seed, json, log_jsonl, config, set_) -> RunOptions:
+def _opts(backend, device, seed, json, log_jsonl, config, set_, model) -> RunOptions:
     from shell.runner import RunOptions
 
-    return RunOptions(backend, device, seed, json, log_jsonl, config, list(set_ or []))
+    return RunOptions(backend, device, seed, json, log_jsonl, config, list(set_ or []), model)
 
 
 def execute(reg: Registry, gate_id: str, opts: RunOptions) -> None:
@@ -75,11 +75,12 @@ def run(
     log_jsonl: options.LogJsonl = False,
     config: options.ConfigFile = None,
     set_: options.Set = None,
+    model: options.Model = None,
 ) -> None:
     """Run one gate: exit 0 if it passes, 1 if a criterion fails, 2 on bad input, 3 if not runnable here."""
     with guard():
         reg = load_gates()
-    execute(reg, gate_id, _opts(backend, device, seed, json, log_jsonl, config, set_))
+    execute(reg, gate_id, _opts(backend, device, seed, json, log_jsonl, config, set_, model))
 
 
 def all_gates(
@@ -139,9 +140,11 @@ def gate_group(reg: Registry, gate: Gate) -> typer.Typer:
         log_jsonl: options.LogJsonl = False,
         config: options.ConfigFile = None,
         set_: options.Set = None,
+        model: options.Model = None,
     ) -> None:
         if ctx.invoked_subcommand is None:
-            execute(reg, gate.id, _opts(backend, device, seed, json, log_jsonl, config, set_))
+            opts = _opts(backend, device, seed, json, log_jsonl, config, set_, model)
+            execute(reg, gate.id, opts)
 
     if gate.commands is not None:
         gate.commands(group)
