@@ -30,3 +30,9 @@ class GateCrashed(GateError):
     """An exception in a gate's or a model's own code, not a failed criterion. Exit 4."""
 
     exit_code = 4
+
+
+class OverBudget(GateError):
+    """`gate all --budget` ran out while this gate ran: it stopped without showing its criteria. Exit 1."""
+
+    exit_code = 1

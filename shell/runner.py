@@ -11,6 +11,7 @@ import hashlib
 import os
 import secrets
 import shlex
+import signal
 import sys
 import time
 import traceback
@@ -22,8 +23,8 @@ from typing import Any
 
 import orjson
 
-from shell import ledger, paths
-from shell.errors import BadInput, GateCrashed, GateError
+from shell import fingerprint, ledger, paths
+from shell.errors import BadInput, GateCrashed, GateError, OverBudget
 from shell.receipt import Receipt
 from shell.registry import Gate, Registry
 from shell.store import ArtifactMeta, artifact_meta_fields, git_commit, sha256_bytes, write_artifact
@@ -275,6 +276,7 @@ def run_gate(
     rdir.mkdir(parents=True, exist_ok=False)
     receipt = Receipt(rdir / "receipt.jsonl", run_id, gate.id)
     chash, full_cfg = _config_hash(config, opts, backend)
+    found = fingerprint.inputs(gate, full_cfg) if verb is None else None
     commit = git_commit(paths.root())
     started, t0 = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), time.perf_counter()
     receipt.emit(
@@ -287,6 +289,8 @@ def run_gate(
         verb=verb,
     )
     ctx = RunContext(gate, run_id, opts, config, receipt)
+    if os.environ.get("GATE_ALL_CHILD"):  # gate all --budget stops a child with SIGTERM
+        signal.signal(signal.SIGTERM, _over_budget)
     exit_code, message, crash = 0, "", None
     try:
         (fn or gate.run)(ctx)
@@ -340,6 +344,8 @@ def run_gate(
             "config": full_cfg,
             "artifacts": ctx.artifacts,
             "argv": sys.argv[1:],
+            "fingerprint": fingerprint.digest(found) if found else None,
+            "inputs": found,
         },  # fmt: skip
         ctx.metrics,
         ctx.criteria,
@@ -348,6 +354,10 @@ def run_gate(
         run_id, gate.id, exit_code, exit_code == 0, message, ctx.metrics, ctx.criteria, ctx.artifacts,
         str(rdir), repro, round(duration, 3), verb,
     )  # fmt: skip
+
+
+def _over_budget(signum: int, frame: Any) -> None:
+    raise OverBudget("stopped: over the gate all --budget")
 
 
 def _write_bundle(

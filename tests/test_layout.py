@@ -3,63 +3,16 @@ gate packages never import one another, files stay short."""
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
+from shell.imports import PACKAGES, graph
+
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("core", "shell", "gates")
 MAX_LINES = 400
 
 
-def _modules() -> dict[str, Path]:
-    out = {}
-    for pkg in PACKAGES:
-        for f in (ROOT / pkg).rglob("*.py"):
-            parts = list(f.relative_to(ROOT).with_suffix("").parts)
-            if parts[-1] == "__init__":
-                parts = parts[:-1]
-            out[".".join(parts)] = f
-    return out
-
-
-def _imports(name: str, path: Path, known: set[str]) -> set[str]:
-    """Every project module `name` imports, at the top or inside a function (both make a cycle)."""
-    tree = ast.parse(path.read_text())
-    is_pkg = path.name == "__init__.py"
-    out: set[str] = set()
-    type_only = {
-        id(n)
-        for block in ast.walk(tree)
-        if isinstance(block, ast.If) and "TYPE_CHECKING" in ast.unparse(block.test)
-        for stmt in block.body
-        for n in ast.walk(stmt)
-    }  # imports under `if TYPE_CHECKING:` never run
-    for node in ast.walk(tree):
-        if id(node) in type_only:
-            continue
-        targets: list[str] = []
-        if isinstance(node, ast.Import):
-            targets = [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                pkg = name.split(".") if is_pkg else name.split(".")[:-1]
-                pkg = pkg[: len(pkg) - (node.level - 1)]
-                base = ".".join([*pkg, base] if base else pkg)
-            targets = [f"{base}.{a.name}" for a in node.names] + [base]
-        for t in targets:
-            # the most specific project module the import names (a name from a module, or a module)
-            while t and t not in known:
-                t = t.rpartition(".")[0]
-            if t and t != name:
-                out.add(t)
-    return out
-
-
 def _graph() -> dict[str, set[str]]:
-    mods = _modules()
-    known = set(mods)
-    return {m: _imports(m, p, known) for m, p in mods.items()}
+    return graph(ROOT)
 
 
 def _is_parent(a: str, b: str) -> bool:

@@ -49,6 +49,7 @@ def status_doc() -> dict:
             "last_verdict": verdict, "when": run["started_at"] if run else None,
             "run_id": run["id"] if run else None, "golden_version": golden_version(g.id),
             "unlocks": reg.unlocks(g.id), "prerequisites": list(g.prerequisites),
+            "stale": _stale(g, run),
         })  # fmt: skip
     passed = sum(r["last_verdict"] == "pass" for r in rows)
     return {
@@ -57,6 +58,17 @@ def status_doc() -> dict:
         "total": len(rows),
         "progress": passed / len(rows) if rows else 0.0,
     }
+
+
+def _stale(gate, run: dict | None) -> str | None:
+    """What changed since the gate's last run, in words; None when nothing did (or never run)."""
+    if run is None or not run.get("inputs") or not gate.built:
+        return None
+    from shell import fingerprint
+
+    now = fingerprint.inputs(gate, run.get("config") or {})
+    diff = fingerprint.changes(run["inputs"], now)
+    return ", ".join(diff) or None
 
 
 def status(json: options.Json = False) -> None:
@@ -94,6 +106,11 @@ def status(json: options.Json = False) -> None:
             )  # fmt: skip
         out = console()
         out.print(t)
+        for r in doc["gates"]:
+            if r["stale"]:
+                out.print(
+                    f"[yellow]stale[/] {r['id']}: {r['stale']} (gate all --changed re-runs it)"
+                )
         out.print(f"progress: {doc['passed']}/{doc['total']} passed ({100 * doc['progress']:.0f}%)")
 
 

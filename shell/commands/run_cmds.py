@@ -18,6 +18,9 @@ if TYPE_CHECKING:  # the runner pulls in pydantic; commands that only list must 
 
 def _print_result(res: RunResult, json: bool) -> None:
     out = console(json)
+    if res.exit_code == 0 and res.message.startswith("unchanged"):
+        out.print(f"{res.gate}: [green]PASS[/]  ({res.message})")
+        return
     ok = "[green]DONE[/]" if res.verb else "[green]PASS[/]"  # a verb did its work; only gates pass
     verdict = {0: ok, 1: "[red]FAIL[/]"}.get(res.exit_code, f"[yellow]EXIT {res.exit_code}[/]")
     head = f"{res.gate}{' ' + res.verb if res.verb else ''}: {verdict}"
@@ -92,6 +95,19 @@ def all_gates(
     only: str | None = typer.Option(
         None, "--only", help="Comma-separated gate ids: run just these (in order)."
     ),
+    jobs: int = typer.Option(
+        1, "--jobs", "-j", min=1, max=64, help="Gates at once, each in its own process."
+    ),
+    budget: float | None = typer.Option(
+        None,
+        "--budget",
+        min=1,
+        max=86400,
+        help="Seconds for the whole run; a gate still running then is stopped and reported.",
+    ),
+    changed: bool = typer.Option(
+        False, "--changed", help="Skip a gate whose inputs are unchanged since it last passed."
+    ),
 ) -> None:
     """Run every built gate in prerequisite order; a gate whose prerequisite failed is blocked, not run."""
     from shell.runner import RunOptions
@@ -103,7 +119,7 @@ def all_gates(
         ids = [x.strip() for x in only.split(",") if x.strip()] if only else None
         for gid in ids or []:
             reg.get(gid)
-        results = run_all(reg, opts, ids, on_result=lambda r: _print_result(r, json))
+        results = run_all(reg, opts, ids, lambda r: _print_result(r, json), jobs, budget, changed)
     passed = sum(r.passed for r in results)
     code = overall_exit(results)  # no built gate selected: nothing failed
     if json:
@@ -115,7 +131,9 @@ def all_gates(
                 "exit_code": code,
             }
         )
-    console(json).print(f"all: {passed}/{len(results)} built gates passed")
+    skipped = sum(r.message.startswith("unchanged") for r in results)
+    note = f" ({skipped} unchanged, not run)" if skipped else ""
+    console(json).print(f"all: {passed}/{len(results)} built gates passed{note}")
     raise typer.Exit(code)
 
 

@@ -59,6 +59,14 @@ def run_elsewhere(ctx) -> None:
     raise Unavailable("demo_elsewhere needs a device this machine does not have")
 
 
+def run_slow(ctx) -> None:
+    import os
+    import time
+
+    time.sleep(float(os.environ.get("WG_DEMO_SLOW", "0")))  # the budget test makes it slow
+    ctx.check("ok", 1.0)
+
+
 def run_nothing(ctx) -> None:
     ctx.metric("score", 1.0)  # measures, but declares nothing to pass
 
@@ -92,4 +100,5 @@ GATES = [
         run=run_elsewhere,
     ),
     Gate("demo_empty", "no criteria", "tests/plugin_pkg", (), (), run=run_nothing),
+    Gate("demo_slow", "slow", "tests/plugin_pkg", (), (Criterion("ok", "==", 1),), run=run_slow),
 ]
