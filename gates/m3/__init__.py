@@ -47,6 +47,7 @@ def run(ctx: Any) -> None:
         replay_file,
     )
     from gates.m3.template import load_template, read_input, resolve, shown
+    from shell.errors import BadInput
     from shell.store import sha256_file
     from shell.trace import dump_actions, load_actions
 
@@ -60,8 +61,6 @@ def run(ctx: Any) -> None:
     tau, k = meta.tau, meta.k_consecutive
     for p, rows in negs.items():
         if len(rows) < k:
-            from shell.errors import BadInput
-
             raise BadInput(f"{p}: {len(rows)} steps, fewer than k={k}: done could never fire on it")
     judged = shown(cfg.trace)
     ctx.receipt.emit(
