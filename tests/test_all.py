@@ -74,3 +74,17 @@ def test_changed_skips_unchanged_and_reruns_a_changed_golden_and_dependants(
     assert all(x["run_id"] not in {y["run_id"] for y in first["results"]} for x in third["results"])
     status = doc_of(gate("status", "--json"))
     assert not {g["id"]: g for g in status["gates"]}["demo"]["stale"]
+
+
+def test_go_no_go_composites_follow_their_members(project: Path) -> None:
+    from gates.planned import COMPOSITES
+
+    g1 = next(c for c in COMPOSITES if c.id == "G1")
+    assert g1.members == ("m1", "m2")
+    assert g1.verdict({"m1": "pass", "m2": "pass"}) == "go"
+    assert g1.verdict({"m1": "pass", "m2": "fail"}) == "no-go"
+    assert g1.verdict({"m1": "pass", "m2": None}) == "pending"
+    doc = doc_of(gate("status", "--json"))
+    got = {c["id"]: c["verdict"] for c in doc["composites"]}
+    assert got == {"G1": "pending", "G2": "pending", "G3": "pending", "G4": "pending",
+                   "one-test": "pending"}  # fmt: skip

@@ -52,8 +52,15 @@ def status_doc() -> dict:
             "stale": _stale(g, run),
         })  # fmt: skip
     passed = sum(r["last_verdict"] == "pass" for r in rows)
+    last = {r["id"]: r["last_verdict"] for r in rows}
+    composites = [
+        {"id": c.id, "name": c.name, "source": c.source, "members": list(c.members),
+         "question": c.question, "verdict": c.verdict(last)}
+        for c in reg.composites.values()
+    ]  # fmt: skip
     return {
         "gates": rows,
+        "composites": composites,
         "passed": passed,
         "total": len(rows),
         "progress": passed / len(rows) if rows else 0.0,
@@ -106,6 +113,11 @@ def status(json: options.Json = False) -> None:
             )  # fmt: skip
         out = console()
         out.print(t)
+        for c in doc["composites"]:
+            mark = {"go": "[green]go[/]", "no-go": "[red]no-go[/]"}.get(c["verdict"], "pending")
+            out.print(
+                f"{c['id']:<9} {mark:<8} {c['name']}: {c['question']} ({', '.join(c['members'])})"
+            )
         for r in doc["gates"]:
             if r["stale"]:
                 out.print(
