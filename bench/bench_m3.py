@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 from core import goal as G
-from gates.m3_replay import one_cpu_thread
+from gates.m3.replay import one_cpu_thread
 from shell.backends.pyboy import BUTTONS, FRAMES_PER_STEP, RELEASE_AFTER, PyBoyBackend
 from shell.trace import load_actions
 

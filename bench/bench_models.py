@@ -24,18 +24,17 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def load_models() -> tuple[PatchAutoencoder, FramePredictor, str]:
-    from gates.m1_run import load_autoencoder
-    from gates.m2_run import load_predictor
+    from shell.builtin_models import load_autoencoder, load_predictor
     from shell.errors import GateError
 
     cpu = torch.device("cpu")
     try:
-        ae, _ = load_autoencoder(ROOT / "artifacts/m1/autoencoder", None, None, cpu)
+        ae = load_autoencoder(ROOT / "artifacts/m1/autoencoder", cpu, {}).model
         what = ["m1 golden"]
     except GateError:  # no golden yet: the default architecture, freshly initialised
         ae, what = PatchAutoencoder(AEConfig()), ["m1 default architecture"]
     try:
-        net, _ = load_predictor(ROOT / "artifacts/m2/predictor", None, None, None, cpu)
+        net = load_predictor(ROOT / "artifacts/m2/predictor", cpu, {}).net
         what.append("m2 golden")
     except GateError:
         net = FramePredictor(PredictorConfig())

@@ -15,6 +15,9 @@ import torch
 SHADE_MAX = 3  # the darkest shade (core/pixels.py); dividing by it keeps dist in [0, 1]
 DIST_METRIC = "l1_mean_norm"  # the name simple-rl-m3-plan §4.2 gives this matcher
 CPU_CHUNK = 256  # frames per CPU pass: 2 x 256 x 5760 B = 2.9 MB of uint8 scratch stays in cache
+K_MAX = (
+    1000  # the most consecutive matches done may wait for: 1000 steps of 24 frames = 400 s at 60 Hz
+)
 
 
 def check_shades(x: torch.Tensor, name: str) -> None:
@@ -61,8 +64,8 @@ def check_params(tau: float, k: int) -> None:
         raise ValueError(f"tau: must be a finite number, got {tau!r}")
     if not 0 < tau <= 1:
         raise ValueError(f"tau: must lie in (0, 1] (dist is normalized to [0, 1]), got {tau}")
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(f"k: must be an int >= 1, got {k!r}")
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= K_MAX:
+        raise ValueError(f"k: must be an int in 1..{K_MAX}, got {k!r}")
 
 
 def dist(frame: torch.Tensor, goal: torch.Tensor, chunk: int | None = None) -> torch.Tensor:
@@ -89,7 +92,8 @@ def step(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The done reducer: (consec int32 [N], frame) -> (consec' int32 [N], dist float32 [N], done bool [N]).
 
-    consec' = consec + 1 where dist < tau else 0; done = consec' >= k. tau is compared in float32.
+    consec' = min(consec + 1, k) where dist < tau else 0; done = consec' >= k. tau is compared in
+    float32. The count saturates at k (<= K_MAX), so it never wraps however long an env stays at the goal.
     """
     if consec.dtype != torch.int32 or consec.dim() != 1 or consec.shape[0] != frame.shape[0]:
         raise ValueError(
@@ -97,7 +101,7 @@ def step(
         )
     check_params(tau, k)
     d = dist(frame, goal)  # [N]
-    nxt = torch.where(d < tau, consec + 1, torch.zeros_like(consec))  # [N] int32
+    nxt = torch.where(d < tau, (consec + 1).clamp_(max=k), torch.zeros_like(consec))  # [N] int32
     return nxt, d, nxt >= k  # [N], [N], [N] bool
 
 
@@ -110,18 +114,31 @@ def done_steps(d: torch.Tensor, tau: float, k: int) -> torch.Tensor:
     consec = init_consec(d.shape[1], d.device)  # [N]
     out = []
     for t in range(d.shape[0]):
-        consec = torch.where(d[t] < tau, consec + 1, torch.zeros_like(consec))  # [N]
+        consec = torch.where(d[t] < tau, (consec + 1).clamp_(max=k), torch.zeros_like(consec))
         out.append(consec >= k)
     return torch.stack(out) if out else torch.zeros(d.shape, dtype=torch.bool, device=d.device)
 
 
-def recommend_tau(curve: torch.Tensor, tail: int = 10) -> dict[str, float]:
+def window_floor(d: torch.Tensor, k: int) -> float:
+    """dist [T, N] of a trace that must not reach the goal -> min over envs and windows of k consecutive
+    steps of the window's largest dist: done fires on it (core.goal.step) exactly when tau exceeds this.
+    inf when T < k (no window: done cannot fire). Reads a value (host): offline use."""
+    if d.shape[0] < k or d.numel() == 0:
+        return math.inf
+    return float(d.unfold(0, k, 1).amax(dim=-1).min())  # [T - k + 1, N, k] -> [T - k + 1, N] -> min
+
+
+def recommend_tau(
+    curve: torch.Tensor, tail: int = 10, others: float = math.inf
+) -> dict[str, float]:
     """simple-rl-m3-plan §6 on a goal-reaching dist curve [T]: tau = min(last `tail` steps) + margin.
 
     The curve splits into a prefix away from the goal and a suffix at it, where the gap between the
     suffix's largest and the prefix's smallest distance is widest. margin = the suffix's spread above the
     floor + half that gap, so tau sits midway between the worst goal frame (animation, fades) and the
-    nearest non-goal frame: the most slack against both a miss and a false done. Reads values (host).
+    nearest non-goal frame: the most slack against both a miss and a false done. others: the nearest
+    distance of non-goal traces (window_floor; simple-rl-m3-plan §9 Risk B); when it is closer than the
+    curve's own prefix, tau sits midway between the worst goal frame and it. Reads values (host).
     """
     d = [float(x) for x in curve.reshape(-1).tolist()]
     if len(d) < 2:
@@ -133,13 +150,21 @@ def recommend_tau(curve: torch.Tensor, tail: int = 10) -> dict[str, float]:
     gap, s = best
     if gap <= 0:
         raise ValueError("the curve has no gap between the goal and the steps before it")
-    goal_max, nearest = max(d[s:]), min(d[:s])
-    tau = goal_max + gap / 2
+    goal_max, prefix = max(d[s:]), min(d[:s])
+    nearest = min(prefix, others)
+    if nearest <= goal_max:
+        raise ValueError(
+            f"a non-goal trace comes within {nearest:.4g} of the goal, no farther than the goal "
+            f"frames themselves ({goal_max:.4g}): no tau separates them"
+        )
+    tau = goal_max + (nearest - goal_max) / 2
     return {
         "tau": tau,
         "floor": floor,
         "margin": tau - floor,
         "goal_max": goal_max,
         "nearest_other": nearest,
+        "nearest_prefix": prefix,
+        "nearest_negative": others,
         "goal_steps": float(len(d) - s),
     }

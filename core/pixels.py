@@ -7,6 +7,7 @@ CPU and CUDA give the same bytes.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 SHADE_LEVELS = 4  # the DMG's four grays
 SRC_H, SRC_W = 144, 160  # the Game Boy's screen
@@ -61,3 +62,14 @@ def screen_to_obs(screen: torch.Tensor) -> torch.Tensor:
 def push_stack(stack: torch.Tensor, frame: torch.Tensor) -> torch.Tensor:
     """[N, K, H, W] stack and [N, H, W] frame -> the stack with the oldest dropped, frame last."""
     return torch.cat([stack[:, 1:], frame.unsqueeze(1)], dim=1)  # [N, K, H, W]
+
+
+def pad_to(x: torch.Tensor, multiple: int) -> torch.Tensor:
+    """float [..., H, W] -> [..., H', W'] padded at the bottom/right (edge values) to a multiple."""
+    h, w = x.shape[-2:]
+    ph, pw = (-h) % multiple, (-w) % multiple
+    if ph == 0 and pw == 0:
+        return x
+    flat = x.reshape(-1, 1, h, w)  # [M, 1, H, W]: replicate-padding wants a channel dim
+    out = F.pad(flat, (0, pw, 0, ph), mode="replicate")  # [M, 1, H', W']
+    return out.reshape(*x.shape[:-2], h + ph, w + pw)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from core.sm83_expr import AsmError, Expr, Undefined, parse_number  # noqa: F401  (AsmError is public here)
+
 ROM_SIZE = 0x8000  # 32 KiB: a ROM-only cartridge without a mapper
 FILL = 0xFF  # unused ROM reads as RST $38, the value of an unprogrammed EPROM
 
@@ -32,131 +34,12 @@ NO_OPERAND = {
 MEM_REG = {"HL": "[HL]", "HL+": "[HLI]", "HLI": "[HLI]", "HL-": "[HLD]", "HLD": "[HLD]",
            "BC": "[BC]", "DE": "[DE]", "C": "[C]", "$FF00+C": "[C]", "0XFF00+C": "[C]"}  # fmt: skip
 
-_TOKEN = re.compile(
-    r"\s*(?:(?P<num>\$[0-9A-Fa-f]+|0[xX][0-9A-Fa-f]+|%[01]+|0[bB][01]+|\d+)"
-    r"|(?P<chr>'(?:[^'\\]|\\.)')|(?P<gfx>`[0-3]{8})|(?P<name>[A-Za-z_.][\w.]*)"
-    r"|(?P<op><<|>>|==|!=|<=|>=|[-+*/&|^~()@,<>]))"
-)
-_BINARY = [
-    ("==", "!=", "<=", ">=", "<", ">"),
-    ("|",),
-    ("^",),
-    ("&",),
-    ("<<", ">>"),
-    ("+", "-"),
-    ("*", "/"),
-]
-
-
-class AsmError(ValueError):
-    def __init__(self, line: int, message: str):
-        super().__init__(f"line {line}: {message}")
-        self.line = line
-
-
-class _Undefined(Exception):
-    pass
-
 
 @dataclass(frozen=True)
 class Assembly:
     image: bytes  # the ROM image, FILL where nothing was placed
     symbols: dict[str, int]  # every label and constant, locals as "Global.local"
     used: tuple[tuple[int, int], ...]  # (start, end) address spans that code or data occupy
-
-
-def _number(text: str) -> int:
-    if text[0] == "$":
-        return int(text[1:], 16)
-    if text[0] == "%":
-        return int(text[1:], 2)
-    return int(text, 0) if text[:2].lower() in ("0x", "0b") else int(text)
-
-
-def _gfx_row(digits: str) -> int:
-    lo = hi = 0
-    for d in map(int, digits):
-        lo, hi = (lo << 1) | (d & 1), (hi << 1) | (d >> 1)
-    return lo | (hi << 8)
-
-
-class _Expr:
-    """Recursive-descent evaluator over one expression's tokens."""
-
-    def __init__(self, text: str, lookup, here: int):
-        self.toks, pos, text = [], 0, text.strip()
-        while pos < len(text):
-            m = _TOKEN.match(text, pos)
-            if not m or m.end() == pos:
-                raise ValueError(f"cannot parse {text[pos:]!r}")
-            self.toks.append((m.lastgroup, m.group(m.lastgroup)))
-            pos = m.end()
-            while pos < len(text) and text[pos].isspace():
-                pos += 1
-        self.i, self.lookup, self.here = 0, lookup, here
-
-    def value(self) -> int:
-        if not self.toks:
-            raise ValueError("missing expression")
-        v = self._binary(0)
-        if self.i != len(self.toks):
-            raise ValueError(f"unexpected {self.toks[self.i][1]!r}")
-        return v
-
-    def _peek(self):
-        return self.toks[self.i] if self.i < len(self.toks) else (None, None)
-
-    def _binary(self, level: int) -> int:
-        if level == len(_BINARY):
-            return self._unary()
-        v = self._binary(level + 1)
-        while self._peek()[0] == "op" and self._peek()[1] in _BINARY[level]:
-            op = self.toks[self.i][1]
-            self.i += 1
-            r = self._binary(level + 1)
-            if op == "/" and r == 0:
-                raise ValueError("division by zero")
-            v = {"==": int(v == r), "!=": int(v != r), "<=": int(v <= r), ">=": int(v >= r),
-                 "<": int(v < r), ">": int(v > r), "|": v | r, "^": v ^ r, "&": v & r, "<<": v << r, ">>": v >> r, "+": v + r,
-                 "-": v - r, "*": v * r, "/": int(v / r) if r else 0}[op]  # fmt: skip
-        return v
-
-    def _unary(self) -> int:
-        kind, tok = self._peek()
-        if kind == "op" and tok in "-~+":
-            self.i += 1
-            v = self._unary()
-            return -v if tok == "-" else ~v if tok == "~" else v
-        return self._atom()
-
-    def _atom(self) -> int:
-        kind, tok = self._peek()
-        self.i += 1
-        if kind == "num":
-            return _number(tok)
-        if kind == "chr":
-            return ord(tok[1:-1].encode().decode("unicode_escape"))
-        if kind == "gfx":
-            return _gfx_row(tok[1:])
-        if kind == "op" and tok == "@":
-            return self.here
-        if kind == "op" and tok == "(":
-            v = self._binary(0)
-            self._expect(")")
-            return v
-        if kind == "name":
-            if tok.upper() in ("HIGH", "LOW") and self._peek() == ("op", "("):
-                self.i += 1
-                v = self._binary(0)
-                self._expect(")")
-                return (v >> 8) & 0xFF if tok.upper() == "HIGH" else v & 0xFF
-            return self.lookup(tok)
-        raise ValueError(f"unexpected {tok!r}" if tok else "expression ends too soon")
-
-    def _expect(self, tok: str) -> None:
-        if self._peek() != ("op", tok):
-            raise ValueError(f"expected {tok!r}")
-        self.i += 1
 
 
 def _split_operands(text: str) -> list[str]:
@@ -245,13 +128,13 @@ class _Assembler:
             return self.symbols[full]
         if self.strict:
             raise ValueError(f"undefined symbol {name}")
-        raise _Undefined(name)
+        raise Undefined(name)
 
     def eval(self, text: str, *, required: bool = False) -> int:
         """Value of `text`; in pass 1 an unknown symbol gives 0 unless the value is `required` now."""
         try:
-            return _Expr(text, self._lookup, self.pc).value()
-        except _Undefined as u:
+            return Expr(text, self._lookup, self.pc).value()
+        except Undefined as u:
             if required:
                 raise ValueError(
                     f"undefined symbol {u} (must be defined before this line)"

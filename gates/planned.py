@@ -1,50 +1,18 @@
 """The roadmap's gates that are not built yet, declared so `gate status` shows the whole matrix.
 
-A built gate registered under the same id supersedes its planned declaration here.
+Built gates (m1, m2, m3) are declared once, in their own packages; a built gate registered under the
+same id as a planned one here supersedes it.
 Criteria are the specs' own (../shared/specs), in the units a built gate will report.
 """
 
 from __future__ import annotations
 
+from shell.registry import Composite, Gate
 from shell.registry import Criterion as C
-from shell.registry import Gate
 
 FM = "functional-milestones"
 
-PLANNED: list[Gate] = [
-    Gate(
-        "m1",
-        "reconstruct",
-        f"{FM}, Milestone 1",
-        (),
-        (
-            C("psnr", ">", 30, "dB"),
-            C("ssim", ">", 0.85),
-            C("latent_ratio", "<", 0.1),
-            C("encode_decode_ms", "<", 100, "ms"),
-            C("peak_memory_gb", "<", 4, "GB"),
-        ),
-        summary="encode and decode 256x256 game frames",
-    ),  # fmt: skip
-    Gate(
-        "m2",
-        "predict",
-        f"{FM}, Milestone 2",
-        ("m1",),
-        (
-            C("mse", "<", 0.01),
-            C("trajectory_accuracy", ">", 0.8),
-        ),
-        summary="predict the 4th frame from 3",
-    ),  # fmt: skip
-    Gate(
-        "m3",
-        "goal",
-        "simple-rl-m3-plan",
-        (),
-        (C("done_triggered", "==", 1),),
-        summary="goal template capture and done detection from pixels",
-    ),  # fmt: skip
+PLANNED: list[Gate | Composite] = [
     Gate(
         "m4",
         "generate",
@@ -99,3 +67,20 @@ PLANNED: list[Gate] = [
     Gate("m12", "community", f"{FM}, Milestone 11", ("m11",), summary="others can fine-tune it"),
     Gate("m13", "scale", f"{FM}, Milestone 12", ("m12",), summary="1000+ concurrent users"),
 ]
+
+
+# The roadmap's go/no-go gates and "the one test that matters" (functional-milestones), computed by
+# `gate status` from their members' last verdicts.
+COMPOSITES: list[Composite] = [
+    Composite("G1", "core technology", f"{FM}, Gate 1", ("m1", "m2"),
+              "can reconstruct and can predict the next frame"),
+    Composite("G2", "interactivity", f"{FM}, Gate 2", ("m5",),
+              "responds to all actions with latency < 100 ms"),
+    Composite("G3", "quality", f"{FM}, Gate 3", ("m6", "m7"),
+              "distillation quality > 0.5 and stable over a long horizon"),
+    Composite("G4", "performance", f"{FM}, Gate 4", ("m8",), "runs on an RTX 3060 at >= 8 FPS"),
+    Composite("one-test", "the one test that matters", f"{FM}, The One Test That Matters",
+              ("m8",), "model < 2 GB, VRAM <= 8 GB, >= 8 FPS, good enough, set up in < 10 min"),
+]  # fmt: skip
+
+PLANNED.extend(COMPOSITES)

@@ -6,7 +6,14 @@ import sys
 
 import typer
 
-from shell.commands import data_cmds, golden_cmds, ledger_cmds, registry_cmds, run_cmds
+from shell.commands import (
+    data_cmds,
+    golden_cmds,
+    ledger_cmds,
+    model_cmds,
+    registry_cmds,
+    run_cmds,
+)
 
 
 def _plain_defaults() -> None:
@@ -49,13 +56,14 @@ def build_app() -> typer.Typer:
         name="gate",
         help="Executable milestone gates for game world models and pixels-only RL agents. "
         "Exit codes: 0 passed, 1 a criterion failed, 2 bad input, 3 a prerequisite missing here, "
-        "4 crashed.",
+        "4 the gate crashed.",
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,
         rich_markup_mode=None,  # plain help: rendering it with rich costs ~0.1 s per call
     )
     registry_cmds.register(app)
+    model_cmds.register(app)
     golden_cmds.register(app)
     ledger_cmds.register(app)
     run_cmds.register(app)

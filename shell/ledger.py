@@ -19,6 +19,7 @@ CREATE TABLE IF NOT EXISTS runs (
   config_hash TEXT, config TEXT, artifacts TEXT, argv TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_gate ON runs(gate, started_at);
+CREATE INDEX IF NOT EXISTS runs_started ON runs(started_at);
 CREATE TABLE IF NOT EXISTS metrics (
   run_id TEXT NOT NULL REFERENCES runs(id), name TEXT NOT NULL, value REAL, unit TEXT
 );
@@ -26,12 +27,19 @@ CREATE TABLE IF NOT EXISTS criteria (
   run_id TEXT NOT NULL REFERENCES runs(id), name TEXT NOT NULL, value REAL, op TEXT,
   threshold REAL, passed INTEGER
 );
+CREATE INDEX IF NOT EXISTS metrics_run ON metrics(run_id);
+CREATE INDEX IF NOT EXISTS criteria_run ON criteria(run_id);
 """
+SCHEMA_VERSION = 2  # PRAGMA user_version; 2 added fingerprint and inputs (gate all --changed)
+_MIGRATIONS = {
+    2: ("ALTER TABLE runs ADD COLUMN fingerprint TEXT", "ALTER TABLE runs ADD COLUMN inputs TEXT"),
+}
 
 RUN_COLUMNS = (
     "id", "gate", "kind", "started_at", "finished_at", "duration_s", "exit_code", "passed", "backend",
-    "device", "git_commit", "config_hash", "config", "artifacts", "argv",
+    "device", "git_commit", "config_hash", "config", "artifacts", "argv", "fingerprint", "inputs",
 )  # fmt: skip
+JSON_COLUMNS = ("config", "artifacts", "argv", "inputs")
 
 
 REBUILD = "gate ledger rebuild"
@@ -75,7 +83,28 @@ def connect(path: Path) -> sqlite3.Connection:
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=NORMAL")
     con.executescript(_SCHEMA)
+    _migrate(con)
     return con
+
+
+def _migrate(con: sqlite3.Connection) -> None:
+    """Bring an older ledger up to SCHEMA_VERSION in place (columns are only ever added)."""
+    have = con.execute("PRAGMA user_version").fetchone()[0]
+    if have >= SCHEMA_VERSION:
+        return
+    cols = {r["name"] for r in con.execute("PRAGMA table_info(runs)")}
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        for v in range(have + 1, SCHEMA_VERSION + 1):
+            for stmt in _MIGRATIONS.get(v, ()):
+                col = stmt.split("ADD COLUMN ")[1].split()[0]
+                if col not in cols:
+                    con.execute(stmt)
+        con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        con.execute("COMMIT")
+    except sqlite3.Error:
+        con.execute("ROLLBACK")
+        raise
 
 
 def record_run(
@@ -83,7 +112,7 @@ def record_run(
 ) -> None:
     row = {k: run.get(k) for k in RUN_COLUMNS}
     row["kind"] = row["kind"] or "gate"
-    for k in ("config", "artifacts", "argv"):
+    for k in JSON_COLUMNS:
         if row[k] is not None and not isinstance(row[k], str):
             row[k] = orjson.dumps(row[k]).decode()
     con = connect(path)
@@ -111,7 +140,7 @@ def record_run(
 
 def _decode(row: sqlite3.Row) -> dict[str, Any]:
     d = dict(row)
-    for k in ("config", "artifacts", "argv"):
+    for k in JSON_COLUMNS:
         if d.get(k):
             d[k] = orjson.loads(d[k])
     d["passed"] = None if d.get("passed") is None else bool(d["passed"])
@@ -202,6 +231,26 @@ def last_by_gate(path: Path) -> dict[str, dict[str, Any]]:
             " ON r.gate = l.gate AND (r.started_at || r.id) = l.k"
         )
         return {r["gate"]: _decode(r) for r in rows}
+    except sqlite3.DatabaseError as e:
+        from shell.errors import BadInput
+
+        raise BadInput(damaged(path, e)) from None
+    finally:
+        con.close()
+
+
+def last_pass(path: Path, gate: str) -> dict[str, Any] | None:
+    """The newest passing run of a gate (not a verb's), or None."""
+    if not path.exists():
+        return None
+    con = _open(path)
+    try:
+        row = con.execute(
+            "SELECT * FROM runs WHERE gate = ? AND kind = 'gate' AND exit_code = 0"
+            " ORDER BY started_at DESC, id DESC LIMIT 1",
+            (gate,),
+        ).fetchone()
+        return None if row is None else _decode(row)
     except sqlite3.DatabaseError as e:
         from shell.errors import BadInput
 

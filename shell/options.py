@@ -36,6 +36,13 @@ Set = Annotated[
     typer.Option("--set", "-s", help="Override one configuration value: key=value (repeatable)."),
 ]
 Force = Annotated[bool, typer.Option("--force", help="Replace what exists.")]
+Model = Annotated[
+    str | None,
+    typer.Option(
+        "--model", "-m",
+        help="Model to judge: a registered name (gate models), NAME:PATH, or an artifact folder.",
+    ),
+]  # fmt: skip
 
 
 def parse_assignments(items: list[str], flag: str) -> dict[str, object]:
@@ -54,3 +61,22 @@ def parse_assignments(items: list[str], flag: str) -> dict[str, object]:
         except orjson.JSONDecodeError:
             out[key.strip()] = val
     return out
+
+
+# The train verbs' common options (`gate m1 train`, `gate m2 train`, ...).
+TRAIN_THREADS = 1  # one thread: on a shared 2-core box two OpenMP workers spin against other jobs
+Steps = Annotated[int, typer.Option("--steps", help="Total optimizer steps (a resume continues).")]
+Episodes = Annotated[
+    int, typer.Option("--episodes", help="Episodes to collect (a fifth held out).")
+]
+EpisodeSteps = Annotated[int, typer.Option("--episode-steps", help="Steps per episode.")]
+Lr = Annotated[float, typer.Option("--lr", help="Peak learning rate (warm-up, cosine to zero).")]
+TrainBackend = Annotated[str, typer.Option("--backend", "-b", help="Backend to collect from.")]
+Game = Annotated[str, typer.Option("--game", help="Game of the backend (pong with --backend ale).")]
+Threads = Annotated[int, typer.Option("--threads", help="Torch CPU threads (0: min(2, cores)).")]
+Resume = Annotated[
+    str, typer.Option("--resume", help="Checkpoint folder or run id to continue from.")
+]
+CheckpointEvery = Annotated[
+    int, typer.Option("--checkpoint-every", help="Steps between resumable checkpoints.")
+]

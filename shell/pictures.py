@@ -1,6 +1,8 @@
 """PNG pictures for people: grids of frames, error heatmaps, line plots, histograms, scatter plots.
 
-Plain numpy and Pillow; every function returns PNG bytes or a uint8 RGB array [H, W, 3].
+Frames are composed with numpy and Pillow; plots (curves, histograms, scatters, labelled grids) are
+drawn with matplotlib on the Agg canvas, imported inside the functions so listing commands stay light.
+Every function returns PNG bytes or a uint8 RGB array [H, W, 3].
 """
 
 from __future__ import annotations
@@ -8,14 +10,14 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
 
 DMG = np.array(
     [[224, 248, 208], [136, 192, 112], [52, 104, 86], [8, 24, 32]], dtype=np.uint8
 )  # shade 0..3
-SERIES = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189), (255, 127, 14)]
 
 
 def png(img: np.ndarray) -> bytes:
@@ -61,107 +63,129 @@ def heatmap(err: np.ndarray, vmax: float | None = None) -> np.ndarray:
     return (np.stack([r, g, np.zeros_like(t)], -1) * 255).astype(np.uint8)
 
 
-def _frame(
-    width: int, height: int, title: str
-) -> tuple[Image.Image, ImageDraw.ImageDraw, tuple[int, int, int, int]]:
-    im = Image.new("RGB", (width, height), (255, 255, 255))
-    d = ImageDraw.Draw(im)
-    d.text((8, 4), title, fill=(0, 0, 0))
-    box = (50, 22, width - 12, height - 24)
-    d.rectangle(box, outline=(120, 120, 120))
-    return im, d, box
+def _figure(title: str, size: tuple[float, float] = (7.0, 4.0)) -> tuple[Any, Any]:
+    """A matplotlib figure on the Agg canvas (no display), imported only when a picture is drawn."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size, dpi=100, layout="constrained")
+    ax = fig.add_subplot()
+    ax.set_title(title)
+    return fig, ax
 
 
-def _ticks(
-    d: ImageDraw.ImageDraw,
-    box: tuple[int, int, int, int],
-    lo: float,
-    hi: float,
-    xlo: float,
-    xhi: float,
-) -> None:
-    x0, y0, x1, y1 = box
-    for k in range(5):
-        v = lo + (hi - lo) * k / 4
-        y = y1 - (y1 - y0) * k / 4
-        d.text((2, y - 6), f"{v:.3g}", fill=(80, 80, 80))
-    d.text((x0, y1 + 6), f"{xlo:.3g}", fill=(80, 80, 80))
-    d.text((x1 - 30, y1 + 6), f"{xhi:.3g}", fill=(80, 80, 80))
+def _png_of(fig: Any) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
 
 
 def line_plot(
     series: dict[str, Sequence[float]],
     title: str,
     hlines: dict[str, float] | None = None,
-    width: int = 640,
-    height: int = 360,
+    x: Sequence[float] | None = None,
+    xlabel: str = "step",
+    ylabel: str = "value",
+    logy: bool = False,
 ) -> bytes:
-    im, d, box = _frame(width, height, title)
-    x0, y0, x1, y1 = box
-    vals = [v for s in series.values() for v in s if math.isfinite(v)] + list(
-        (hlines or {}).values()
-    )
-    lo, hi = (min(vals), max(vals)) if vals else (0.0, 1.0)
-    hi = hi if hi > lo else lo + 1.0
-    n = max((len(s) for s in series.values()), default=1)
-    fx = lambda i: x0 + (x1 - x0) * (i / max(n - 1, 1))  # noqa: E731
-    fy = lambda v: y1 - (y1 - y0) * ((v - lo) / (hi - lo))  # noqa: E731
-    for k, (name, hv) in enumerate((hlines or {}).items()):
-        d.line([(x0, fy(hv)), (x1, fy(hv))], fill=(150, 150, 150), width=1)
-        d.text((x1 - 120, fy(hv) - 12 - 10 * k), f"{name}={hv:.3g}", fill=(100, 100, 100))
-    for k, (name, s) in enumerate(series.items()):
-        col = SERIES[k % len(SERIES)]
-        pts = [(fx(i), fy(v)) for i, v in enumerate(s) if math.isfinite(v)]
-        if len(pts) > 1:
-            d.line(pts, fill=col, width=2)
-        for p in pts if len(pts) < 80 else []:
-            d.ellipse([p[0] - 2, p[1] - 2, p[0] + 2, p[1] + 2], fill=col)
-        d.text((x0 + 8 + 140 * k, y0 + 4), name, fill=col)
-    _ticks(d, box, lo, hi, 0, n - 1)
-    buf = io.BytesIO()
-    im.save(buf, format="PNG")
-    return buf.getvalue()
+    """Curves on shared axes with a legend. A horizontal line (a bound) far above the data is named in
+    the legend instead of drawn, so it does not flatten the curves."""
+    fig, ax = _figure(title)
+    top = 0.0
+    for name, ys in series.items():
+        ys = [float(v) for v in ys]
+        xs = list(x) if x is not None else list(range(1, len(ys) + 1))
+        ax.plot(xs, ys, marker="o" if len(ys) < 40 else None, ms=3, label=name)
+        top = max([top, *[v for v in ys if math.isfinite(v)]])
+    for name, hv in (hlines or {}).items():
+        if top and hv > 3 * top:
+            ax.plot([], [], ls="--", color="grey", label=f"{name} = {hv:g} (off the scale)")
+        else:
+            ax.axhline(hv, ls="--", color="grey", label=f"{name} = {hv:g}")
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return _png_of(fig)
 
 
 def histogram(
-    values: Sequence[float], title: str, bins: int = 30, vline: float | None = None
+    values: Sequence[float],
+    title: str,
+    bins: int = 30,
+    vline: float | None = None,
+    xlabel: str = "value",
+    vline_label: str = "tau",
 ) -> bytes:
     v = np.asarray([x for x in values if math.isfinite(x)], dtype=np.float64)
-    im, d, box = _frame(640, 360, title)
-    x0, y0, x1, y1 = box
-    if v.size:
-        lo, hi = float(v.min()), float(v.max())
-        if vline is not None:
-            lo, hi = min(lo, vline), max(hi, vline)
-        hi = hi if hi > lo else lo + 1e-6
-        counts, edges = np.histogram(v, bins=bins, range=(lo, hi))
-        top = max(int(counts.max()), 1)
-        bw = (x1 - x0) / bins
-        for i, c in enumerate(counts):
-            d.rectangle(
-                [x0 + i * bw + 1, y1 - (y1 - y0) * c / top, x0 + (i + 1) * bw - 1, y1],
-                fill=SERIES[0],
-            )
-        if vline is not None:
-            x = x0 + (x1 - x0) * (vline - lo) / (hi - lo)
-            d.line([(x, y0), (x, y1)], fill=SERIES[1], width=2)
-            d.text((x + 4, y0 + 4), f"tau={vline:.4g}", fill=SERIES[1])
-        _ticks(d, box, 0, top, lo, hi)
-    buf = io.BytesIO()
-    im.save(buf, format="PNG")
-    return buf.getvalue()
+    fig, ax = _figure(title)
+    ax.hist(v, bins=bins, label=f"{v.size} values")
+    if vline is not None:
+        ax.axvline(vline, color="tab:red", label=f"{vline_label} = {vline:.4g}")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("count")
+    ax.legend()
+    return _png_of(fig)
 
 
-def scatter(xy: np.ndarray, color_by: np.ndarray, title: str, size: int = 480) -> bytes:
-    """Points [N, 2] colored by a scalar attribute [N] (blue low -> red high)."""
-    im, d, box = _frame(size + 62, size + 46, title)
-    x0, y0, x1, y1 = box
-    lo, hi = xy.min(0), xy.max(0)
-    span = np.where(hi > lo, hi - lo, 1.0)
-    c = (color_by - color_by.min()) / max(float(np.ptp(color_by)), 1e-8)
-    for (px, py), t in zip((xy - lo) / span, c, strict=True):
-        x, y = x0 + 4 + px * (x1 - x0 - 8), y1 - 4 - py * (y1 - y0 - 8)
-        d.ellipse([x - 2, y - 2, x + 2, y + 2], fill=(int(255 * t), 60, int(255 * (1 - t))))
-    buf = io.BytesIO()
-    im.save(buf, format="PNG")
-    return buf.getvalue()
+def scatter(
+    xy: np.ndarray,
+    color_by: np.ndarray,
+    title: str,
+    label: str = "value",
+    categorical: bool = True,
+    xlabel: str = "PC 1",
+    ylabel: str = "PC 2",
+) -> bytes:
+    """Points [N, 2]; categorical labels [N] get one colour each and a legend, values a colour bar."""
+    fig, ax = _figure(title, (6.0, 5.0))
+    if categorical:
+        for k in np.unique(color_by):
+            m = color_by == k
+            name = int(k) if float(k).is_integer() else k
+            ax.scatter(xy[m, 0], xy[m, 1], s=12, label=f"{label} {name}")
+        ax.legend(fontsize="small", markerscale=1.5)
+    else:
+        sc = ax.scatter(xy[:, 0], xy[:, 1], s=12, c=color_by, cmap="viridis")
+        fig.colorbar(sc, ax=ax, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    return _png_of(fig)
+
+
+def labelled_grid(
+    rows: Sequence[Sequence[np.ndarray]],
+    title: str,
+    row_labels: Sequence[str],
+    col_labels: Sequence[str],
+    cell_inches: float = 2.4,
+) -> bytes:
+    """Images in rows, each row and column named (nearest-neighbour, so pixels stay pixels)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    from matplotlib.figure import Figure
+
+    nr, nc = len(rows), max(len(r) for r in rows)
+    fig = Figure(figsize=(cell_inches * nc + 0.6, cell_inches * nr + 0.6), layout="constrained")
+    fig.suptitle(title)
+    axes = fig.subplots(nr, nc, squeeze=False)
+    for i, r in enumerate(rows):
+        for j in range(nc):
+            ax = axes[i][j]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if j < len(r):
+                ax.imshow(as_rgb(r[j]), interpolation="nearest")
+            else:
+                ax.axis("off")
+            if i == 0 and j < len(col_labels):
+                ax.set_title(col_labels[j], fontsize="small")
+            if j == 0 and i < len(row_labels):
+                ax.set_ylabel(row_labels[i], fontsize="small")
+    return _png_of(fig)

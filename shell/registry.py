@@ -73,10 +73,31 @@ class Gate:
         raise KeyError(f"gate {self.id} declares no criterion {name!r}")
 
 
+@dataclass(frozen=True)
+class Composite:
+    """A go/no-go decision over member gates (the roadmap's Gates 1-4, "the one test that matters"):
+    go when every member's last verdict is a pass, no-go when one failed, pending otherwise."""
+
+    id: str
+    name: str
+    source: str
+    members: tuple[str, ...]
+    question: str = ""  # what the decision asks, in the roadmap's words
+
+    def verdict(self, last: dict[str, str | None]) -> str:
+        got = [last.get(m) for m in self.members]
+        if got and all(v == "pass" for v in got):
+            return "go"
+        if any(v in ("fail", "error") for v in got):
+            return "no-go"
+        return "pending"
+
+
 @dataclass
 class Registry:
     gates: dict[str, Gate] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    composites: dict[str, Composite] = field(default_factory=dict)
 
     def get(self, gate_id: str) -> Gate:
         if gate_id not in self.gates:
@@ -126,6 +147,9 @@ def load_gates() -> Registry:
             continue
         items = obj if isinstance(obj, list | tuple) else [obj]
         for g in items:
+            if isinstance(g, Composite):
+                reg.composites.setdefault(g.id, g)
+                continue
             if not isinstance(g, Gate):
                 reg.problems.append(f"entry point {ep.name!r} ({ep.value}) is not a Gate")
                 continue

@@ -6,15 +6,14 @@ and the exit code (0 passed, 1 a criterion failed, 2 bad input, 3 a prerequisite
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import secrets
 import shlex
+import signal
 import sys
 import time
 import traceback
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,8 +21,8 @@ from typing import Any
 
 import orjson
 
-from shell import ledger, paths
-from shell.errors import BadInput, GateError
+from shell import fingerprint, ledger, paths
+from shell.errors import BadInput, GateCrashed, GateError, OverBudget
 from shell.receipt import Receipt
 from shell.registry import Gate, Registry
 from shell.safety import os_error_line
@@ -41,6 +40,7 @@ class RunOptions:
     overrides: list[str] = field(
         default_factory=list
     )  # key=value, value parsed as JSON when it parses
+    model: str | None = None  # --model NAME_OR_PATH: the config's `model`, for gates that judge one
 
 
 @dataclass
@@ -64,10 +64,6 @@ class RunResult:
         return {k: v for k, v in self.__dict__.items()}
 
 
-CRASH = 4  # DESIGN.md: an exception in the gate's or a model's code, not a failed criterion
-PROGRESS_EVERY = 5.0  # seconds between progress lines when stderr is not a terminal
-
-
 def new_run_id(gate_id: str) -> str:
     return f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}Z-{gate_id}-{secrets.token_hex(3)}"
 
@@ -79,19 +75,15 @@ def build_config(gate: Gate, opts: RunOptions) -> Any:
     values: dict[str, Any] = {}
     src = "config"
     if opts.config_file is not None:
-        from shell.safety import read_input_file, shown
+        from shell.safety import read_config_file
 
-        src = shown(opts.config_file)
-        raw = read_input_file(opts.config_file, "config file", limit=1 << 20)
-        try:
-            values = orjson.loads(raw)
-        except orjson.JSONDecodeError as e:
-            raise BadInput(f"{src}: not valid JSON ({e})") from None
-        if not isinstance(values, dict):
-            raise BadInput(f"{src}: must hold a JSON object")
+        src, values = read_config_file(opts.config_file)
     from shell.options import parse_assignments
 
     values.update(parse_assignments(opts.overrides, "--set"))
+    if opts.model is not None:
+        src = "--model" if src == "config" else src
+        values["model"] = opts.model
     if gate.config is None:
         if values:
             raise BadInput(
@@ -138,6 +130,8 @@ class RunContext:
     def device(self) -> Any:
         """The torch device, resolved on first use (torch is imported only by gates that need it)."""
         if self._device is None:
+            from shell.devices import resolve_device
+
             self._device = resolve_device(self.opts.device)
         return self._device
 
@@ -206,56 +200,12 @@ class RunContext:
         """A file for the failure bundle; written only if the run fails."""
         self._bundle[name] = data
 
-    @contextlib.contextmanager
-    def progress(self, total: int, description: str) -> Iterator[Any]:
-        """advance(n=1) inside; a rich progress bar on a terminal. Not on one (output redirected), a line
-        on stderr and a `progress` event in the receipt every PROGRESS_EVERY seconds, so a long run
-        shows it is alive."""
-        if not sys.stderr.isatty():
-            done, t0 = 0, time.monotonic()
-            last = [t0]
+    def progress(self, total: int, description: str) -> Any:
+        """advance(n=1) inside; a rich progress bar on a terminal, lines and receipt events otherwise
+        (shell/progress.py)."""
+        from shell.progress import progress
 
-            def advance(n: int = 1) -> None:
-                nonlocal done
-                done += n
-                now = time.monotonic()
-                if now - last[0] >= PROGRESS_EVERY or (done >= total > 0 and last[0] > t0):
-                    last[0] = now
-                    el = now - t0
-                    print(f"gate: {description}: {done}/{total} ({el:.0f} s)", file=sys.stderr,
-                          flush=True)  # fmt: skip
-                    self.receipt.emit("progress", what=description, done=done, total=total,
-                                      elapsed_s=round(el, 2))  # fmt: skip
-
-            yield advance
-            return
-        from rich.progress import Progress
-
-        with Progress(transient=True) as bar:
-            task = bar.add_task(description, total=total)
-            yield lambda n=1: bar.advance(task, n)
-
-
-def resolve_device(name: str) -> Any:
-    import re
-
-    import torch
-
-    from shell.errors import Unavailable
-
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    m = re.fullmatch(r"cuda(?::(\d{1,4}))?", name)
-    if name != "cpu" and m is None:
-        raise BadInput(f"--device {name!r}: expected auto, cpu, cuda or cuda:N")
-    if m is not None:
-        if not torch.cuda.is_available():
-            raise Unavailable(f"--device {name}: CUDA is not available on this machine")
-        if m.group(1) is not None and int(m.group(1)) >= torch.cuda.device_count():
-            raise Unavailable(
-                f"--device {name}: this machine has {torch.cuda.device_count()} CUDA device(s)"
-            )
-    return torch.device(name)
+        return progress(self.receipt, total, description)
 
 
 def config_dict(config: Any) -> dict[str, Any]:
@@ -302,6 +252,8 @@ def run_gate(
     if not gate.built:
         raise BadInput(f"gate {gate.id} ({gate.name}) is planned, not built yet; see `gate status`")
     check_seed(opts.seed)
+    if verb is None and not gate.criteria:
+        raise BadInput(f"gate {gate.id} declares no criteria: a verdict needs at least one")
     config = build_config(gate, opts) if verb is None else dict(params or {})
     backend = opts.backend or gate.default_backend
     run_id = new_run_id(gate.id)
@@ -315,6 +267,7 @@ def run_gate(
             "writable folder"
         ) from None
     chash, full_cfg = _config_hash(config, opts, backend)
+    found = fingerprint.inputs(gate, full_cfg) if verb is None else None
     commit = git_commit(paths.root())
     started, t0 = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), time.perf_counter()
     receipt.emit(
@@ -327,35 +280,25 @@ def run_gate(
         verb=verb,
     )
     ctx = RunContext(gate, run_id, opts, config, receipt)
+    if os.environ.get("GATE_ALL_CHILD"):  # gate all --budget stops a child with SIGTERM
+        signal.signal(signal.SIGTERM, _over_budget)
     exit_code, message, crash = 0, "", None
-
-    def expired(msg: str) -> None:  # shell.deadline ends the process: record why first
-        receipt.emit("error", kind="BadInput", message=msg)
-        receipt.emit("verdict", passed=False, exit_code=2,
-                     duration_s=round(time.perf_counter() - t0, 4))  # fmt: skip
-        receipt.close()
-        events = ledger.run_from_receipt(_read_events(receipt.path))
-        if events is not None:
-            ledger.record_run_or_warn(paths.ledger_path(), *events)
 
     from shell import deadline
 
-    unhook = deadline.on_expire(expired)
+    unhook = deadline.on_expire(deadline.closing_run(receipt, t0))
     try:
         (fn or gate.run)(ctx)
     except GateError as e:
         exit_code, message = e.exit_code, str(e)
         receipt.emit("error", kind=type(e).__name__, message=message)
-    except OSError as e:
-        if (msg := os_error_line(e)) is None:
-            exit_code, message, crash = CRASH, f"{type(e).__name__}: {e}", traceback.format_exc()
-            receipt.emit("error", kind="crash", message=message)
-        else:  # a file the user named cannot be read or written: bad input, not a crash
-            exit_code, message = 2, msg
-            receipt.emit("error", kind="BadInput", message=message)
     except Exception as e:  # a crash inside a gate: exit 4, its traceback in the bundle
-        exit_code, message, crash = CRASH, f"{type(e).__name__}: {e}", traceback.format_exc()
-        receipt.emit("error", kind="crash", message=message)
+        if isinstance(e, OSError) and (message := os_error_line(e)):
+            exit_code = 2  # a file the user named cannot be read or written: bad input, not a crash
+        else:
+            exit_code, message = GateCrashed.exit_code, f"{type(e).__name__}: {e}"
+            crash = traceback.format_exc()
+        receipt.emit("error", kind="BadInput" if exit_code == 2 else "crash", message=message)
     finally:
         unhook()
     if exit_code == 0 and verb is None:
@@ -373,7 +316,7 @@ def run_gate(
             )
     duration = time.perf_counter() - t0
     repro = None
-    if exit_code in (1, CRASH):
+    if exit_code in (1, GateCrashed.exit_code):
         repro = _write_bundle(ctx, gate, opts, backend, full_cfg, crash, verb)
     device = str(ctx._device) if ctx._device is not None else opts.device
     receipt.emit(
@@ -398,6 +341,8 @@ def run_gate(
             "config": full_cfg,
             "artifacts": ctx.artifacts,
             "argv": sys.argv[1:],
+            "fingerprint": fingerprint.digest(found) if found else None,
+            "inputs": found,
         },  # fmt: skip
         ctx.metrics,
         ctx.criteria,
@@ -408,10 +353,8 @@ def run_gate(
     )  # fmt: skip
 
 
-def _read_events(path: Path) -> list[dict[str, Any]]:
-    from shell.receipt import read_receipt
-
-    return read_receipt(path)
+def _over_budget(signum: int, frame: Any) -> None:
+    raise OverBudget("stopped: over the gate all --budget")
 
 
 def _write_bundle(
@@ -451,27 +394,3 @@ def _write_bundle(
         (bdir / name).write_bytes(data)
     os.chmod(bdir / "repro.sh", 0o755)
     return cmd
-
-
-def run_all(
-    reg: Registry, opts: RunOptions, only: list[str] | None = None, on_result: Any = None
-) -> list[RunResult]:
-    """Every built gate (or those in only) in prerequisite order; dependants of a failure are blocked."""
-    results: dict[str, RunResult] = {}
-    for gate in reg.order(
-        [g.id for g in reg.gates.values() if g.built and (only is None or g.id in only)]
-    ):
-        bad = [p for p in gate.prerequisites if p in results and not results[p].passed]
-        unbuilt = [p for p in gate.prerequisites if p in reg.gates and not reg.gates[p].built]
-        if bad or unbuilt:
-            why = f"blocked: prerequisite {', '.join(bad or unbuilt)} {'did not pass' if bad else 'is not built'}"
-            res = RunResult(None, gate.id, 1, False, why)
-        else:
-            try:
-                res = run_gate(reg, gate.id, opts)
-            except GateError as e:
-                res = RunResult(None, gate.id, e.exit_code, False, str(e))
-        results[gate.id] = res
-        if on_result:
-            on_result(res)
-    return list(results.values())

@@ -12,26 +12,22 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="session")
-def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """tests/plugin_pkg installed, for real, into a folder of its own (as pip would into site-packages)."""
-    target = tmp_path_factory.mktemp("plugin-site")
+def install_into(target: Path, project: Path) -> Path:
+    """A package installed, for real, into a folder of its own (as pip would into site-packages)."""
     uv = shutil.which("uv")
-    assert uv, "uv must be on PATH to install the demo plugin"
+    assert uv, "uv must be on PATH to install a plugin package"
     subprocess.run(
-        [
-            uv,
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--target",
-            str(target),
-            str(REPO / "tests" / "plugin_pkg"),
-        ],
+        [uv, "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(project)],
         check=True,
         capture_output=True,
     )
+    return target
+
+
+@pytest.fixture(scope="session")
+def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tests/plugin_pkg installed into a folder of its own."""
+    target = install_into(tmp_path_factory.mktemp("plugin-site"), REPO / "tests" / "plugin_pkg")
     assert list(target.glob("wg_demo_plugin*.dist-info")), (
         "the plugin's dist-info was not installed"
     )

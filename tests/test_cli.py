@@ -66,9 +66,9 @@ def test_failing_criterion_exits_1_with_bundle_and_repro(with_plugin: Path) -> N
     assert orjson.loads((bundle / "config.json").read_bytes())["score"] == 0.1
 
 
-def test_crash_is_exit_4_with_traceback_in_bundle(with_plugin: Path) -> None:
+def test_crash_is_exit_4_with_traceback(with_plugin: Path) -> None:
     r = gate("demo", "--set", "crash=true", "--json")
-    assert r.exit_code == 4  # DESIGN.md: the gate crashed
+    assert r.exit_code == 4
     bundle = Path(one_json(r.stdout)["run_dir"]) / "bundle"
     assert "crashed on purpose" in (bundle / "traceback.txt").read_text()
 
@@ -127,6 +127,16 @@ def test_all_blocks_dependants_of_a_failure(
     res = {x["gate"]: x for x in doc["results"]}
     assert res["demo"]["exit_code"] == 1 and res["demo2"]["run_id"] is None
     assert "blocked" in res["demo2"]["message"]
+
+
+def test_all_keeps_exit_3_and_a_gate_without_criteria_is_refused(with_plugin: Path) -> None:
+    r = gate("all", "--only", "demo,demo_elsewhere", "--json")
+    doc = one_json(r.stdout)
+    res = {x["gate"]: x for x in doc["results"]}
+    assert res["demo_elsewhere"]["exit_code"] == 3 and res["demo"]["exit_code"] == 0
+    assert r.exit_code == 3 and doc["exit_code"] == 3  # missing here, not failed
+    e = gate("demo_empty")
+    assert e.exit_code == 2 and "declares no criteria" in e.stderr
 
 
 def test_approve_force_history_and_rollback(

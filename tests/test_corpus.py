@@ -109,7 +109,7 @@ def checkpoint(width: int | None = None, log: bytes | None = None, data: bool = 
     consistent artifact: every hash matches, so only the check of the values can refuse it)."""
 
     def s(root: Path) -> None:
-        from gates.m1_ckpt import LOG, WEIGHTS, ModelMeta
+        from shell.checkpoints import LOG, WEIGHTS, ModelMeta
         from shell.store import write_artifact
 
         src = REPO / M1_GOLD
@@ -246,6 +246,9 @@ CORPUS: list[Case] = [
          "did you mean ms_pacman", needs="ale_py"),
     Case("games-of-romless-backend", ("backends", "--games", "pyboy"), 2, "--games pyboy"),
     Case("list-unknown-option", ("list", "--colour"), 2, "--colour"),
+    Case("models-stray-argument", ("models", "stray"), 2, "stray"),
+    Case("model-is-a-device", ("m1", "--model", "/dev/zero", *CPU), 2, "/dev/zero"),
+    Case("model-unknown-name", ("m2", "--model", "nope", *CPU), 2, "nope"),
     # beyond the issue's list
     Case("set-not-utf8-path", ("m3", "--set", "trace=" + NOT_UTF8), 2, "not valid UTF-8"),
     Case("state-dir-not-utf8", ("runs",), 2, "GATE_STATE", None,
@@ -254,7 +257,7 @@ CORPUS: list[Case] = [
          write("wide.jsonl", orjson.dumps([0] * 5000) + b"\n")),
     Case("trace-empty-name", ("m3", "--set", "trace=", *CPU), 2, "is a folder"),
     Case("template-not-an-artifact", ("m3", "--set", "template=traces", *CPU), 2, "missing"),
-    Case("capture-k-zero", ("m3", "capture", "--k", "0", *CPU), 2, "--tau/--k"),
+    Case("capture-k-zero", ("m3", "capture", "--k", "0", *CPU), 2, "--k"),
     Case("capture-tau-nan", ("m3", "capture", "--tau", "nan", *CPU), 2, "--tau/--k"),
     Case("record-state-frames-huge", ("m3", "record-state", "--frames", str(10**9)), 2, "--frames"),
     Case("rollback-to-negative", ("approve", "m3", "--rollback", "goal_template", "--to", "-1"), 2,
@@ -274,10 +277,10 @@ CORPUS: list[Case] = [
 
 @pytest.fixture
 def root(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for rel in ("roms/worldgate.gb", "traces/m3/start.state", "traces/m3/actions.jsonl",
-                "artifacts/m3/approvals.jsonl"):  # fmt: skip
+    for rel in ("roms/worldgate.gb", "artifacts/m3/approvals.jsonl"):
         (project / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(REPO / rel, project / rel)
+    shutil.copytree(REPO / "traces/m3", project / "traces/m3")
     shutil.copytree(REPO / GOLD, project / GOLD)
     monkeypatch.chdir(project)
     return project

@@ -39,7 +39,7 @@ def test_untrained_predictor_is_copy_last_and_the_loss_trains() -> None:
 
 
 def test_branched_contexts_have_different_futures() -> None:
-    from gates.m2_diverse import stochastic_contexts
+    from gates.m2.diverse import stochastic_contexts
 
     sc = stochastic_contexts("platformer", 1_000_003, 4, 16, (6, 12, 18, 24, 30, 36))
     assert sc.tried > 0

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from core.gb import layout
-from gates.m3_template import META, NPY, PNG, GoalTemplateMeta
+from gates.m3.template import META, NPY, PNG, GoalTemplateMeta
 from shell import cli
 from shell.store import metadata_digest, sha256_file, write_artifact
 
@@ -36,6 +36,7 @@ def root(project: Path) -> Path:
         (project / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(REPO / rel, project / rel)
     shutil.copytree(REPO / GOLD, project / GOLD)
+    shutil.copytree(REPO / "traces/m3/negatives", project / "traces/m3/negatives")
     return project
 
 
@@ -77,10 +78,15 @@ def test_golden_replay_passes(root: Path) -> None:
     m = {x["name"]: x["value"] for x in d["metrics"]}
     assert m["steps_to_done"] == len(ROUTE) + 1 and m["min_dist"] == 0 and m["replays"] == 3
     assert m["dist_at_done"] < m["tau"] < 0.1
+    assert m["negatives"] == 4 and m["negatives_fired"] == 0
+    assert m["nearest_nongoal_dist"] >= 1.5 * m["tau"]  # the START menu in room 2 is the nearest
     assert {c["name"] for c in d["criteria"] if c["passed"]} == {
         "done_triggered",
         "replays_identical",
+        "negatives_rejected",
+        "tau_margin",
     }
+    assert (Path(d["run_dir"]) / "dist_curves.png").read_bytes()[:4] == b"\x89PNG"
     steps = [
         orjson.loads(x) for x in (Path(d["run_dir"]) / "receipt.jsonl").read_bytes().splitlines()
     ]
@@ -96,7 +102,6 @@ MISMATCH = [
     ("rom_sha256", "0" * 64),
     ("start_state_path", "traces/m3/other.state"),
     ("start_state_sha256", "1" * 64),
-    ("actions_path", "traces/m3/other.jsonl"),
     ("actions_sha256", "2" * 64),
     ("action_codec_id", "atari_v0"),
     ("frames_per_step", 12),
@@ -108,11 +113,15 @@ MISMATCH = [
     ("dist_metric", "l2"),
     ("tau", 0.0),
     ("k_consecutive", 0),
+    ("k_consecutive", 2**31),  # wrapped the reducer's int32 compare: done at step 1
+    ("k_consecutive", 1001),
+    ("k_consecutive", "2"),  # numbers are strict: no strings, no floats
+    ("tau", 1.5),
     ("pipeline_version", 2),
 ]
 
 
-@pytest.mark.parametrize(("field", "value"), MISMATCH, ids=[f for f, _ in MISMATCH])
+@pytest.mark.parametrize(("field", "value"), MISMATCH, ids=[f"{f}={v}" for f, v in MISMATCH])
 def test_each_metadata_field_mismatch_exits_2_naming_it(root: Path, field: str, value) -> None:
     """The meta is edited and re-digested in the store's canonical form, so only the field is wrong."""
     meta = gold_meta(root)
@@ -137,10 +146,8 @@ def test_one_step_short_of_the_door_fails_with_a_bundle(root: Path) -> None:
     r = run_m3(*bind(root, "short", [[a] for a in ROUTE[:-1] + [B] * 5]))
     assert r.exit_code == 1, r.output
     d = doc(r)
-    assert [c["passed"] for c in d["criteria"]] == [
-        False,
-        True,
-    ]  # never done; replays still identical
+    failed = {c["name"] for c in d["criteria"] if not c["passed"]}
+    assert failed == {"done_triggered"}  # never done; replays identical, non-goal traces rejected
     bundle = Path(d["run_dir"]) / "bundle"
     names = {p.name for p in bundle.iterdir()}
     assert {
@@ -180,6 +187,87 @@ def test_menu_opened_and_closed_on_the_way_still_passes(root: Path) -> None:
 def test_two_envs_one_reaches_the_goal(root: Path) -> None:
     rows = [[a, b] for a, b in zip(ROUTE + [B] * 5, [RIGHT] * 7 + [B] * 18, strict=True)]
     assert run_m3(*bind(root, "pair", rows)).exit_code == 0
+
+
+NEG = "traces/m3/negatives"
+
+
+def failed(r) -> set[str]:
+    return {c["name"] for c in doc(r)["criteria"] if not c["passed"]}
+
+
+def with_tau(root: Path, tau: float) -> str:
+    """The golden (same goal frame, capture trace and inputs) with another tau, through the store."""
+    meta = {k: v for k, v in gold_meta(root).items() if k not in ("files", "metadata_sha256")}
+    files = {n: (root / GOLD / n).read_bytes() for n in (NPY, PNG)}
+    write_artifact(
+        root / f"artifacts/m3/tau{tau}", files, {**meta, "tau": tau}, GoalTemplateMeta, META
+    )
+    return f"template=artifacts/m3/tau{tau}"
+
+
+def test_any_trace_is_judged_with_the_golden(root: Path) -> None:
+    """The template binds the ROM and start state; any trace is judged, and the receipt names it."""
+    shutil.copy(root / "traces/m3/actions.jsonl", root / "traces/m3/mine.jsonl")
+    r = run_m3("trace=traces/m3/mine.jsonl")
+    assert r.exit_code == 0, r.output
+    inp = [
+        orjson.loads(x)
+        for x in (Path(doc(r)["run_dir"]) / "receipt.jsonl").read_bytes().splitlines()
+    ]
+    (inp,) = [e for e in inp if e["event"] == "input"]
+    assert inp["path"] == "traces/m3/mine.jsonl" and inp["capture_trace"] is False
+    assert inp["sha256"] == gold_meta(root)["actions_sha256"]
+    r = run_m3(f"trace={NEG}/menu_in_room2.jsonl")  # a non-goal trace judged as the run's trace
+    assert r.exit_code == 1, r.output
+    assert failed(r) == {"done_triggered"}
+    d = doc(r)
+    curve = orjson.loads((Path(d["run_dir"]) / "bundle/dist_curve.json").read_bytes())
+    assert curve["trace"] == f"{NEG}/menu_in_room2.jsonl" and not any(curve["done"][0])
+
+
+def test_non_goal_traces_reject_a_loose_tau(root: Path) -> None:
+    """tau 0.1 lets the open START menu in room 2 (dist ~0.094) count as the goal: done fires on that
+    non-goal trace and the margin is below 1; the landed tau 0.0701 fired on none but sat too close."""
+    r = run_m3(with_tau(root, 0.1))
+    assert r.exit_code == 1, r.output
+    assert failed(r) == {"negatives_rejected", "tau_margin"}
+    d = doc(r)
+    m = {x["name"]: x["value"] for x in d["metrics"]}
+    assert m["negatives_fired"] == 1 and m["nearest_nongoal_dist"] < 0.1
+    bundle = Path(d["run_dir"]) / "bundle"
+    assert (bundle / "last_frames_menu_in_room2.png").is_file()
+    negs = orjson.loads((bundle / "dist_curve.json").read_bytes())["negatives"]
+    assert [n["fired"] for n in negs] == [False, False, True, False]
+    r = run_m3(with_tau(root, 0.07010995363816619))  # the golden's tau before the non-goal traces
+    assert r.exit_code == 1, r.output
+    assert failed(r) == {"tau_margin"}
+    assert doc(r)["criteria"][-1]["value"] == pytest.approx(0.09375 / 0.0701, abs=1e-3)
+
+
+def test_negatives_are_configurable(root: Path) -> None:
+    """A user's own non-goal traces replace the committed ones; the route itself is no non-goal."""
+    r = run_m3('negatives=["traces/m3/actions.jsonl"]')
+    assert r.exit_code == 1, r.output
+    assert failed(r) == {"negatives_rejected", "tau_margin"}
+    r = run_m3(f'negatives=["{NEG}/at_door.jsonl", "{NEG}/wander_room1.jsonl"]')
+    assert r.exit_code == 0, r.output
+    (root / "traces/m3/one.jsonl").write_bytes(b"[1]\n")
+    for sets, msg in (
+        ("negatives=[]", "negatives"),
+        ('negatives=["traces/m3/none.jsonl"]', "traces/m3/none.jsonl: no such trace"),
+        ('negatives=["traces/m3/one.jsonl"]', "traces/m3/one.jsonl: 1 steps, fewer than k=2"),
+    ):
+        r = run_m3(sets)
+        assert r.exit_code == 2 and msg in r.stderr, (sets, r.output)
+
+
+def test_capture_refuses_a_k_out_of_range_before_writing(root: Path) -> None:
+    before = snapshot(root)
+    for k in ("2147483648", "1001", "0"):
+        r = gate("m3", "capture", "--k", k, "--out", "artifacts/m3/bigk", "--device", "cpu")
+        assert r.exit_code == 2 and "--k" in r.output, r.output
+    assert snapshot(root) == before
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ def test_progress_off_a_terminal_prints_lines_and_writes_events(
 ) -> None:
     err = io.StringIO()  # not a TTY, like output redirected to a file
     monkeypatch.setattr("sys.stderr", err)
-    monkeypatch.setattr(runner, "PROGRESS_EVERY", 0.0)
+    monkeypatch.setattr("shell.progress.PROGRESS_EVERY", 0.0)
     receipt = Receipt(tmp_path / "receipt.jsonl", "r1", "g")
     ctx = runner.RunContext(Gate("g", "g", "src"), "r1", runner.RunOptions(), None, receipt)
     with ctx.progress(3, "training") as advance:

@@ -23,7 +23,7 @@ from core.games.platformer_world import PARAMS, Params
 from core.pixels import downsample2
 
 if TYPE_CHECKING:
-    from core.games.platformer import State
+    from core.games.platformer_state import State
 
 OBS_H, OBS_W = 72, 80  # the roadmap's 72x80 shades (exact /2 of the 144x160 screen)
 

@@ -49,14 +49,33 @@ def status_doc() -> dict:
             "last_verdict": verdict, "when": run["started_at"] if run else None,
             "run_id": run["id"] if run else None, "golden_version": golden_version(g.id),
             "unlocks": reg.unlocks(g.id), "prerequisites": list(g.prerequisites),
+            "stale": _stale(g, run),
         })  # fmt: skip
     passed = sum(r["last_verdict"] == "pass" for r in rows)
+    last = {r["id"]: r["last_verdict"] for r in rows}
+    composites = [
+        {"id": c.id, "name": c.name, "source": c.source, "members": list(c.members),
+         "question": c.question, "verdict": c.verdict(last)}
+        for c in reg.composites.values()
+    ]  # fmt: skip
     return {
         "gates": rows,
+        "composites": composites,
         "passed": passed,
         "total": len(rows),
         "progress": passed / len(rows) if rows else 0.0,
     }
+
+
+def _stale(gate, run: dict | None) -> str | None:
+    """What changed since the gate's last run, in words; None when nothing did (or never run)."""
+    if run is None or not run.get("inputs") or not gate.built:
+        return None
+    from shell import fingerprint
+
+    now = fingerprint.inputs(gate, run.get("config") or {})
+    diff = fingerprint.changes(run["inputs"], now)
+    return ", ".join(diff) or None
 
 
 def status(json: options.Json = False) -> None:
@@ -94,6 +113,16 @@ def status(json: options.Json = False) -> None:
             )  # fmt: skip
         out = console()
         out.print(t)
+        for c in doc["composites"]:
+            mark = {"go": "[green]go[/]", "no-go": "[red]no-go[/]"}.get(c["verdict"], "pending")
+            out.print(
+                f"{c['id']:<9} {mark:<8} {c['name']}: {c['question']} ({', '.join(c['members'])})"
+            )
+        for r in doc["gates"]:
+            if r["stale"]:
+                out.print(
+                    f"[yellow]stale[/] {r['id']}: {r['stale']} (gate all --changed re-runs it)"
+                )
         out.print(f"progress: {doc['passed']}/{doc['total']} passed ({100 * doc['progress']:.0f}%)")
 
 

@@ -18,6 +18,9 @@ if TYPE_CHECKING:  # the runner pulls in pydantic; commands that only list must 
 
 def _print_result(res: RunResult, json: bool) -> None:
     out = console(json)
+    if res.exit_code == 0 and res.message.startswith("unchanged"):
+        out.print(f"{res.gate}: [green]PASS[/]  ({res.message})")
+        return
     ok = "[green]DONE[/]" if res.verb else "[green]PASS[/]"  # a verb did its work; only gates pass
     verdict = {0: ok, 1: "[red]FAIL[/]"}.get(res.exit_code, f"[yellow]EXIT {res.exit_code}[/]")
     head = f"{res.gate}{' ' + res.verb if res.verb else ''}: {verdict}"
@@ -37,10 +40,10 @@ def _print_result(res: RunResult, json: bool) -> None:
         print(f"gate: repro: {res.repro}", file=sys.stderr, flush=True)
 
 
-def _opts(backend, device, seed, json, log_jsonl, config, set_) -> RunOptions:
+def _opts(backend, device, seed, json, log_jsonl, config, set_, model) -> RunOptions:
     from shell.runner import RunOptions
 
-    return RunOptions(backend, device, seed, json, log_jsonl, config, list(set_ or []))
+    return RunOptions(backend, device, seed, json, log_jsonl, config, list(set_ or []), model)
 
 
 def execute(reg: Registry, gate_id: str, opts: RunOptions) -> None:
@@ -59,6 +62,10 @@ def execute_verb(gate_id: str, verb: str, fn, params: dict, opts: RunOptions) ->
     from shell.runner import run_gate
 
     with guard():
+        if isinstance(params.get("game"), str):  # a --game typo: exit 2 now, with the nearest names
+            from shell.backends.games import check_game
+
+            check_game(opts.backend or params.get("backend"), params["game"])
         res = run_gate(load_gates(), gate_id, opts, verb=verb, fn=fn, params=params)
     if opts.json:
         emit_json(res.to_json())
@@ -75,11 +82,12 @@ def run(
     log_jsonl: options.LogJsonl = False,
     config: options.ConfigFile = None,
     set_: options.Set = None,
+    model: options.Model = None,
 ) -> None:
     """Run one gate: exit 0 if it passes, 1 if a criterion fails, 2 on bad input, 3 if not runnable here."""
     with guard():
         reg = load_gates()
-    execute(reg, gate_id, _opts(backend, device, seed, json, log_jsonl, config, set_))
+    execute(reg, gate_id, _opts(backend, device, seed, json, log_jsonl, config, set_, model))
 
 
 def all_gates(
@@ -91,9 +99,23 @@ def all_gates(
     only: str | None = typer.Option(
         None, "--only", help="Comma-separated gate ids: run just these (in order)."
     ),
+    jobs: int = typer.Option(
+        1, "--jobs", "-j", min=1, max=64, help="Gates at once, each in its own process."
+    ),
+    budget: float | None = typer.Option(
+        None,
+        "--budget",
+        min=1,
+        max=86400,
+        help="Seconds for the whole run; a gate still running then is stopped and reported.",
+    ),
+    changed: bool = typer.Option(
+        False, "--changed", help="Skip a gate whose inputs are unchanged since it last passed."
+    ),
 ) -> None:
     """Run every built gate in prerequisite order; a gate whose prerequisite failed is blocked, not run."""
-    from shell.runner import RunOptions, run_all
+    from shell.runner import RunOptions
+    from shell.scheduler import overall_exit, run_all
 
     with guard():
         reg = load_gates()
@@ -101,9 +123,9 @@ def all_gates(
         ids = [x.strip() for x in only.split(",") if x.strip()] if only else None
         for gid in ids or []:
             reg.get(gid)
-        results = run_all(reg, opts, ids, on_result=lambda r: _print_result(r, json))
+        results = run_all(reg, opts, ids, lambda r: _print_result(r, json), jobs, budget, changed)
     passed = sum(r.passed for r in results)
-    code = 0 if passed == len(results) else 1  # no built gate selected: nothing failed
+    code = overall_exit(results)  # no built gate selected: nothing failed
     if json:
         emit_json(
             {
@@ -113,7 +135,9 @@ def all_gates(
                 "exit_code": code,
             }
         )
-    console(json).print(f"all: {passed}/{len(results)} built gates passed")
+    skipped = sum(r.message.startswith("unchanged") for r in results)
+    note = f" ({skipped} unchanged, not run)" if skipped else ""
+    console(json).print(f"all: {passed}/{len(results)} built gates passed{note}")
     raise typer.Exit(code)
 
 
@@ -138,9 +162,11 @@ def gate_group(reg: Registry, gate: Gate) -> typer.Typer:
         log_jsonl: options.LogJsonl = False,
         config: options.ConfigFile = None,
         set_: options.Set = None,
+        model: options.Model = None,
     ) -> None:
         if ctx.invoked_subcommand is None:
-            execute(reg, gate.id, _opts(backend, device, seed, json, log_jsonl, config, set_))
+            opts = _opts(backend, device, seed, json, log_jsonl, config, set_, model)
+            execute(reg, gate.id, opts)
 
     if gate.commands is not None:
         gate.commands(group)

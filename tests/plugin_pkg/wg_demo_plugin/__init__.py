@@ -53,6 +53,24 @@ def run_follow(ctx) -> None:
     ctx.check("ok", 1.0)
 
 
+def run_elsewhere(ctx) -> None:
+    from shell.errors import Unavailable
+
+    raise Unavailable("demo_elsewhere needs a device this machine does not have")
+
+
+def run_slow(ctx) -> None:
+    import os
+    import time
+
+    time.sleep(float(os.environ.get("WG_DEMO_SLOW", "0")))  # the budget test makes it slow
+    ctx.check("ok", 1.0)
+
+
+def run_nothing(ctx) -> None:
+    ctx.metric("score", 1.0)  # measures, but declares nothing to pass
+
+
 GATES = [
     Gate(
         "demo",
@@ -73,4 +91,14 @@ GATES = [
         (Criterion("ok", "==", 1),),
         run=run_follow,
     ),
+    Gate(
+        "demo_elsewhere",
+        "missing here",
+        "tests/plugin_pkg",
+        (),
+        (Criterion("ok", "==", 1),),
+        run=run_elsewhere,
+    ),
+    Gate("demo_empty", "no criteria", "tests/plugin_pkg", (), (), run=run_nothing),
+    Gate("demo_slow", "slow", "tests/plugin_pkg", (), (Criterion("ok", "==", 1),), run=run_slow),
 ]

@@ -11,7 +11,7 @@ import io
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from shell import paths
 from shell.errors import BadInput, Unavailable
@@ -29,6 +29,12 @@ DIST_METRIC = "l1_mean_norm"
 SHA = r"^[0-9a-f]{64}$"
 
 
+K_MAX = 1000  # core.goal.K_MAX (not imported: core.goal imports torch, this module must not)
+# Every number of the meta is bounded at load, strictly typed (no "2" or true for an int): a value out of
+# range is a bad artifact (exit 2), never something the matcher or the 32-bit reducer has to survive.
+Int = dict(strict=True)
+
+
 class GoalTemplateMeta(ArtifactMeta):
     rom_path: str
     rom_sha256: str = Field(pattern=SHA)
@@ -37,15 +43,27 @@ class GoalTemplateMeta(ArtifactMeta):
     actions_path: str
     actions_sha256: str = Field(pattern=SHA)
     action_codec_id: Literal["pokemonred_puffer_v0"]
-    frames_per_step: int
-    release_after_frames: int
-    downsample_h: int
-    downsample_w: int
-    stack_k: int
-    shade_levels: int
+    frames_per_step: int = Field(ge=1, le=600, **Int)  # up to 10 s a step at 60 Hz
+    release_after_frames: int = Field(ge=1, le=600, **Int)  # checked against frames_per_step below
+    downsample_h: int = Field(ge=1, le=144, **Int)  # the Game Boy screen is 160 x 144
+    downsample_w: int = Field(ge=1, le=160, **Int)
+    stack_k: int = Field(ge=1, le=64, **Int)
+    shade_levels: int = Field(ge=2, le=256, **Int)  # uint8 shades
     dist_metric: Literal["l1_mean_norm"]
-    tau: float = Field(gt=0, le=1)  # dist lies in [0, 1]; tau = 0 could never match
-    k_consecutive: int = Field(ge=1)
+    tau: float = Field(
+        gt=0, le=1, allow_inf_nan=False
+    )  # dist lies in [0, 1]; tau = 0 never matches
+    k_consecutive: int = Field(ge=1, le=K_MAX, **Int)  # the reducer's count saturates at k
+    pipeline_version: int = Field(ge=1, le=10**6, **Int)
+
+    @model_validator(mode="after")
+    def _release(self) -> GoalTemplateMeta:
+        if self.release_after_frames > self.frames_per_step:
+            raise ValueError(
+                f"release_after_frames {self.release_after_frames} exceeds frames_per_step "
+                f"{self.frames_per_step}"
+            )
+        return self
 
     @field_validator("files")
     @classmethod
@@ -109,9 +127,16 @@ def input_fields(rom: str | Path, state: str | Path, trace: str | Path) -> dict[
     return out
 
 
-def verify_inputs(m: GoalTemplateMeta) -> None:
-    """Each input on disk must be the one the template was made from; exit 2 names file and field."""
-    for key, what in (("rom", "ROM"), ("start_state", "start state"), ("actions", "trace")):
+def verify_inputs(m: GoalTemplateMeta, trace: str | Path | None = None) -> None:
+    """Each input on disk must be the one the template was made from; exit 2 names file and field.
+
+    The ROM and start state define the pixels and are always checked. The capture trace is provenance:
+    it is checked when it is the trace being judged (or trace is None), and any other trace may be judged.
+    """
+    keys = [("rom", "ROM"), ("start_state", "start state")]
+    if trace is None or shown(trace) == m.actions_path:
+        keys.append(("actions", "trace"))
+    for key, what in keys:
         p = getattr(m, f"{key}_path")
         read_input(p, what)
         have, want = sha256_file(resolve(p)), getattr(m, f"{key}_sha256")
@@ -161,7 +186,11 @@ def encode_goal(goal: Any) -> dict[str, bytes]:
 def load_template(
     path: str | Path, rom: str, state: str, trace: str, tau: float | None, k: int | None
 ) -> tuple[GoalTemplateMeta, Any]:
-    """Verify and read a template against this run -> (meta, goal tensor on the CPU)."""
+    """Verify and read a template against this run -> (meta, goal tensor on the CPU).
+
+    The ROM and start state must be the template's (paths and sha256). The trace may be any: the one the
+    template was captured from must still hash to actions_sha256; another is judged as it is.
+    """
     where = resolve(path)
     if not (where / META).is_file() and shown(path) == f"artifacts/m3/{NAME}":
         raise Unavailable(
@@ -172,7 +201,6 @@ def load_template(
         **runtime_expect(),
         "rom_path": shown(rom),
         "start_state_path": shown(state),
-        "actions_path": shown(trace),
     }
     if tau is not None:
         expect["tau"] = tau
@@ -180,7 +208,7 @@ def load_template(
         expect["k_consecutive"] = k
     m, files = load_artifact(where, GoalTemplateMeta, META, expect)
     goal = decode_goal(files[NPY], f"{shown(where / NPY)}", m.stack_k)
-    verify_inputs(m)
+    verify_inputs(m, trace)
     return m, goal
 
 

@@ -2,7 +2,7 @@
 
 `gate m1` evaluates a trained autoencoder checkpoint (default: the golden artifacts/m1/autoencoder) on
 held-out frames regenerated from a fixed seed that training never uses; `gate m1 train` trains one.
-Torch is imported only inside the run and the verbs (gates/m1_run.py, gates/m1_train.py), so
+Torch is imported only inside the run and the verbs (gates/m1/run.py, gates/m1/train.py), so
 `gate list` and `gate status` stay instant.
 """
 
@@ -11,24 +11,22 @@ from __future__ import annotations
 from shell.registry import Criterion as C
 from shell.registry import Gate
 
-EVAL_SEED = 1_000_003  # held-out levels: the train verbs refuse this seed
-
 
 def config(**values: object) -> object:
     """The gate's configuration (pydantic, unknown keys refused), built lazily so listing stays fast."""
-    from gates.m1_config import M1Config
+    from gates.m1.config import M1Config
 
     return M1Config(**values)
 
 
 def run(ctx) -> None:
-    from gates.m1_run import evaluate
+    from gates.m1.run import evaluate
 
     evaluate(ctx)
 
 
 def commands(app) -> None:
-    from gates.m1_train import add_train_verb
+    from gates.m1.train import add_train_verb
 
     add_train_verb(app)
 

@@ -11,11 +11,12 @@ Relative paths are relative to the project root. Imported when the command line 
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import typer
 
-from gates.m3 import ROM, STATE, TEMPLATE, TRACE
+from gates.m3.spec import NEGATIVES, ROM, STATE, TEMPLATE, TRACE
 from shell import options
 from shell.atomic import write_bytes_atomic
 
@@ -29,6 +30,31 @@ Trace = typer.Option(
     TRACE, "--trace", help="actions.jsonl: one JSON list of ints per line, one per env."
 )
 Force = typer.Option(False, "--force", help="Replace a file or folder that exists.")
+K_MAX = 1000  # core.goal.K_MAX (this module stays light: no torch at import)
+Negatives = typer.Option(
+    ",".join(NEGATIVES),
+    "--negatives",
+    help="Comma-separated non-goal traces (§9 Risk B) tau must stay below; '' for none.",
+)
+
+
+def _negative_floor(
+    ctx: Any, rom: str, state: str, negatives: str, goal: Any, k: int
+) -> dict[str, float]:
+    """Each non-goal trace replayed against goal -> {path: core.goal.window_floor} (k-step windows)."""
+    from core.goal import window_floor
+    from gates.m3.replay import load_negatives, replay_file
+    from gates.m3.template import read_input
+
+    negs = load_negatives([p for p in negatives.split(",") if p.strip()])
+    st = read_input(state, "start state")
+    cfg = SimpleNamespace(rom=rom, state=state)
+    out = {}
+    with ctx.progress(sum(len(r) for r in negs.values()), "m3: non-goal traces") as advance:
+        for p, rows in negs.items():
+            rep = replay_file(ctx, cfg, rows, goal, 1.0, 1, st, advance)
+            out[p] = window_floor(rep.dist, k)
+    return out
 
 
 def _verb(
@@ -41,8 +67,8 @@ def _verb(
 
 
 def _replay_once(ctx: Any, rom: str, state: str, trace: str, goal: Any, tau: float, k: int) -> Any:
-    from gates.m3_replay import open_backend, replay
-    from gates.m3_template import read_input, resolve, shown
+    from gates.m3.replay import open_backend, replay
+    from gates.m3.template import read_input, resolve, shown
     from shell.trace import load_actions
 
     actions = load_actions(resolve(trace), shown(trace))
@@ -55,12 +81,14 @@ def _replay_once(ctx: Any, rom: str, state: str, trace: str, goal: Any, tau: flo
         backend.close()
 
 
-def _calibrate(curve: Any) -> dict[str, float]:
+def _calibrate(curve: Any, floors: dict[str, float] | None = None) -> dict[str, float]:
+    import math
+
     from core.goal import recommend_tau
     from shell.errors import BadInput
 
     try:
-        return recommend_tau(curve, TAIL)
+        return recommend_tau(curve, TAIL, min((floors or {}).values(), default=math.inf))
     except ValueError as e:
         raise BadInput(
             f"calibration: {e} (the trace must start away from the goal and end at it)"
@@ -86,12 +114,18 @@ def _pictures(
 ) -> None:
     import orjson
 
-    from gates.m3_replay import curve_png
+    from gates.m3.replay import curve_png
     from shell.pictures import histogram
 
     ctx.picture("dist_curve.png", curve_png(curve.reshape(-1, 1), tau, "m3 dist to goal", lines))
     ctx.picture(
-        "dist_hist.png", histogram(curve.reshape(-1).tolist(), "m3 dist histogram", vline=tau)
+        "dist_hist.png",
+        histogram(
+            curve.reshape(-1).tolist(),
+            "m3 dist histogram",
+            vline=tau,
+            xlabel="dist to the goal",
+        ),
     )
     path = ctx.run_dir / "dist_curve.json"
     path.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
@@ -101,7 +135,7 @@ def _pictures(
 def _write_template(
     ctx: Any, goal: Any, inputs: dict[str, str], tau: float, k: int, out: str | None, force: bool
 ) -> Path:
-    from gates.m3_template import (
+    from gates.m3.template import (
         META,
         NAME,
         PIPELINE_VERSION,
@@ -147,7 +181,10 @@ def add_verbs(app: typer.Typer) -> None:
         tau: float | None = typer.Option(
             None, "--tau", help="Match threshold; default: calibrated per §6."
         ),
-        k: int = typer.Option(DEFAULT_K, "--k", help="Consecutive matches for done (§6: 2)."),
+        k: int = typer.Option(
+            DEFAULT_K, "--k", min=1, max=K_MAX, help="Consecutive matches for done (§6: 2)."
+        ),
+        negatives: str = Negatives,
         out: str | None = typer.Option(
             None, "--out", help="Write the template here instead of the run folder."
         ),
@@ -159,35 +196,40 @@ def add_verbs(app: typer.Typer) -> None:
 
         def body(ctx: Any) -> None:
             from core.goal import check_params, dist
-            from gates.m3_template import input_fields, resolve, shown
+            from gates.m3.template import input_fields, resolve, shown
             from shell.errors import BadInput
             from shell.safety import check_out
 
             if out is not None:  # before any work: a bad --out is refused at once
                 check_out(resolve(out), "--out", folder=True, name=out)
-            try:  # --tau/--k before any work too (without --tau, tau is calibrated below)
-                check_params(1.0 if tau is None else tau, k)
+            try:
+                check_params(0.5 if tau is None else tau, k)
             except ValueError as e:
                 raise BadInput(f"--tau/--k: {e}") from None
             inputs = input_fields(rom, state, trace)
             rep, _ = _replay_once(ctx, rom, state, trace, None, 1.0, 1)
             goal = rep.frames[-1, 0]  # [72, 80]: env 0's final frame, the pipeline's own output
             curve = dist(rep.frames[1:, 0], goal)  # [T]
-            cal = _calibrate(curve) if tau is None else {}
+            floors = _negative_floor(ctx, rom, state, negatives, goal, k)
+            cal = _calibrate(curve, floors) if tau is None else {}
             t, kk = (cal["tau"] if tau is None else tau), k
-            try:
-                check_params(t, kk)
-            except ValueError as e:
-                raise BadInput(f"--tau/--k: {e}") from None
             reached = _check_reached(curve, t, kk, shown(trace))
             _write_template(ctx, goal, inputs, t, kk, out, force)
             ctx.metric("tau", t)
             ctx.metric("steps_to_done", reached, "steps")
-            _pictures(
-                ctx, curve, t, {}, {"dist": curve.tolist(), "tau": t, "k_consecutive": kk, **cal}
-            )
+            if floors:
+                ctx.metric("nearest_nongoal_dist", min(floors.values()))
+            doc = {
+                "dist": curve.tolist(),
+                "tau": t,
+                "k_consecutive": kk,
+                **cal,
+                "negatives": floors,
+            }
+            _pictures(ctx, curve, t, {}, doc)
 
-        params = {"rom": rom, "state": state, "trace": trace, "tau": tau, "k": k, "out": out}
+        params = {"rom": rom, "state": state, "trace": trace, "tau": tau, "k": k, "out": out,
+                  "negatives": negatives}  # fmt: skip
         _verb("capture", body, params, device, json)
 
     @app.command("calibrate")
@@ -196,6 +238,7 @@ def add_verbs(app: typer.Typer) -> None:
         rom: str = Rom,
         state: str = State,
         trace: str = Trace,
+        negatives: str = Negatives,
         write: bool = typer.Option(
             False, "--write", help="Write a candidate template with the recommended tau."
         ),
@@ -205,12 +248,13 @@ def add_verbs(app: typer.Typer) -> None:
         """Replay the trace against a template: dist curve and histogram (PNG, JSON) and the §6 tau."""
 
         def body(ctx: Any) -> None:
-            from gates.m3_template import input_fields, load_template, shown
+            from gates.m3.template import input_fields, load_template, shown
 
             meta, goal = load_template(template, rom, state, trace, None, None)
             rep, _ = _replay_once(ctx, rom, state, trace, goal, meta.tau, meta.k_consecutive)
             curve = rep.dist[:, 0]  # [T]
-            cal = _calibrate(curve)
+            floors = _negative_floor(ctx, rom, state, negatives, goal, meta.k_consecutive)
+            cal = _calibrate(curve, floors)
             ctx.metric("tau", meta.tau)
             ctx.metric("recommended_tau", cal["tau"])
             ctx.metric("goal_max", cal["goal_max"])
@@ -220,6 +264,7 @@ def add_verbs(app: typer.Typer) -> None:
                 "dist": curve.tolist(),
                 "template_tau": meta.tau,
                 **cal,
+                "negatives": floors,
             }
             _pictures(ctx, curve, cal["tau"], {"template tau": meta.tau}, doc)
             ctx.say(
@@ -232,7 +277,8 @@ def add_verbs(app: typer.Typer) -> None:
                 inputs = input_fields(rom, state, trace)
                 _write_template(ctx, goal, inputs, cal["tau"], meta.k_consecutive, None, False)
 
-        params = {"template": template, "rom": rom, "state": state, "trace": trace, "write": write}
+        params = {"template": template, "rom": rom, "state": state, "trace": trace,
+                  "negatives": negatives, "write": write}  # fmt: skip
         _verb("calibrate", body, params, device, json)
 
     @app.command("build-rom")
@@ -244,7 +290,7 @@ def add_verbs(app: typer.Typer) -> None:
         """Assemble the project's own Game Boy ROM (core/gb) and print its sha256."""
 
         def body(ctx: Any) -> None:
-            from gates.m3_template import resolve, shown
+            from gates.m3.template import resolve, shown
             from shell.errors import BadInput
             from shell.rom import build_rom
             from shell.safety import check_out
@@ -275,7 +321,7 @@ def add_verbs(app: typer.Typer) -> None:
         """Boot a ROM for some idle frames and save the start state a trace begins from."""
 
         def body(ctx: Any) -> None:
-            from gates.m3_template import read_input, resolve, shown
+            from gates.m3.template import read_input, resolve, shown
             from shell.backends.base import BackendError
             from shell.backends.pyboy import PyBoyBackend
             from shell.errors import BadInput

@@ -19,37 +19,26 @@ one. Windows that cross an episode reset are excluded. Definitions (history/m1-m
 
 from __future__ import annotations
 
+from gates.m2.spec import PALETTE_SHARE, ROLLOUT_MSE_BOUND, TRAJ_TOL_PX
 from shell.registry import Criterion as C
 from shell.registry import Gate
-
-TRAJ_TOL_PX = 2.0  # the brief: within 2 px of the true position
-PALETTE_TOL = (
-    24.0  # RGB distance (0..255): ~5% of the cube's diagonal, below any two palette colours' gap
-)
-PALETTE_SHARE = 0.95  # share of a frame's pixels that must be within PALETTE_TOL of the palette
-ROLLOUT_MSE_BOUND = 0.05  # per-step MSE bound over the rollout: 5x the one-step threshold
-ROLLOUT_LEN = 10  # the milestone's "no artifacts for 10 predictions"
-DIVERSE_MIN_DIFF = (
-    1.0 / 255
-)  # two samples "differ": >= one grey level on average where futures differ
-DIVERSE_VALID_MSE = 0.01  # and each sample stays as accurate as the one-step criterion asks
 
 
 def config(**values: object) -> object:
     """The gate's configuration (pydantic, unknown keys refused), built lazily so listing stays fast."""
-    from gates.m2_config import M2Config
+    from gates.m2.config import M2Config
 
     return M2Config(**values)
 
 
 def run(ctx) -> None:
-    from gates.m2_run import evaluate
+    from gates.m2.run import evaluate
 
     evaluate(ctx)
 
 
 def commands(app) -> None:
-    from gates.m2_train import add_train_verb
+    from gates.m2.train import add_train_verb
 
     add_train_verb(app)
 

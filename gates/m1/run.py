@@ -1,5 +1,6 @@
-"""Gate m1's measurement: reconstruct held-out frames with a checkpoint and with a randomly initialised
-autoencoder of the same architecture, and time, weigh and picture it (see gates/m1.py)."""
+"""Gate m1's measurement: reconstruct held-out frames with any FrameCodec (core/models/protocols.py,
+loaded through --model), beside a baseline that does not depend on its architecture, and time, weigh
+and picture it (see gates/m1/__init__.py)."""
 
 from __future__ import annotations
 
@@ -10,48 +11,30 @@ import orjson
 import torch
 
 from core.metrics import psnr, ssim, to_frames, to_unit
-from core.models.autoencoder import AEConfig, PatchAutoencoder, latent_bytes
-from gates import m1_ckpt
-from gates.m1_data import (
-    checkpoint_path,
+from core.models.autoencoder import AEConfig, PatchAutoencoder
+from core.models.builtin import PatchCodec
+from core.models.protocols import FrameCodec
+from gates.common.evaldata import (
     collect_frames,
+    load_model,
     median_ms,
-    pad_to,
     peak_memory_gb,
-    require_golden,
     set_threads,
 )
 from shell import pictures
-from shell.errors import BadInput
 
 ARCH = "patch_autoencoder"
 BATCH = 16  # frames per forward pass at eval: bounded memory, still dense matmuls
 
 
-def load_autoencoder(
-    path: Any, game: str | None, arch: dict | None, device: torch.device
-) -> tuple[PatchAutoencoder, Any]:
-    """The checkpoint at path as an eval-mode model on device; BadInput (exit 2) when it is not one."""
-    meta, tensors = m1_ckpt.load_checkpoint(path, ARCH, arch, game=game)
-    try:
-        cfg = AEConfig.from_dict(meta.model["config"])
-    except (KeyError, TypeError) as e:
-        raise BadInput(f"{path}/meta.json: field model.config: not an AEConfig ({e})") from None
-    model = PatchAutoencoder(cfg)
-    m1_ckpt.restore(model, tensors, path)
-    return model.to(device).eval(), meta
-
-
 @torch.no_grad()
-def reconstruct(
-    model: PatchAutoencoder, frames: torch.Tensor, device: torch.device
-) -> torch.Tensor:
-    """uint8 [N, H, W, 3] -> float [N, 3, H, W]: roundtrip through the fp16 latent, in batches."""
+def reconstruct(codec: FrameCodec, frames: torch.Tensor, device: Any) -> torch.Tensor:
+    """uint8 [N, H, W, 3] -> float [N, 3, H, W] on the CPU: through the stored latent, in batches."""
     h, w = frames.shape[1:3]
     out = []
     for i in range(0, frames.shape[0], BATCH):
-        x = pad_to(to_unit(frames[i : i + BATCH].to(device)), model.cfg.patch)  # [B, 3, H', W']
-        out.append(model.roundtrip(x)[..., :h, :w].cpu())  # [B, 3, H, W]
+        z = codec.encode(frames[i : i + BATCH].to(device))  # [B, ...] as stored
+        out.append(codec.decode(z, (h, w)).float().cpu())  # [B, 3, H, W]
     return torch.cat(out)
 
 
@@ -65,11 +48,11 @@ def score(y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]
 
 
 @torch.no_grad()
-def latents(model: PatchAutoencoder, frames: torch.Tensor, device: torch.device) -> torch.Tensor:
+def latents(codec: FrameCodec, frames: torch.Tensor, device: Any) -> torch.Tensor:
+    """uint8 [N, H, W, 3] -> float [N, D]: each frame's stored latent, flattened."""
     out = []
     for i in range(0, frames.shape[0], BATCH):
-        x = pad_to(to_unit(frames[i : i + BATCH].to(device)), model.cfg.patch)
-        out.append(model.encode(x).half().float().flatten(1).cpu())  # [B, L*h*w]
+        out.append(codec.encode(frames[i : i + BATCH].to(device)).float().flatten(1).cpu())
     return torch.cat(out)
 
 
@@ -98,10 +81,7 @@ def evaluate(ctx) -> None:
     threads = set_threads(cfg.device_threads)
     dev = ctx.device
     backend = ctx.backend
-    path = checkpoint_path("m1", "autoencoder", cfg.model, backend, cfg.game)
-    require_golden(path, cfg.model, "m1", backend, cfg.game)
-    model, meta = load_autoencoder(path, cfg.game, cfg.arch, dev)
-    ctx.say(f"m1: checkpoint {path} ({meta.training.get('steps', '?')} steps)")
+    codec, path, about = load_model(ctx, "m1", "codec", "autoencoder", {"config": cfg.arch})
 
     with ctx.progress(cfg.eval_steps, "m1: collecting held-out frames") as advance:
         ds = collect_frames(
@@ -111,16 +91,20 @@ def evaluate(ctx) -> None:
     n, h, w, c = frames.shape
     x = to_unit(frames)  # [N, 3, H, W]
 
-    y = reconstruct(model, frames, dev)
+    y = reconstruct(codec, frames, dev)
     p, s = score(y, x)
-    torch.manual_seed(ctx.seed)  # the baseline: same architecture, randomly initialised
-    base = PatchAutoencoder(model.cfg).to(dev).eval()
+    torch.manual_seed(ctx.seed)  # the baseline: a randomly initialised autoencoder (default config)
+    base = PatchCodec(PatchAutoencoder(AEConfig()).to(dev).eval())
     bp, bs = score(reconstruct(base, frames, dev), x)
 
-    ratio = latent_bytes(model.cfg, *pad_to(x[:1], model.cfg.patch).shape[-2:]) / (h * w * c)
-    one = pad_to(x[:1].to(dev), model.cfg.patch)
     with torch.no_grad():
-        ms = median_ms(lambda: model.roundtrip(one), cfg.timing_runs, dev)
+        z1 = codec.encode(frames[:1].to(dev))  # what is stored for one frame
+    stored = z1[0].numel() * z1.element_size()
+    declared = int(codec.latent_bytes(h, w))
+    ratio = max(stored, declared) / (h * w * c)  # the larger: a codec cannot under-declare
+    one = frames[:1].to(dev)
+    with torch.no_grad():
+        ms = median_ms(lambda: codec.decode(codec.encode(one), (h, w)), cfg.timing_runs, dev)
     mem = peak_memory_gb(dev)
 
     ctx.metric("frames", n)
@@ -129,21 +113,20 @@ def evaluate(ctx) -> None:
     ctx.metric("ssim", s.mean().item())
     ctx.metric("baseline_psnr", bp.mean().item(), "dB")
     ctx.metric("baseline_ssim", bs.mean().item())
-    ctx.metric("latent_bytes", ratio * h * w * c, "B")
+    ctx.metric("latent_bytes", max(stored, declared), "B")
     ctx.metric("latent_ratio", ratio)
     ctx.metric("encode_decode_ms", ms, "ms")
     ctx.metric("cpu_threads", threads)
     ctx.metric("peak_memory_gb", mem, "GB")
 
-    _pictures(ctx, model, frames, x, y, p, ds, dev)
+    _pictures(ctx, codec, frames, x, y, p, ds, dev)
     worst = int(p.argmin())
     ctx.bundle_file("worst_reconstruction.png", _recon_grid(x, y, [worst]))
     ctx.bundle_file(
         "inputs.json",
         orjson.dumps(
             {
-                "checkpoint": str(path),
-                "checkpoint_meta_sha256": meta.metadata_sha256,
+                "model": about,
                 "eval": ds.meta,
                 "psnr_per_frame": p.tolist(),
             },
@@ -170,11 +153,11 @@ def _recon_grid(x: torch.Tensor, y: torch.Tensor, idx: list[int]) -> bytes:
     return pictures.png(pictures.grid(rows))
 
 
-def _pictures(ctx, model, frames, x, y, p, ds, dev) -> None:
+def _pictures(ctx, codec, frames, x, y, p, ds, dev) -> None:
     order = p.argsort()
     pick = sorted({int(order[0]), int(order[len(order) // 2]), int(order[-1])})
     ctx.picture("m1_reconstruction.png", _recon_grid(x, y, pick))  # worst, median, best
-    z = latents(model, frames, dev)  # [N, D]
+    z = latents(codec, frames, dev)  # [N, D]
     attr = color_attribute(ds.truth, ctx.config.eval_stride)
     if z.shape[0] < 3 or attr is None:
         return
@@ -183,7 +166,13 @@ def _pictures(ctx, model, frames, x, y, p, ds, dev) -> None:
     key, values = attr
     ctx.picture(
         "m1_latent_pca.png",
-        pictures.scatter(xy.numpy(), values, f"m1 latents, PCA 2-D, coloured by {key}"),
+        pictures.scatter(
+            xy.numpy(),
+            values,
+            f"m1 latents, PCA 2-D, coloured by {key}",
+            label=key,
+            categorical=key == "level",
+        ),
     )
     if key == "level":
         ctx.metric("latent_level_1nn", knn_agreement(xy, values))

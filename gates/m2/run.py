@@ -1,5 +1,6 @@
-"""Gate m2's measurement: one-step prediction, 10-step rollouts and the diversity probe, for a
-checkpoint and for copy-last-frame side by side (see gates/m2.py for the definitions)."""
+"""Gate m2's measurement: one-step prediction, 10-step rollouts and the diversity probe, for any
+WorldModel (core/models/protocols.py, loaded through --model) and for copy-last-frame side by side
+(see gates/m2/__init__.py for the definitions)."""
 
 from __future__ import annotations
 
@@ -20,39 +21,14 @@ from core.metrics import (
     to_frames,
     to_unit,
 )
-from core.models.predictor import FramePredictor, PredictorConfig
-from gates import m1_ckpt
-from gates import m2 as spec
-from gates.m1_data import (
-    checkpoint_path,
-    collect_frames,
-    pad_to,
-    peak_memory_gb,
-    require_golden,
-    set_threads,
-)
+from core.models.protocols import WorldModel
+from gates.common.evaldata import collect_frames, load_model, peak_memory_gb, set_threads
+from gates.m2 import spec
 from shell import pictures
 from shell.errors import BadInput
 
 ARCH = "frame_predictor"
 BATCH = 16  # windows per forward pass at eval
-
-
-def load_predictor(
-    path: Any, game: str | None, n_actions: int | None, arch: dict | None, device: torch.device
-) -> tuple[FramePredictor, Any]:
-    meta, tensors = m1_ckpt.load_checkpoint(
-        path, ARCH, arch, game=game, **{"config.n_actions": n_actions}
-    )
-    try:
-        cfg = PredictorConfig.from_dict(meta.model["config"])
-    except (KeyError, TypeError) as e:
-        raise BadInput(
-            f"{path}/meta.json: field model.config: not a PredictorConfig ({e})"
-        ) from None
-    net = FramePredictor(cfg)
-    m1_ckpt.restore(net, tensors, path)
-    return net.to(device).eval(), meta
 
 
 def windows(done: np.ndarray, episodes: Any, stride: int, start: int, ahead: int = 1) -> list:
@@ -74,15 +50,13 @@ def context(frames: torch.Tensor, ws: list) -> torch.Tensor:
 
 @torch.no_grad()
 def predict(
-    net: FramePredictor, ctx: torch.Tensor, action: torch.Tensor, z: torch.Tensor, device: Any
+    wm: WorldModel, ctx: torch.Tensor, action: torch.Tensor, z: torch.Tensor, device: Any
 ) -> torch.Tensor:
-    """float [B, 3, 3, H, W] -> [B, 3, H, W] in [0, 1] (NaN kept: stability must see it), batched."""
-    h, w = ctx.shape[-2:]
+    """float [B, K, 3, H, W] -> [B, 3, H, W] on the CPU, in [0, 1] (NaN kept: stability must see it)."""
     out = []
     for i in range(0, ctx.shape[0], BATCH):
-        c = pad_to(ctx[i : i + BATCH].to(device), net.cfg.multiple)
-        y = net(c, action[i : i + BATCH].to(device), z[i : i + BATCH].to(device))
-        out.append(y[..., :h, :w].clamp(0, 1).cpu())  # clamp keeps NaN
+        c, a, n = (t[i : i + BATCH].to(device) for t in (ctx, action, z))
+        out.append(wm.predict(c, a, n).float().clamp(0, 1).cpu())  # clamp keeps NaN
     return torch.cat(out)
 
 
@@ -99,15 +73,16 @@ def evaluate(ctx) -> None:
             backend, cfg.game, cfg.eval_episodes, cfg.eval_steps, cfg.eval_seed, advance
         )
     n_actions = len(ds.meta.get("action_names", [])) or None
-    path = checkpoint_path("m2", "predictor", cfg.model, backend, cfg.game)
-    require_golden(path, cfg.model, "m2", backend, cfg.game)
-    net, meta = load_predictor(path, cfg.game, n_actions, cfg.arch, dev)
-    ctx.say(f"m2: checkpoint {path} ({meta.training.get('steps', '?')} steps)")
+    net, path, about = load_model(
+        ctx, "m2", "world_model", "predictor", {"n_actions": n_actions, "config": cfg.arch}
+    )
+    if n_actions is not None and net.n_actions != n_actions:
+        raise BadInput(f"--model: takes {net.n_actions} actions, the backend has {n_actions}")
     frames = torch.from_numpy(ds.frames)  # uint8 [E, T+1, H, W, 3]
     actions = torch.from_numpy(ds.actions)  # int64 [E, T]
     done = ds.truth["done"]
     palette = palette_of(frames)  # the game's colours, as the held-out frames show them
-    model_palette = _model_palette(meta, palette)
+    model_palette = _model_palette(getattr(net, "meta", None), palette)
     locate = _locator(cfg.game, backend)
 
     # One step.
@@ -117,7 +92,7 @@ def evaluate(ctx) -> None:
     c = context(frames, ws)
     a = torch.stack([actions[e, t] for e, t in ws])  # [W]
     y = to_unit(torch.stack([frames[e, t + 1] for e, t in ws]))  # [W, 3, H, W]
-    p = predict(net, c, a, noise(len(ws), net.cfg.noise_dim, ctx.seed), dev)
+    p = predict(net, c, a, noise(len(ws), net.noise_dim, ctx.seed), dev)
     base = c[:, -1]
     m_mse, b_mse = mse(p, y).nan_to_num(1.0), mse(base, y)
     ctx.metric("windows", len(ws))
@@ -147,8 +122,7 @@ def evaluate(ctx) -> None:
         "inputs.json",
         orjson.dumps(
             {
-                "checkpoint": str(path),
-                "checkpoint_meta_sha256": meta.metadata_sha256,
+                "model": about,
                 "eval": ds.meta,
                 "windows": ws,
                 "mse_per_window": m_mse.tolist(),
@@ -192,7 +166,7 @@ def _locator(game: str, backend: str):
 
 def _model_palette(meta: Any, fallback: torch.Tensor) -> torch.Tensor:
     """The colours the model draws with: the palette of its training frames (in its checkpoint)."""
-    pal = meta.model.get("palette")
+    pal = meta.model.get("palette") if meta is not None else None
     if not pal:
         return fallback
     t = torch.tensor(pal)
@@ -221,7 +195,7 @@ def _rollouts(ctx, net, frames, actions, done, palette, model_palette, dev) -> d
     for i in range(k):
         a = torch.stack([actions[e, t + i] for e, t in ws])
         y = to_unit(torch.stack([frames[e, t + 1 + i] for e, t in ws]))
-        p = predict(net, c, a, noise(len(ws), net.cfg.noise_dim, z_seed + i), dev)
+        p = predict(net, c, a, noise(len(ws), net.noise_dim, z_seed + i), dev)
         finite = finite and bool(torch.isfinite(p).all())
         errs.append(mse(p, y).nan_to_num(1.0).mean().item())
         berrs.append(mse(last, y).mean().item())
@@ -237,7 +211,12 @@ def _rollouts(ctx, net, frames, actions, done, palette, model_palette, dev) -> d
     ctx.bundle_file("rollout_curves.json", orjson.dumps({"model": errs, "copy_last": berrs}))
     ctx.bundle_file(
         "rollout_curves.png",
-        pictures.line_plot({"model": errs, "copy-last": berrs}, "m2: rollout MSE per step"),
+        pictures.line_plot(
+            {"model": errs, "copy-last": berrs},
+            "m2: rollout MSE per step",
+            xlabel="autoregressive step",
+            ylabel="MSE (pixels in [0, 1])",
+        ),
     )
     return {
         "mse_last": errs[-1], "baseline_mse_last": berrs[-1], "palette_min": min(pals),
@@ -248,7 +227,7 @@ def _rollouts(ctx, net, frames, actions, done, palette, model_palette, dev) -> d
 def _diversity(ctx, net, dev) -> tuple[float, float, Any]:
     """-> (model's share of stochastic contexts with two different valid samples, copy-last's, picture
     rows). NaN where the game offers no way to branch its randomness (not a built-in game)."""
-    from gates import m2_diverse
+    from gates.m2 import diverse as m2_diverse
 
     cfg = ctx.config
     if ctx.backend != "builtin" or not m2_diverse.supported(cfg.game):
@@ -264,8 +243,8 @@ def _diversity(ctx, net, dev) -> tuple[float, float, Any]:
     if n == 0:
         return float("nan"), float("nan"), None
     c = sc.frames.permute(0, 1, 4, 2, 3).float() / 255.0  # [C, 3, 3, H, W]
-    s1 = predict(net, c, sc.actions, noise(n, net.cfg.noise_dim, ctx.seed + 101), dev)
-    s2 = predict(net, c, sc.actions, noise(n, net.cfg.noise_dim, ctx.seed + 202), dev)
+    s1 = predict(net, c, sc.actions, noise(n, net.noise_dim, ctx.seed + 101), dev)
+    s2 = predict(net, c, sc.actions, noise(n, net.noise_dim, ctx.seed + 202), dev)
     fut = sc.futures.permute(0, 1, 4, 2, 3).float() / 255.0  # [C, M, 3, H, W]
     region = (fut != fut[:, :1]).any(1).any(1)  # [C, H, W] where the true futures differ
 
@@ -313,6 +292,7 @@ def _pictures(ctx, c, p, y, m_mse, roll, dpic) -> None:
         pictures.line_plot(
             {"model": roll["errs"], "copy-last": roll["berrs"]},
             "m2: MSE per autoregressive step", hlines={"bound": spec.ROLLOUT_MSE_BOUND},
+            xlabel="autoregressive step", ylabel="MSE (pixels in [0, 1])",
         ),
     )  # fmt: skip
     if dpic is not None:  # context, sample 1, sample 2, |difference|, where true futures differ

@@ -1,4 +1,4 @@
-"""Model checkpoints as artifacts (shared by m1 and m2): safetensors weights (never pickle) in a folder
+"""Model checkpoints as artifacts (the built-in models'): safetensors weights (never pickle) in a folder
 whose metadata carries the architecture and its configuration, hashed like every artifact.
 
 Loading verifies every hash (a tampered file is exit 2), checks the architecture and its config against
@@ -162,8 +162,6 @@ def resume_from(
     -> (model config, steps done, seconds spent, loss log, {"tensors", "path"}); BadInput (exit 2) when
     the checkpoint was trained on other data than this run collects.
     """
-    from gates.m1_data import resolve_run_or_path
-
     src = resolve_run_or_path(ref)
     for sub in names:
         if (src / sub / "meta.json").is_file():
@@ -185,3 +183,15 @@ def resume_from(
     if start < 0 or not math.isfinite(seconds):
         raise BadInput(f"{src}/meta.json: field training.steps/seconds: {start}, {seconds}")
     return cfg, start, seconds, read_log(src), {"tensors": tensors, "path": src}
+
+
+def resolve_run_or_path(given: str) -> Path:
+    """--resume takes a checkpoint folder or a run id (whose run folder holds the checkpoint)."""
+    p = Path(given)
+    if p.is_dir():
+        return p
+    from shell import paths
+
+    if (paths.run_dir(given)).is_dir():
+        return paths.run_dir(given)
+    raise BadInput(f"--resume {given}: neither a checkpoint folder nor a run id")

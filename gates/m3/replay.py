@@ -132,21 +132,71 @@ def curve_json(
     }
 
 
+def load_negatives(paths: list[str]) -> dict[str, list[list[int]]]:
+    """The non-goal traces by their shown path (read and checked before anything is replayed)."""
+    from gates.m3.template import resolve, shown
+    from shell.trace import load_actions
+
+    return {shown(p): load_actions(resolve(p), shown(p)) for p in paths}
+
+
+def replay_file(
+    ctx: Any, cfg: Any, rows: list[list[int]], goal: Any, tau: float, k: int, state: bytes,
+    advance: Callable[[int], None],
+) -> Replay:  # fmt: skip
+    """One replay of a trace from the run's ROM and start state on a fresh emulator."""
+    from gates.m3.template import resolve, shown
+
+    backend = open_backend(ctx.backend, len(rows[0]), ctx.device, resolve(cfg.rom), state)
+    try:
+        return replay(backend, rows, goal, tau, k, ctx.seed, shown(cfg.state), advance)
+    finally:
+        backend.close()
+
+
 def curve_png(
     dist: Any, tau: float, title: str, extra_lines: dict[str, float] | None = None
 ) -> bytes:
     from shell.pictures import line_plot
 
     series = {f"env {i}": dist[:, i].tolist() for i in range(min(dist.shape[1], 5))}
-    return line_plot(series, title, {"tau": tau, **(extra_lines or {})})
+    return line_plot(
+        series,
+        title,
+        {"tau": tau, **(extra_lines or {})},
+        xlabel="trace step",
+        ylabel="dist to the goal (mean |frame - goal| / 3)",
+    )
+
+
+def curves_png(rep: Replay, negatives: dict[str, Replay], tau: float, k: int, trace: str) -> bytes:
+    """The judged trace's dist curve (env 0) beside every non-goal trace's (env 0), with the tau line."""
+    from shell.pictures import line_plot
+
+    series = {f"{Path(trace).stem} (judged)": rep.dist[:, 0].tolist()}
+    series.update(
+        {f"{Path(p).stem} (non-goal)": r.dist[:, 0].tolist() for p, r in negatives.items()}
+    )
+    return line_plot(
+        series,
+        f"m3: dist to the goal, judged trace vs non-goal traces (k={k})",
+        {"tau": tau},
+        xlabel="trace step",
+        ylabel="dist to the goal (mean |frame - goal| / 3)",
+    )
 
 
 def frames_png(frames: Any, goal: Any | None, last: int = 8) -> bytes:
-    """The last frames of env 0 in a row (oldest left), and below them the goal, 2x for legibility."""
-    from shell.pictures import grid, png, shades_to_rgb, upscale
+    """The last frames of env 0 in a row (oldest left, labelled by step), and below them the goal."""
+    from shell.pictures import labelled_grid, shades_to_rgb
 
-    pic = lambda f: upscale(shades_to_rgb(f.numpy()), 2)  # noqa: E731
-    rows = [[pic(f) for f in frames[-last:, 0]]]
+    pic = lambda f: shades_to_rgb(f.numpy())  # noqa: E731
+    t1 = frames.shape[0]  # frames[0] is the reset frame (step 0)
+    shown = frames[-last:, 0]
+    rows = [[pic(f) for f in shown]]
+    labels = ["last frames of env 0"]
     if goal is not None:
-        rows.append([pic(f) for f in (goal.reshape(-1, *goal.shape[-2:]))])
-    return png(grid(rows))
+        rows.append([pic(f) for f in goal.reshape(-1, *goal.shape[-2:])])
+        labels.append("goal template")
+    cols = [f"step {t}" for t in range(t1 - shown.shape[0], t1)]
+    return labelled_grid(rows, "m3: last frames and the goal", labels, cols)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from gates.m1 import EVAL_SEED
+from gates.common.evaldata import EVAL_SEED
 
 
 class M2Config(BaseModel):

@@ -1,0 +1,65 @@
+"""What a model must do to be judged by a gate. Any object with these methods plugs in: the built-in
+models (core/models/builtin.py) are adapted to them the same way a third party's are.
+
+Frames cross the protocol as uint8 [N, H, W, 3] (what backends produce) or float [N, 3, H, W] in [0, 1]
+(what models compute on); tensors arrive on the model's device and may leave on it. No IO here.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+import torch
+
+
+@runtime_checkable
+class FrameCodec(Protocol):
+    """m1: a frame in, a latent out, the frame back. The latent is what is stored, so its bytes at the
+    returned dtype are what the compression criterion counts."""
+
+    def encode(self, frames: torch.Tensor) -> torch.Tensor:
+        """uint8 [N, H, W, 3] -> latent [N, ...] at its stored dtype (fp16, int8, ...)."""
+        ...
+
+    def decode(self, latents: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+        """latent [N, ...] -> float [N, 3, H, W] in [0, 1], (H, W) = size."""
+        ...
+
+    def latent_bytes(self, h: int, w: int) -> int:
+        """Bytes one H x W frame's latent takes as stored."""
+        ...
+
+
+@runtime_checkable
+class WorldModel(Protocol):
+    """m2 and every later world-model gate: context frames + action + noise -> the next frame."""
+
+    context_frames: int  # K frames of context, oldest first
+    noise_dim: int  # Z: the noise input's width (0 for a deterministic model)
+    n_actions: int  # actions are 0..n_actions-1, the backend's codec order
+
+    def predict(
+        self, context: torch.Tensor, actions: torch.Tensor, noise: torch.Tensor
+    ) -> torch.Tensor:
+        """context float [B, K, 3, H, W] in [0, 1], actions int64 [B], noise float [B, Z]
+        -> the next frame, float [B, 3, H, W] in [0, 1] (NaN passes through: stability must see it)."""
+        ...
+
+    def rollout(
+        self, context: torch.Tensor, actions: torch.Tensor, noise: torch.Tensor
+    ) -> torch.Tensor:
+        """context [B, K, 3, H, W], actions int64 [B, T], noise [B, T, Z] -> frames [B, T, 3, H, W]:
+        each prediction becomes context for the next, as the model itself chooses to feed it back."""
+        ...
+
+
+def rollout_by_steps(
+    model: WorldModel, context: torch.Tensor, actions: torch.Tensor, noise: torch.Tensor
+) -> torch.Tensor:
+    """The plain rollout: predict, append the raw prediction to the context, drop the oldest frame."""
+    out = []
+    for t in range(actions.shape[1]):
+        y = model.predict(context, actions[:, t], noise[:, t])  # [B, 3, H, W]
+        out.append(y)
+        context = torch.cat([context[:, 1:], y[:, None]], 1)  # [B, K, 3, H, W]
+    return torch.stack(out, 1)  # [B, T, 3, H, W]

@@ -1,0 +1,169 @@
+"""`gate m2 train`: train the m2 next-frame predictor on windows of 4 frames (3 in, the 4th the target)
+collected through shell.datasets.collect; windows that cross an episode reset are excluded.
+
+Seeded, resumable (`--resume` a checkpoint folder or its run id) and written as the candidate artifact
+`predictor` of its run, like `gate m1 train` (gates/m1_train.py). The loss is best-of-K MSE over K noise
+samples (core.models.predictor.best_of_k_loss), so the noise input comes to mean different futures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Annotated, Any
+
+import typer
+
+from gates.common.evaldata import DEFAULT_BACKEND, DEFAULT_GAME, EVAL_SEED
+from gates.common.training import RESUME
+from shell import options
+
+
+@dataclass(frozen=True)
+class TrainArgs:
+    steps: int = 3000  # total optimizer steps (a resumed run continues up to this)
+    episodes: int = 16  # envs collected in one batch; a fifth held out for the report
+    episode_steps: int = 128  # long enough to see the camera scroll (from ~50 frames in)
+    batch: int = 4  # windows per step (full frames: the camera decision needs the whole frame)
+    k: int = 2  # noise samples per window for the best-of-K loss
+    lr: float = 1e-3  # peak AdamW learning rate (5% warm-up, cosine to zero)
+    seed: int = 0
+    backend: str = DEFAULT_BACKEND
+    game: str = DEFAULT_GAME
+    threads: int = options.TRAIN_THREADS
+    resume: str = ""  # checkpoint folder or run id
+    checkpoint_every: int = 100  # steps between checkpoints of a running job
+    log_every: int = 25  # steps between loss records
+
+
+D = TrainArgs()
+
+
+def add_train_verb(app) -> None:
+    @app.command("train")
+    def train(
+        steps: options.Steps = D.steps,
+        episodes: options.Episodes = D.episodes,
+        episode_steps: options.EpisodeSteps = D.episode_steps,
+        batch: Annotated[int, typer.Option(help="Windows per optimizer step.")] = D.batch,
+        k: Annotated[int, typer.Option("--k", help="Noise samples per window (best-of-K).")] = D.k,
+        lr: options.Lr = D.lr,
+        seed: options.Seed = D.seed,
+        backend: options.TrainBackend = D.backend,
+        game: options.Game = D.game,
+        device: options.Device = "auto",
+        threads: options.Threads = D.threads,
+        resume: options.Resume = "",
+        checkpoint_every: options.CheckpointEvery = D.checkpoint_every,
+        json: options.Json = False,
+        log_jsonl: options.LogJsonl = False,
+    ) -> None:
+        """Train the m2 predictor; writes the candidate artifact `predictor` (approve it)."""
+        from shell.commands.run_cmds import execute_verb
+        from shell.runner import RunOptions
+
+        args = TrainArgs(
+            steps, episodes, episode_steps, batch, k, lr, seed, backend, game, threads, resume,
+            checkpoint_every,
+        )  # fmt: skip
+        opts = RunOptions(backend=backend, device=device, seed=seed, json=json, log_jsonl=log_jsonl)
+        execute_verb("m2", "train", lambda ctx: train_predictor(ctx, args), asdict(args), opts)
+
+
+def _check(args: TrainArgs) -> None:
+    from gates.common.evaldata import check_train_seed
+    from gates.common.training import check_counts
+    from shell.errors import BadInput
+
+    check_train_seed(args.seed, EVAL_SEED)
+    check_counts(args, ("steps", "episodes", "episode_steps", "batch", "k", "checkpoint_every"))
+    if args.episodes < 2:
+        raise BadInput(f"--episodes {args.episodes}: needs 2 or more (one is held out)")
+    if args.episode_steps < 4:
+        raise BadInput(f"--episode-steps {args.episode_steps}: a window needs 4 frames")
+
+
+def train_predictor(ctx, args: TrainArgs) -> None:
+    import torch
+
+    from core.metrics import mse, palette_of, to_unit
+    from core.models.builtin import PixelWorldModel
+    from core.models.predictor import FramePredictor, PredictorConfig, best_of_k_loss
+    from gates.common.evaldata import collect_frames, model_name, pad_to, set_threads
+    from gates.common.training import Trainer, resume
+    from gates.m2.run import ARCH, context, noise, predict, windows
+    from shell.errors import BadInput
+    from shell.store import sha256_bytes
+
+    _check(args)
+    threads = set_threads(args.threads)
+    dev = ctx.device
+    torch.manual_seed(args.seed)
+    name = model_name("predictor", args.backend, args.game)
+    data = {
+        "backend": args.backend, "game": args.game, "episodes": args.episodes,
+        "episode_steps": args.episode_steps, "seed": args.seed, "policy": "scripted",
+    }  # fmt: skip
+
+    with ctx.progress(args.episode_steps, "m2 train: collecting frames") as advance:
+        ds = collect_frames(
+            args.backend, args.game, args.episodes, args.episode_steps, args.seed, advance
+        )
+    n_actions = len(ds.meta["action_names"])
+    resumed = resume(
+        ctx, "m2 train", args.resume, (RESUME, name), ARCH, data, PredictorConfig.from_dict
+    )
+    cfg = resumed.config if resumed else PredictorConfig(n_actions=n_actions)
+
+    frames = torch.from_numpy(ds.frames)  # uint8 [E, T+1, H, W, 3]
+    actions = torch.from_numpy(ds.actions)  # int64 [E, T]
+    done = ds.truth["done"]
+    train = windows(done, ds.split["train"], 1, 2)
+    held = windows(done, ds.split["heldout"], 4, 3)
+    if not train:
+        raise BadInput("--episode-steps: no 4-frame window inside one episode to train on")
+    h, w = frames.shape[2:4]
+
+    net = FramePredictor(cfg).to(dev)
+    palette = palette_of(frames[ds.split["train"]])  # uint8 [K, 3]: the colours frames are made of
+    trainer = Trainer(
+        ctx, "m2", net, asdict(args),
+        model_meta={
+            "arch": ARCH, "config": cfg.to_dict(), "frame_shape": [int(h), int(w), 3],
+            "game": args.game, "backend": args.backend, "action_names": ds.meta["action_names"],
+            "palette": palette.tolist(),
+        },
+        inputs={
+            "frames": sha256_bytes(ds.frames.tobytes()),
+            "actions": sha256_bytes(ds.actions.tobytes()),
+        },
+        lr=args.lr, steps=args.steps, seed=args.seed, resumed=resumed, log_every=args.log_every,
+        checkpoint_every=args.checkpoint_every,
+        describe=lambda: {
+            "data": data, "batch": args.batch, "k": args.k, "threads": threads,
+            "device": str(dev), "windows": len(train),
+        },
+    )  # fmt: skip
+
+    def loss_at(gen: torch.Generator) -> torch.Tensor:
+        ws = [train[i] for i in torch.randint(0, len(train), (args.batch,), generator=gen).tolist()]
+        c = pad_to(context(frames, ws), cfg.multiple).to(dev)  # [B, 3, 3, H', W']
+        a = torch.stack([actions[e, t] for e, t in ws]).to(dev)  # [B]
+        y = pad_to(to_unit(torch.stack([frames[e, t + 1] for e, t in ws])), cfg.multiple).to(dev)
+        return best_of_k_loss(net, c, a, y, args.k, gen)
+
+    seconds = trainer.fit(loss_at, "m2 train")
+    extra: dict[str, Any] = {}
+    if held:
+        c = context(frames, held)
+        a = torch.stack([actions[e, t] for e, t in held])
+        y = to_unit(torch.stack([frames[e, t + 1] for e, t in held]))
+        p = predict(PixelWorldModel(net), c, a, noise(len(held), cfg.noise_dim, args.seed), dev)
+        extra = {
+            "heldout_mse": round(mse(p, y).mean().item(), 6),
+            "heldout_baseline_mse": round(mse(c[:, -1], y).mean().item(), 6),
+        }
+        ctx.metric("heldout_mse", extra["heldout_mse"])
+        ctx.metric("heldout_baseline_mse", extra["heldout_baseline_mse"])
+    trainer.finish(name, extra, "m2_train_loss.png", "m2 train: best-of-K loss")
+    held_txt = ", ".join(f"{k} {v:g}" for k, v in extra.items()) or "no held-out windows"
+    ctx.say(f"m2 train: {trainer.done} steps in {seconds:.0f} s; {held_txt}")

@@ -1,0 +1,157 @@
+"""What a gate's verdict depends on, as {name: sha256}, and one digest of it (as DVC stages do).
+
+A gate's inputs: the project code its declaration imports (the static import closure of its module and
+of the registered model and backend modules, read from source: shell/imports.py), a third-party gate's
+own package files, its goldens (`artifacts/<gate>/`), its traces (`traces/<gate>/`), every file or
+folder its configuration names, the lock file, and the configuration itself. `gate all --changed`
+skips a gate whose digest equals that of its last passing run; `gate status` names what changed.
+
+File hashes are cached by (size, mtime) in `.gate/fingerprints.json`, and the import closure by the
+stat signature of the project's sources, so an unchanged tree is fingerprinted from stats alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from shell import paths
+from shell.imports import PACKAGES, closure, imports_of, module_files
+
+CACHE_VERSION = 1
+
+
+class _Cache:
+    def __init__(self, path: Path) -> None:
+        self.path, self.dirty = path, False
+        try:
+            doc = orjson.loads(path.read_bytes())
+            ok = isinstance(doc, dict) and doc.get("version") == CACHE_VERSION
+        except (OSError, orjson.JSONDecodeError):
+            ok = False
+        self.files: dict[str, list] = doc.get("files", {}) if ok else {}
+        self.modules: dict[str, list] = doc.get("imports", {}) if ok else {}
+
+    def sha(self, f: Path) -> str:
+        st = f.stat()
+        key, sig = str(f), [st.st_size, st.st_mtime_ns]
+        hit = self.files.get(key)
+        if hit and hit[:2] == sig:
+            return hit[2]
+        h = hashlib.sha256()
+        with f.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        self.files[key] = [*sig, h.hexdigest()]
+        self.dirty = True
+        return h.hexdigest()
+
+    def imports(self, name: str, f: Path, known: set[str]) -> set[str]:
+        st = f.stat()
+        sig = [st.st_size, st.st_mtime_ns]
+        hit = self.modules.get(name)
+        if hit and hit[:2] == sig:
+            return {m for m in hit[2] if m in known}
+        found = imports_of(name, f, known)
+        self.modules[name] = [*sig, sorted(found)]
+        self.dirty = True
+        return found
+
+    def save(self) -> None:
+        if not self.dirty:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            tmp.write_bytes(
+                orjson.dumps(
+                    {"version": CACHE_VERSION, "files": self.files, "imports": self.modules}
+                )
+            )
+            os.replace(tmp, self.path)
+        except OSError:
+            pass  # a cache that cannot be written only costs time
+
+
+def _entry_modules() -> list[str]:
+    """Modules the registries load at run time (models, backends): part of every model gate's code."""
+    mods = []
+    for group in ("worldgate.models", "worldgate.backends"):
+        mods += [ep.value.partition(":")[0] for ep in entry_points(group=group)]
+    return mods
+
+
+def _walk(p: Path) -> list[Path]:
+    if p.is_file():
+        return [p]
+    if p.is_dir():
+        return sorted(f for f in p.rglob("*") if f.is_file() and "__pycache__" not in f.parts)
+    return []
+
+
+def _rel(f: Path, root: Path) -> str:
+    try:
+        return str(f.relative_to(root))
+    except ValueError:
+        return str(f)
+
+
+def _config_paths(config: Any, root: Path) -> list[Path]:
+    """Existing files and folders a configuration's string values name (ROMs, traces, models)."""
+    out: list[Path] = []
+    values = (
+        config.values() if isinstance(config, dict) else config if isinstance(config, list) else []
+    )
+    for v in values:
+        if isinstance(v, dict | list):
+            out += _config_paths(v, root)
+        elif isinstance(v, str) and v and len(v) < 4096 and ("/" in v or "." in v):
+            p = Path(v) if Path(v).is_absolute() else root / v
+            try:
+                if p.exists():
+                    out.append(p)
+            except OSError:
+                continue
+    return out
+
+
+def inputs(gate: Any, config: dict[str, Any]) -> dict[str, str]:
+    """{relative path or "config": sha256} of everything the gate's verdict depends on."""
+    root = paths.root()
+    cache = _Cache(paths.state_dir() / "fingerprints.json")
+    mods = module_files(root, PACKAGES)
+    known = set(mods)
+    g = {m: cache.imports(m, f, known) for m, f in mods.items()}
+    module = getattr(gate.run, "__module__", "") or ""
+    files: list[Path] = [mods[m] for m in sorted(closure(g, [module, *_entry_modules()]))]
+    if module.split(".")[0] not in PACKAGES and module in sys.modules:  # a third party's gate
+        mfile = getattr(sys.modules[module], "__file__", None)
+        if mfile:
+            pkg = Path(mfile).parent if Path(mfile).name == "__init__.py" else Path(mfile)
+            files += [f for f in _walk(pkg) if f.suffix == ".py"]
+    files += _walk(paths.golden_dir(gate.id)) + _walk(paths.traces_dir(gate.id))
+    files += _walk(root / "uv.lock")
+    for p in _config_paths(config, root):
+        files += _walk(p)
+    out = {_rel(f, root): cache.sha(f) for f in dict.fromkeys(files)}
+    out["config"] = hashlib.sha256(orjson.dumps(config, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    cache.save()
+    return out
+
+
+def digest(found: dict[str, str]) -> str:
+    return hashlib.sha256(orjson.dumps(found, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
+
+
+def changes(before: dict[str, str], now: dict[str, str], most: int = 3) -> list[str]:
+    """What differs, in words: 'artifacts/m1/autoencoder/meta.json changed', '... added', '... gone'."""
+    out = [f"{k} changed" for k in sorted(now) if k in before and before[k] != now[k]]
+    out += [f"{k} added" for k in sorted(now) if k not in before]
+    out += [f"{k} gone" for k in sorted(before) if k not in now]
+    return out[:most] + ([f"and {len(out) - most} more"] if len(out) > most else [])
