@@ -3,9 +3,9 @@
 One parametrized case per class: the input (set up in a scratch project root), the command, the exit code
 due, a name the single stderr line must contain, and a check that nothing existing was written or damaged
 (every file outside .gate/runs hashed before and after; nothing new under artifacts/ or outside the root).
-Cases run in this process through shell.cli.main, the real entry point (its error handling included);
-the few that could hang or end the process (an emulator past its budget) run as a subprocess with a
-timeout. A command added to `gate` must get a case here (test_every_command_has_a_case).
+Cases run in this process through shell.cli.main, the real entry point (its error handling included),
+under a SIGALRM that fails a case which blocks; the two that could end the process or eat its memory (an
+emulator past its budget, /dev/zero) run as a subprocess with a timeout. A command added to `gate` must get a case here (test_every_command_has_a_case).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import io
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -41,7 +42,9 @@ class Case:
     needle: str
     setup: Setup | None = None
     env: dict[str, str] = field(default_factory=dict)
-    subprocess: bool = False  # could hang or end the process: run it as one, with a timeout
+    subprocess: bool = (
+        False  # could end the process or eat its memory: run it as one, with a timeout
+    )
     protect: tuple[str, ...] = ()  # files under .gate/ that must stay byte-identical too
     needs: str | None = None  # an optional module the case needs (skipped without it)
 
@@ -189,14 +192,14 @@ CORPUS: list[Case] = [
     Case("rom-random-code", ("m3", "capture", "--rom", "junk.gb", *CPU), 2, "junk.gb", junk_rom,
          {"GATE_EMULATOR_BUDGET_S": "0.5"}, subprocess=True),
     Case("trace-fifo", ("m3", "--set", "trace=t.fifo", *CPU), 2, "not a regular file",
-         fifo("t.fifo"), subprocess=True),
+         fifo("t.fifo")),
     Case("trace-dev-zero", ("m3", "--set", "trace=/dev/zero", *CPU), 2, "/dev/zero",
          subprocess=True),
     Case("trace-oversize", ("m3", "--set", "trace=big.jsonl", *CPU), 2, "big.jsonl",
          sparse("big.jsonl", 17 << 20)),
     Case("trace-folder", ("m3", "capture", "--trace", "traces", *CPU), 2, "is a folder"),
     Case("rom-fifo", ("m3", "record-state", "--rom", "r.fifo", "--out", "x.state"), 2, "r.fifo",
-         fifo("r.fifo"), subprocess=True),
+         fifo("r.fifo")),
     Case("template-dev-zero", ("m3", "calibrate", "--template", "/dev", *CPU), 2, "/dev"),
     Case("emulator-budget-garbage", ("m3", *CPU), 2, "GATE_EMULATOR_BUDGET_S", None,
          {"GATE_EMULATOR_BUDGET_S": "soon"}),
@@ -299,17 +302,31 @@ def snapshot(root: Path, protect: tuple[str, ...] = ()) -> dict[str, str]:
     return out
 
 
+class Hung(Exception):
+    pass
+
+
+def _hung(signum: int, frame: object) -> None:
+    raise Hung("the command did not return within 60 s")
+
+
 def invoke(argv: list[str]) -> tuple[int, str, str]:
-    """shell.cli.main in this process -> (exit code, stdout, stderr)."""
+    """shell.cli.main in this process -> (exit code, stdout, stderr). A blocked call (a FIFO opened for
+    reading) is interrupted by SIGALRM after 60 s, so a regression fails the case instead of hanging."""
     from shell import cli
 
     out, err = io.StringIO(), io.StringIO()
     code: int | str | None = 0
+    old = signal.signal(signal.SIGALRM, _hung)
+    signal.setitimer(signal.ITIMER_REAL, 60)
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             cli.main(argv)
         except SystemExit as e:
             code = e.code
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
     return (
         (code if isinstance(code, int) else (0 if code is None else 1)),
         out.getvalue(),
