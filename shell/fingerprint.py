@@ -95,6 +95,42 @@ def _walk(p: Path) -> list[Path]:
     return []
 
 
+MAX_CONFIG_FILES = 1000  # a folder a config value names (a model, a template) holds a few files
+MAX_CONFIG_BYTES = 4 << 30
+
+
+def _walk_bounded(p: Path) -> list[Path] | None:
+    """_walk for a path a user wrote in a configuration: None (not hashed) when it is a folder of more
+    than MAX_CONFIG_FILES files or MAX_CONFIG_BYTES (`--set template=/usr` would hash 5 GB before the
+    gate could refuse it), or cannot be read; the gate then judges the value itself."""
+    out: list[Path] = []
+    size = 0
+    try:
+        for f in _walk(p) if p.is_file() else _iter_files(p):
+            out.append(f)
+            size += f.stat().st_size
+            if len(out) > MAX_CONFIG_FILES or size > MAX_CONFIG_BYTES:
+                return None
+    except OSError:
+        return None
+    return out
+
+
+def _iter_files(p: Path):  # noqa: ANN202 - a generator of Paths, stopped early by the caller
+    import os
+
+    for d, dirs, names in os.walk(p, onerror=_raise):
+        dirs[:] = sorted(x for x in dirs if x != "__pycache__")
+        for n in sorted(names):
+            f = Path(d) / n
+            if f.is_file():
+                yield f
+
+
+def _raise(e: OSError) -> None:
+    raise e
+
+
 def _rel(f: Path, root: Path) -> str:
     try:
         return str(f.relative_to(root))
@@ -137,9 +173,13 @@ def inputs(gate: Any, config: dict[str, Any]) -> dict[str, str]:
             files += [f for f in _walk(pkg) if f.suffix == ".py"]
     files += _walk(paths.golden_dir(gate.id)) + _walk(paths.traces_dir(gate.id))
     files += _walk(root / "uv.lock")
+    unhashed: list[Path] = []
     for p in _config_paths(config, root):
-        files += _walk(p)
+        got = _walk_bounded(p)
+        files += got if got is not None else []
+        unhashed += [p] if got is None else []
     out = {_rel(f, root): cache.sha(f) for f in dict.fromkeys(files)}
+    out |= {_rel(p, root): "unhashed: too large to be an input" for p in unhashed}
     out["config"] = hashlib.sha256(orjson.dumps(config, option=orjson.OPT_SORT_KEYS)).hexdigest()
     cache.save()
     return out

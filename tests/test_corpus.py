@@ -270,8 +270,11 @@ CORPUS: list[Case] = [
     Case("collect-too-big-for-ram", ("data", "collect", "--episodes", "64", "--steps", "999999"), 2,
          "half of this machine"),
     Case("batch-huge", ("m1", "train", "--batch", str(10**9), *CPU), 2, "--batch"),
+    Case("template-is-a-huge-folder", ("m3", "--set", "template=/usr", *CPU), 2, "/usr"),
     Case("ledger-is-folder", ("runs",), 2, "gate ledger rebuild", write(".gate/ledger.db/x", b"")),
     Case("all-unknown-gate", ("all", "--only", "m99"), 2, "m99"),
+    Case("all-budget-nan", ("all", "--only", "m3", "--budget", "nan"), 2, "--budget"),
+    Case("all-jobs-huge", ("all", "--only", "m3", "-j", str(10**20)), 2, "--jobs"),
 ]  # fmt: skip
 
 

@@ -123,6 +123,10 @@ def all_gates(
         ids = [x.strip() for x in only.split(",") if x.strip()] if only else None
         for gid in ids or []:
             reg.get(gid)
+        if budget is not None and budget != budget:  # nan passes click's range check
+            from shell.errors import BadInput
+
+            raise BadInput("--budget nan: expected seconds, a number in 1..86400")
         results = run_all(reg, opts, ids, lambda r: _print_result(r, json), jobs, budget, changed)
     passed = sum(r.passed for r in results)
     code = overall_exit(results)  # no built gate selected: nothing failed
