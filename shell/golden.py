@@ -24,16 +24,22 @@ from shell.receipt import read_receipt
 
 def verify_files(path: Path, meta_name: str) -> dict[str, Any]:
     """Check every file listed in the metadata against its hash and size; -> the metadata as a dict."""
+    from shell.safety import read_input_file
     from shell.store import sha256_file
 
     mf = path / meta_name
     if not mf.is_file():
         raise BadInput(f"{mf}: missing")
+    for p in path.iterdir():  # approving copies contents: a link would bring in whatever it names
+        if p.is_symlink() or not p.is_file():
+            raise BadInput(f"{p}: not a plain file (a link or folder in a candidate artifact)")
     try:
-        meta = orjson.loads(mf.read_bytes())
+        meta = orjson.loads(read_input_file(mf, "metadata file", limit=16 << 20))
         listing = meta["files"]
     except (orjson.JSONDecodeError, KeyError, TypeError):
-        raise BadInput(f"{mf}: not artifact metadata (no files listing)") from None
+        listing = None
+    if not isinstance(listing, dict) or not all(isinstance(e, dict) for e in listing.values()):
+        raise BadInput(f"{mf}: not artifact metadata (no files listing)")
     present = {p.name for p in path.iterdir() if p.is_file()} - {meta_name}
     for extra in sorted(present - set(listing)):
         raise BadInput(f"{path / extra}: file not listed in {meta_name}")
@@ -148,12 +154,14 @@ def approve(
     from shell.safety import plain_name
 
     _refuse_in_ci()
-    run_artifacts(
-        run_id
-    )  # a bad run id, name or receipt is refused before the lock file is touched
+    # what is wrong with the request (run id, receipt, names, the candidate's files, approvals.jsonl)
+    # is refused before the lock file is touched; under the lock it is all checked again
     if name is not None:
         plain_name(name, "--name")
-    approvals(gate)  # a damaged approvals.jsonl too
+    for n, src, meta_name in run_artifacts(run_id)[1]:
+        if name is None or n == name:
+            verify_files(src, meta_name)
+    approvals(gate)
     with approval_lock():
         return _approve(gate, run_id, name, force)
 

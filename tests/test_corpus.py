@@ -142,6 +142,15 @@ def artifacts_unwritable(root: Path) -> None:
     (root / "artifacts").symlink_to("/sys/kernel")
 
 
+def linked_candidate(root: Path) -> None:
+    """A candidate whose image is a link to a file outside it (approving would copy what it names)."""
+    candidate([GOOD])(root)
+    npy = root / ".gate/runs" / RID / "goal_template/goal_template.npy"
+    (root / "secret.npy").write_bytes(npy.read_bytes())
+    npy.unlink()
+    npy.symlink_to(root / "secret.npy")
+
+
 def both(*setups: Setup) -> Setup:
     def s(root: Path) -> None:
         for x in setups:
@@ -174,6 +183,8 @@ CORPUS: list[Case] = [
          "under artifacts/"),
     Case("collect-out-onto-artifacts", ("data", "collect", "--out", "artifacts/data"), 2,
          "under artifacts/"),
+    Case("approve-linked-file", ("approve", "m3", "--run", RID, "--force"), 2, "not a plain file",
+         linked_candidate),
     Case("approve-in-ci", ("approve", "m3", "--run", RID), 2, "CI", candidate([GOOD]), {"CI": "1"}),
     # a damaged ledger: the verdict does not depend on it; readers say how to rebuild it
     Case("ledger-garbage-gate-run", ("m3", "--set", "replays=1", *CPU), 0, "gate ledger rebuild",
