@@ -10,6 +10,7 @@ from shell.commands import (
     data_cmds,
     golden_cmds,
     ledger_cmds,
+    lineage_cmds,
     model_cmds,
     registry_cmds,
     run_cmds,
@@ -31,6 +32,7 @@ def build_app() -> typer.Typer:
     model_cmds.register(app)
     golden_cmds.register(app)
     ledger_cmds.register(app)
+    lineage_cmds.register(app)
     run_cmds.register(app)
     data_cmds.register(app)
     return app

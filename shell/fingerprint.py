@@ -121,8 +121,9 @@ def _config_paths(config: Any, root: Path) -> list[Path]:
     return out
 
 
-def inputs(gate: Any, config: dict[str, Any]) -> dict[str, str]:
-    """{relative path or "config": sha256} of everything the gate's verdict depends on."""
+def inputs(gate: Any, config: dict[str, Any], goldens: bool = True) -> dict[str, str]:
+    """{relative path or "config": sha256} of everything the gate's verdict depends on. goldens=False
+    for a verb's run (a train verb reads no golden): only what its configuration names counts."""
     root = paths.root()
     cache = _Cache(paths.state_dir() / "fingerprints.json")
     mods = module_files(root, PACKAGES)
@@ -135,7 +136,8 @@ def inputs(gate: Any, config: dict[str, Any]) -> dict[str, str]:
         if mfile:
             pkg = Path(mfile).parent if Path(mfile).name == "__init__.py" else Path(mfile)
             files += [f for f in _walk(pkg) if f.suffix == ".py"]
-    files += _walk(paths.golden_dir(gate.id)) + _walk(paths.traces_dir(gate.id))
+    if goldens:
+        files += _walk(paths.golden_dir(gate.id)) + _walk(paths.traces_dir(gate.id))
     files += _walk(root / "uv.lock")
     for p in _config_paths(config, root):
         files += _walk(p)
