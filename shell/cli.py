@@ -14,6 +14,7 @@ from shell.commands import (
     model_cmds,
     registry_cmds,
     run_cmds,
+    schema_cmds,
 )
 
 
@@ -33,6 +34,7 @@ def build_app() -> typer.Typer:
     golden_cmds.register(app)
     ledger_cmds.register(app)
     lineage_cmds.register(app)
+    schema_cmds.register(app)
     run_cmds.register(app)
     data_cmds.register(app)
     return app
