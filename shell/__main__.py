@@ -1,3 +1,3 @@
-from shell.cli import main
+from shell.fast import main
 
 main()

@@ -10,9 +10,11 @@ from shell.commands import (
     data_cmds,
     golden_cmds,
     ledger_cmds,
+    lineage_cmds,
     model_cmds,
     registry_cmds,
     run_cmds,
+    schema_cmds,
 )
 
 
@@ -66,6 +68,8 @@ def build_app() -> typer.Typer:
     model_cmds.register(app)
     golden_cmds.register(app)
     ledger_cmds.register(app)
+    lineage_cmds.register(app)
+    schema_cmds.register(app)
     run_cmds.register(app)
     data_cmds.register(app)
     return app

@@ -15,13 +15,13 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from shell import paths
+from shell.entrypoints import entry_points
 from shell.imports import PACKAGES, closure, imports_of, module_files
 
 CACHE_VERSION = 1
@@ -157,13 +157,25 @@ def _config_paths(config: Any, root: Path) -> list[Path]:
     return out
 
 
-def inputs(gate: Any, config: dict[str, Any]) -> dict[str, str]:
-    """{relative path or "config": sha256} of everything the gate's verdict depends on."""
+_memo: dict[str, Any] = {}  # one walk of the sources per process and root (status asks per gate)
+
+
+def _project(root: Path) -> tuple[_Cache, dict[str, Path], dict[str, set[str]]]:
+    key = f"{root}|{paths.state_dir()}"
+    if key not in _memo:
+        cache = _Cache(paths.state_dir() / "fingerprints.json")
+        mods = module_files(root, PACKAGES)
+        known = set(mods)
+        _memo.clear()
+        _memo[key] = (cache, mods, {m: cache.imports(m, f, known) for m, f in mods.items()})
+    return _memo[key]
+
+
+def inputs(gate: Any, config: dict[str, Any], goldens: bool = True) -> dict[str, str]:
+    """{relative path or "config": sha256} of everything the gate's verdict depends on. goldens=False
+    for a verb's run (a train verb reads no golden): only what its configuration names counts."""
     root = paths.root()
-    cache = _Cache(paths.state_dir() / "fingerprints.json")
-    mods = module_files(root, PACKAGES)
-    known = set(mods)
-    g = {m: cache.imports(m, f, known) for m, f in mods.items()}
+    cache, mods, g = _project(root)
     module = getattr(gate.run, "__module__", "") or ""
     files: list[Path] = [mods[m] for m in sorted(closure(g, [module, *_entry_modules()]))]
     if module.split(".")[0] not in PACKAGES and module in sys.modules:  # a third party's gate
@@ -171,7 +183,8 @@ def inputs(gate: Any, config: dict[str, Any]) -> dict[str, str]:
         if mfile:
             pkg = Path(mfile).parent if Path(mfile).name == "__init__.py" else Path(mfile)
             files += [f for f in _walk(pkg) if f.suffix == ".py"]
-    files += _walk(paths.golden_dir(gate.id)) + _walk(paths.traces_dir(gate.id))
+    if goldens:
+        files += _walk(paths.golden_dir(gate.id)) + _walk(paths.traces_dir(gate.id))
     files += _walk(root / "uv.lock")
     unhashed: list[Path] = []
     for p in _config_paths(config, root):

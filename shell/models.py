@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Literal
 
+from shell.entrypoints import entry_points
 from shell.errors import BadInput
 
 Kind = Literal["codec", "world_model"]

@@ -11,9 +11,9 @@ import math
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from typing import Any, Literal
 
+from shell.entrypoints import entry_points
 from shell.errors import BadInput
 
 Op = Literal["<", "<=", ">", ">=", "=="]

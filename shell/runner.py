@@ -267,7 +267,7 @@ def run_gate(
             "writable folder"
         ) from None
     chash, full_cfg = _config_hash(config, opts, backend)
-    found = fingerprint.inputs(gate, full_cfg) if verb is None else None
+    found = fingerprint.inputs(gate, full_cfg, goldens=verb is None)  # what the run rests on
     commit = git_commit(paths.root())
     started, t0 = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), time.perf_counter()
     receipt.emit(

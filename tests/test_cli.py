@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from shell import cli
 from shell.receipt import read_receipt
+from shell.registry import load_gates
 
 REPO = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -213,17 +214,43 @@ def test_every_command_has_help_and_is_in_the_readme() -> None:
             )
 
 
-@pytest.mark.parametrize("args", [["--help"], ["list"], ["status"]])
+@pytest.mark.parametrize(
+    "args", [["--help"], ["list"], ["status"], ["models"], ["status", "--json"]]
+)
 def test_fast_commands_never_import_torch(args: list[str], project: Path) -> None:
     code = (
-        "import sys\nfrom shell.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n"
-        "    assert e.code == 0, e.code\nassert 'torch' not in sys.modules, 'torch was imported'\n"
-        "assert 'pydantic' not in sys.modules, 'pydantic was imported (0.15 s): keep configs lazy'\n"
+        "import sys\nfrom shell.fast import main\ntry:\n    main(sys.argv[1:])\n"
+        "except SystemExit as e:\n    assert e.code == 0, e.code\n"
+        "for m in ('torch', 'pydantic', 'typer', 'click', 'rich'):\n"
+        "    assert m not in sys.modules, m + ' was imported: the fast path must stay light'\n"
     )
     r = subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=project
     )
     assert r.returncode == 0, r.stderr
+
+
+def test_the_fast_path_matches_the_typer_app(project: Path, capsys) -> None:
+    import typer.main
+
+    from shell import fast
+
+    root = typer.main.get_command(cli.build_app())
+    reg = {g for g in load_gates().gates}
+    typer_cmds = {
+        n: (c.help or "").strip().splitlines()[0] for n, c in root.commands.items() if n not in reg
+    }
+    assert typer_cmds == fast.COMMANDS  # same commands, same first help line
+    for cmd in ("list", "status", "models"):
+        with pytest.raises(SystemExit) as e:
+            fast.main([cmd, "--json"])
+        assert e.value.code == 0
+        quick = orjson.loads(capsys.readouterr().out)
+        assert quick == orjson.loads(gate(cmd, "--json").stdout)
+    with pytest.raises(SystemExit):
+        fast.main(["--help"])
+    text = capsys.readouterr().out
+    assert all(f"  {n} " in text for n in [*fast.COMMANDS, *reg])
 
 
 def test_usage_error_is_one_line(project: Path) -> None:

@@ -3,7 +3,7 @@
 One parametrized case per class: the input (set up in a scratch project root), the command, the exit code
 due, a name the single stderr line must contain, and a check that nothing existing was written or damaged
 (every file outside .gate/runs hashed before and after; nothing new under artifacts/ or outside the root).
-Cases run in this process through shell.cli.main, the real entry point (its error handling included),
+Cases run in this process through shell.fast.main, the console script's entry point (its error handling included),
 under a SIGALRM that fails a case which blocks; the two that could end the process or eat its memory (an
 emulator past its budget, /dev/zero) run as a subprocess with a timeout. A command added to `gate` must get a case here (test_every_command_has_a_case).
 """
@@ -260,6 +260,10 @@ CORPUS: list[Case] = [
          "did you mean ms_pacman", needs="ale_py"),
     Case("games-of-romless-backend", ("backends", "--games", "pyboy"), 2, "--games pyboy"),
     Case("list-unknown-option", ("list", "--colour"), 2, "--colour"),
+    Case("lineage-run-id-traversal", ("lineage", "../../etc"), 2, "../../etc"),
+    Case("lineage-ledger-garbage", ("lineage", RID), 2, "gate ledger rebuild", corrupt_ledger,
+         protect=(".gate/ledger.db",)),
+    Case("schema-unknown", ("schema", "../x"), 2, "unknown schema"),
     Case("models-stray-argument", ("models", "stray"), 2, "stray"),
     Case("model-is-a-device", ("m1", "--model", "/dev/zero", *CPU), 2, "/dev/zero"),
     Case("model-unknown-name", ("m2", "--model", "nope", *CPU), 2, "nope"),
@@ -325,9 +329,10 @@ def _hung(signum: int, frame: object) -> None:
 
 
 def invoke(argv: list[str]) -> tuple[int, str, str]:
-    """shell.cli.main in this process -> (exit code, stdout, stderr). A blocked call (a FIFO opened for
+    """The console script's main (shell.fast, then shell.cli) in this process -> (exit code, stdout,
+    stderr). A blocked call (a FIFO opened for
     reading) is interrupted by SIGALRM after 60 s, so a regression fails the case instead of hanging."""
-    from shell import cli
+    from shell import fast
 
     out, err = io.StringIO(), io.StringIO()
     code: int | str | None = 0
@@ -335,7 +340,7 @@ def invoke(argv: list[str]) -> tuple[int, str, str]:
     signal.setitimer(signal.ITIMER_REAL, 60)
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
-            cli.main(argv)
+            fast.main(argv)
         except SystemExit as e:
             code = e.code
         finally:
@@ -350,7 +355,7 @@ def invoke(argv: list[str]) -> tuple[int, str, str]:
 
 def invoke_process(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
     r = subprocess.run(
-        [sys.executable, "-c", "import sys; from shell.cli import main; main(sys.argv[1:])", *argv],
+        [sys.executable, "-c", "import sys; from shell.fast import main; main(sys.argv[1:])", *argv],
         cwd=cwd, env={**os.environ, **env}, capture_output=True, timeout=60,
     )  # fmt: skip
     return r.returncode, r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")

@@ -29,7 +29,6 @@ State = typer.Option(STATE, "--state", help="Start state (.state) the trace begi
 Trace = typer.Option(
     TRACE, "--trace", help="actions.jsonl: one JSON list of ints per line, one per env."
 )
-Force = typer.Option(False, "--force", help="Replace a file or folder that exists.")
 K_MAX = 1000  # core.goal.K_MAX (this module stays light: no torch at import)
 Negatives = typer.Option(
     ",".join(NEGATIVES),
@@ -188,7 +187,7 @@ def add_verbs(app: typer.Typer) -> None:
         out: str | None = typer.Option(
             None, "--out", help="Write the template here instead of the run folder."
         ),
-        force: bool = Force,
+        force: options.Force = False,
         device: options.Device = "auto",
         json: options.Json = False,
     ) -> None:
@@ -284,7 +283,7 @@ def add_verbs(app: typer.Typer) -> None:
     @app.command("build-rom")
     def build_rom_cmd(
         out: str = typer.Option(ROM, "--out", help="Where to write the ROM."),
-        force: bool = Force,
+        force: options.Force = False,
         json: options.Json = False,
     ) -> None:
         """Assemble the project's own Game Boy ROM (core/gb) and print its sha256."""
@@ -315,7 +314,7 @@ def add_verbs(app: typer.Typer) -> None:
         frames: int = typer.Option(
             BOOT, "--frames", min=0, max=100_000, help="Idle frames after power-on."
         ),
-        force: bool = Force,
+        force: options.Force = False,
         json: options.Json = False,
     ) -> None:
         """Boot a ROM for some idle frames and save the start state a trace begins from."""
