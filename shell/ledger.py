@@ -89,12 +89,12 @@ def connect(path: Path) -> sqlite3.Connection:
 
 def _migrate(con: sqlite3.Connection) -> None:
     """Bring an older ledger up to SCHEMA_VERSION in place (columns are only ever added)."""
-    have = con.execute("PRAGMA user_version").fetchone()[0]
-    if have >= SCHEMA_VERSION:
+    if con.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
         return
-    cols = {r["name"] for r in con.execute("PRAGMA table_info(runs)")}
     con.execute("BEGIN IMMEDIATE")
-    try:
+    try:  # read what is there under the write lock: another process may have migrated meanwhile
+        have = con.execute("PRAGMA user_version").fetchone()[0]
+        cols = {r["name"] for r in con.execute("PRAGMA table_info(runs)")}
         for v in range(have + 1, SCHEMA_VERSION + 1):
             for stmt in _MIGRATIONS.get(v, ()):
                 col = stmt.split("ADD COLUMN ")[1].split()[0]
