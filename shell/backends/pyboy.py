@@ -38,8 +38,9 @@ MAX_ROM = 8 << 20  # the largest cartridge (MBC5): 8 MiB
 MAX_STATE = (
     4 << 20
 )  # a PyBoy .state of a DMG game is about 40 KiB; a colour one with RAM a few hundred
-BUDGET_ENV = "GATE_EMULATOR_BUDGET_S"  # wall-clock seconds one emulator call may take (default 30)
-BUDGET_S = 30.0
+BUDGET_ENV = "GATE_EMULATOR_BUDGET_S"  # wall-clock seconds one emulator call may take (default 10)
+BUDGET_S = 10.0  # a step is 24 frames, ~2 ms; a chunk of a boot about 0.1 s on a busy core
+BOOT_CHUNK = 600  # frames of a boot per watched call
 OPTIONS = ("rom", "state", "boot_frames", "rgb")
 
 
@@ -124,8 +125,12 @@ class PyBoyBackend:
                 self.close()
                 raise BackendError(str(e)) from None
         else:
-            with self._watch(f"booting {boot_frames} frames"):
-                self._envs[0].tick(boot_frames, True)
+            left = boot_frames  # in chunks, each under the budget: a long boot is not a hang
+            while left > 0:
+                n = min(left, BOOT_CHUNK)
+                with self._watch(f"booting {boot_frames} frames"):  # render only the last frame
+                    self._envs[0].tick(n, n == left)
+                left -= n
             self._start = self.save_state(0)
         self.frames = 0  # emulated frames since the start state
 
