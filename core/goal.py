@@ -101,7 +101,7 @@ def step(
         )
     check_params(tau, k)
     d = dist(frame, goal)  # [N]
-    nxt = torch.where(d < tau, (consec + 1).clamp_(max=k), torch.zeros_like(consec))  # [N] int32
+    nxt = torch.where(d < tau, consec.clamp(max=k - 1) + 1, torch.zeros_like(consec))  # [N] int32
     return nxt, d, nxt >= k  # [N], [N], [N] bool
 
 
@@ -114,7 +114,7 @@ def done_steps(d: torch.Tensor, tau: float, k: int) -> torch.Tensor:
     consec = init_consec(d.shape[1], d.device)  # [N]
     out = []
     for t in range(d.shape[0]):
-        consec = torch.where(d[t] < tau, (consec + 1).clamp_(max=k), torch.zeros_like(consec))
+        consec = torch.where(d[t] < tau, consec.clamp(max=k - 1) + 1, torch.zeros_like(consec))
         out.append(consec >= k)
     return torch.stack(out) if out else torch.zeros(d.shape, dtype=torch.bool, device=d.device)
 

@@ -11,6 +11,7 @@ sampler's RNG "rng.sampler" so `--resume` continues exactly), train_log.json (th
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,7 @@ def load_checkpoint(
         expect["model.config"] = config
     expect |= {f"model.{k}": v for k, v in fields.items() if v is not None}
     m, files = load_artifact(path, ModelMeta, expect=expect)
+    check_model_config(m.model.get("config"), path)
     if WEIGHTS not in files:
         raise BadInput(f"{path / WEIGHTS}: missing (not listed in meta.json)")
     try:
@@ -120,8 +122,36 @@ def restore_optimizer(optimizer: Any, tensors: dict[str, Any]) -> None:
         )
 
 
+MAX_DIM = 4096  # no size of these models (channels, cells, units) comes near it
+
+
+def check_model_config(cfg: Any, path: Path) -> None:
+    """model.config holds sizes: ints in 0..MAX_DIM (a width of -1 or 10**6 is exit 2, not a crash or
+    a 10**12-parameter allocation)."""
+    if not isinstance(cfg, dict):
+        raise BadInput(f"{Path(path) / 'meta.json'}: field model.config: expected an object")
+    for k, v in cfg.items():
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MAX_DIM:
+            raise BadInput(
+                f"{Path(path) / 'meta.json'}: field model.config.{k}: {v!r} is not a size "
+                f"(an int in 0..{MAX_DIM})"
+            )
+
+
 def read_log(path: Path) -> list[dict[str, Any]]:
-    return orjson.loads((Path(path) / LOG).read_bytes())
+    """The loss log of a checkpoint: a JSON list of {step, loss, ...}; BadInput naming it otherwise."""
+    from shell.safety import read_input_file
+
+    where = Path(path) / LOG
+    try:
+        log = orjson.loads(read_input_file(where, "training log"))
+    except orjson.JSONDecodeError as e:
+        raise BadInput(f"{where}: not valid JSON ({e})") from None
+    if not isinstance(log, list) or not all(
+        isinstance(r, dict) and isinstance(r.get("step"), int) for r in log
+    ):
+        raise BadInput(f"{where}: expected a JSON list of log records with a step each")
+    return log
 
 
 def resume_from(
@@ -143,8 +173,15 @@ def resume_from(
             f"{src}/meta.json: field training.data: checkpoint was trained on "
             f"{meta.training.get('data')}, this run collects {data}"
         )
-    cfg = from_dict(meta.model["config"])
-    start, seconds = int(meta.training["steps"]), float(meta.training["seconds"])
+    try:
+        cfg = from_dict(meta.model["config"])
+        start, seconds = int(meta.training["steps"]), float(meta.training["seconds"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise BadInput(
+            f"{src}/meta.json: not a resumable checkpoint ({type(e).__name__}: {e})"
+        ) from None
+    if start < 0 or not math.isfinite(seconds):
+        raise BadInput(f"{src}/meta.json: field training.steps/seconds: {start}, {seconds}")
     return cfg, start, seconds, read_log(src), {"tensors": tensors, "path": src}
 
 

@@ -79,6 +79,26 @@ def split_episodes(episodes: int, seed: int, heldout_fraction: float) -> dict[st
     }
 
 
+MAX_EPISODES = 1 << 16  # envs stepped side by side in one batch
+MAX_STEPS = 1_000_000
+
+
+def _check_fits(nbytes: int, episodes: int, steps: int) -> None:
+    """Frames are held in memory: refuse a dataset larger than half of this machine's RAM up front,
+    rather than being killed while filling it."""
+    import os
+
+    try:
+        ram = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return
+    if nbytes > ram // 2:
+        raise BadInput(
+            f"episodes {episodes} x steps {steps}: the frames would take {nbytes / 1e9:.1f} GB, more "
+            f"than half of this machine's {ram / 1e9:.1f} GB (collect fewer, or in parts)"
+        )
+
+
 def collect(
     backend: str,
     episodes: int,
@@ -103,6 +123,11 @@ def collect(
         raise BadInput(f"policy: {policy!r}; expected one of {', '.join(POLICIES)}")
     if episodes < 1 or steps < 1:
         raise BadInput(f"episodes and steps must be >= 1, got episodes={episodes} steps={steps}")
+    if episodes > MAX_EPISODES or steps > MAX_STEPS:
+        raise BadInput(
+            f"episodes {episodes}, steps {steps}: at most {MAX_EPISODES} episodes (run side by side) "
+            f"and {MAX_STEPS} steps"
+        )
     split = split_episodes(episodes, seed, heldout_fraction)
     entry = get_backend(backend)
     why = entry.available()
@@ -116,6 +141,7 @@ def collect(
         raise BadInput(f"backend {backend}: {e}") from None
     try:
         frame, info = env.reset(seed)  # uint8 [E, H, W(, 3)]
+        _check_fits(episodes * (steps + 1) * frame[0].numel(), episodes, steps)
         frames = torch.empty((episodes, steps + 1, *frame.shape[1:]), dtype=torch.uint8)
         actions = torch.empty((episodes, steps), dtype=torch.int64)
         truth = _TruthBuffer(episodes, steps)

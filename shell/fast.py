@@ -22,6 +22,7 @@ COMMANDS = {  # name -> the first line of its help, in the order `gate --help` l
     "runs": "List runs from the ledger, newest first, filtered by gate, verdict and date.",
     "show": "Show one run: its row, metrics, criteria and where its receipt is.",
     "export": "Export every run with its metrics and criteria.",
+    "ledger": "The run ledger (.gate/ledger.db): rebuild it from the receipts.",
     "lineage": "A run's inputs and outputs, both ways: what it used and who made it, what it made and who used it.",
     "schema": "Print the JSON Schema (draft 2020-12) of one published file format.",
     "run": "Run one gate: exit 0 if it passes, 1 if a criterion fails, 2 on bad input, 3 if not runnable here.",

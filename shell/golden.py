@@ -7,9 +7,11 @@ logs every approval and rollback (the golden version is the count of its lines f
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,12 +51,49 @@ def _log(gate: str) -> Path:
 
 
 def approvals(gate: str) -> list[dict[str, Any]]:
+    from shell.safety import read_input_file
+
     p = _log(gate)
-    return [orjson.loads(x) for x in p.read_bytes().splitlines() if x.strip()] if p.exists() else []
+    if not p.exists():
+        return []
+    out = []
+    for i, line in enumerate(read_input_file(p, "approvals log").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            rec = None
+        if not isinstance(rec, dict) or not isinstance(rec.get("name"), str):
+            raise BadInput(f"{p}: line {i}: not an approval record (a JSON object with a name)")
+        out.append(rec)
+    return out
 
 
 def golden_version(gate: str, name: str | None = None) -> int:
     return sum(1 for a in approvals(gate) if name is None or a["name"] == name)
+
+
+LOCK = ".approve.lock"  # artifacts/.approve.lock: held by one approval or rollback at a time
+
+
+@contextlib.contextmanager
+def approval_lock() -> Iterator[None]:
+    """Serialize approvals across processes: version numbering, history and the swap happen under an
+    exclusive flock of artifacts/.approve.lock (released by the kernel if the process dies)."""
+    import fcntl
+
+    base = paths.root() / "artifacts"
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        fd = os.open(base / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise BadInput(f"{base}: cannot write the approval lock there: {e.strerror}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing drops the lock
 
 
 def _append(gate: str, rec: dict[str, Any]) -> None:
@@ -81,27 +120,48 @@ def _refuse_in_ci() -> None:
 
 def run_artifacts(run_id: str) -> tuple[str, list[tuple[str, Path, str]]]:
     """-> (gate id, [(name, path, meta file name)]) for the candidate artifacts a run wrote."""
+    from shell.safety import inside, plain_name
+
+    plain_name(run_id, "run id")
     rdir = paths.run_dir(run_id)
     rec = rdir / "receipt.jsonl"
     if not rec.is_file():
         raise BadInput(f"unknown run id {run_id!r} (no {rec})")
     events = read_receipt(rec)
-    gate = events[0]["gate"] if events else "?"
-    found = [
-        (e["name"], Path(e["path"]), e.get("meta", "meta.json"))
-        for e in events
-        if e["event"] == "artifact" and e.get("kind") != "picture"
-    ]
+    gate = events[0].get("gate", "?") if events else "?"
+    found = []
+    for e in events:
+        if e.get("event") != "artifact" or e.get("kind") == "picture":
+            continue
+        name, path, meta = e.get("name"), e.get("path"), e.get("meta", "meta.json")
+        if not isinstance(path, str):
+            raise BadInput(f"{rec}: artifact event without a path")
+        plain_name(name, f"{rec}: artifact name")
+        plain_name(meta, f"{rec}: artifact metadata file")
+        found.append((name, inside(Path(path), rdir, f"{rec}: artifact path"), meta))
     return gate, found
 
 
 def approve(
     gate: str, run_id: str, name: str | None = None, force: bool = False
 ) -> list[dict[str, Any]]:
+    from shell.safety import plain_name
+
+    _refuse_in_ci()
+    run_artifacts(
+        run_id
+    )  # a bad run id, name or receipt is refused before the lock file is touched
+    if name is not None:
+        plain_name(name, "--name")
+    approvals(gate)  # a damaged approvals.jsonl too
+    with approval_lock():
+        return _approve(gate, run_id, name, force)
+
+
+def _approve(gate: str, run_id: str, name: str | None, force: bool) -> list[dict[str, Any]]:
     from shell.clock import utc_now
     from shell.store import sha256_bytes
 
-    _refuse_in_ci()
     run_gate, found = run_artifacts(run_id)
     if run_gate != gate:
         raise BadInput(f"run {run_id} belongs to gate {run_gate}, not {gate}")
@@ -135,9 +195,20 @@ def approve(
 
 def rollback(gate: str, name: str, to: int | None = None) -> dict[str, Any]:
     """Make an earlier version the golden again (as a new version, so the log only grows)."""
-    from shell.clock import utc_now
+
+    from shell.safety import plain_name
 
     _refuse_in_ci()
+    plain_name(name, "artifact name")
+    if to is not None and to < 1:
+        raise BadInput(f"--to {to}: versions start at 1")
+    with approval_lock():
+        return _rollback(gate, name, to)
+
+
+def _rollback(gate: str, name: str, to: int | None) -> dict[str, Any]:
+    from shell.clock import utc_now
+
     current = golden_version(gate, name)
     if current == 0:
         raise BadInput(f"{paths.golden_dir(gate, name)}: nothing approved to roll back")

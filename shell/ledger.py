@@ -42,6 +42,39 @@ RUN_COLUMNS = (
 JSON_COLUMNS = ("config", "artifacts", "argv", "inputs")
 
 
+REBUILD = "gate ledger rebuild"
+
+
+def damaged(path: Path, e: BaseException) -> str:
+    """The one line that reports a ledger that cannot be read or written, and how to rebuild it."""
+    why = getattr(e, "strerror", None) or str(e) or type(e).__name__
+    return f"{path}: ledger unreadable ({why}); rebuild it from the receipts: {REBUILD}"
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    """connect(), with a damaged or unwritable ledger as BadInput (exit 2) naming it and the rebuild."""
+    from shell.errors import BadInput
+
+    try:
+        return connect(path)
+    except (sqlite3.DatabaseError, OSError) as e:
+        raise BadInput(damaged(path, e)) from None
+
+
+def record_run_or_warn(
+    path: Path, run: dict[str, Any], metrics: list[dict[str, Any]], criteria: list[dict[str, Any]]
+) -> bool:
+    """record_run, but a damaged ledger never changes a run's verdict: one warning line on stderr."""
+    import sys
+
+    try:
+        record_run(path, run, metrics, criteria)
+        return True
+    except (sqlite3.DatabaseError, OSError) as e:
+        print(f"gate: warning: {damaged(path, e)}", file=sys.stderr, flush=True)
+        return False
+
+
 def connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     con = sqlite3.connect(path, timeout=60, isolation_level=None)
@@ -142,10 +175,16 @@ def query_runs(
         where.append("started_at < ?")
         args.append(until)
     sql = "SELECT * FROM runs" + (" WHERE " + " AND ".join(where) if where else "")
-    sql += " ORDER BY started_at DESC, id DESC" + (f" LIMIT {int(limit)}" if limit else "")
-    con = connect(path)
+    sql += " ORDER BY started_at DESC, id DESC" + (" LIMIT ?" if limit else "")
+    if limit:
+        args.append(int(limit))
+    con = _open(path)
     try:
         return [_decode(r) for r in con.execute(sql, args)]
+    except sqlite3.DatabaseError as e:
+        from shell.errors import BadInput
+
+        raise BadInput(damaged(path, e)) from None
     finally:
         con.close()
 
@@ -153,7 +192,7 @@ def query_runs(
 def get_run(path: Path, run_id: str) -> dict[str, Any] | None:
     if not path.exists():
         return None
-    con = connect(path)
+    con = _open(path)
     try:
         row = con.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
@@ -173,6 +212,10 @@ def get_run(path: Path, run_id: str) -> dict[str, Any] | None:
             )
         ]
         return d
+    except sqlite3.DatabaseError as e:
+        from shell.errors import BadInput
+
+        raise BadInput(damaged(path, e)) from None
     finally:
         con.close()
 
@@ -180,7 +223,7 @@ def get_run(path: Path, run_id: str) -> dict[str, Any] | None:
 def last_by_gate(path: Path) -> dict[str, dict[str, Any]]:
     if not path.exists():
         return {}
-    con = connect(path)
+    con = _open(path)
     try:
         rows = con.execute(
             "SELECT r.* FROM runs r JOIN (SELECT gate, MAX(started_at || id) AS k FROM runs"
@@ -188,6 +231,10 @@ def last_by_gate(path: Path) -> dict[str, dict[str, Any]]:
             " ON r.gate = l.gate AND (r.started_at || r.id) = l.k"
         )
         return {r["gate"]: _decode(r) for r in rows}
+    except sqlite3.DatabaseError as e:
+        from shell.errors import BadInput
+
+        raise BadInput(damaged(path, e)) from None
     finally:
         con.close()
 
@@ -196,7 +243,7 @@ def last_pass(path: Path, gate: str) -> dict[str, Any] | None:
     """The newest passing run of a gate (not a verb's), or None."""
     if not path.exists():
         return None
-    con = connect(path)
+    con = _open(path)
     try:
         row = con.execute(
             "SELECT * FROM runs WHERE gate = ? AND kind = 'gate' AND exit_code = 0"
@@ -206,3 +253,83 @@ def last_pass(path: Path, gate: str) -> dict[str, Any] | None:
         return None if row is None else _decode(row)
     finally:
         con.close()
+
+
+def run_from_receipt(events: list[dict[str, Any]]) -> tuple[dict, list, list] | None:
+    """A ledger row, metrics and criteria from a run's receipt events; None without a start event."""
+    import hashlib
+
+    start = next((e for e in events if e.get("event") == "start"), None)
+    if start is None:
+        return None
+    verdict = next((e for e in reversed(events) if e.get("event") == "verdict"), None)
+    full = start.get("config") or {}
+    metrics = [
+        {"name": e["name"], "value": e["value"], "unit": e.get("unit", "")}
+        for e in events
+        if e.get("event") == "metric" and "name" in e and "value" in e
+    ]
+    crit: dict[str, dict[str, Any]] = {}
+    for e in events:
+        if e.get("event") == "criterion" and {"name", "value", "op", "threshold"} <= e.keys():
+            crit[e["name"]] = e  # the last check of a name counts, as in the run
+    artifacts = [
+        e["path"]
+        for e in events
+        if e.get("event") == "artifact" and e.get("kind") != "picture" and "path" in e
+    ]
+    run = {
+        "id": start["run_id"], "gate": start["gate"], "kind": start.get("verb") or "gate",
+        "started_at": start["ts"], "finished_at": verdict["ts"] if verdict else None,
+        "duration_s": verdict.get("duration_s") if verdict else None,
+        "exit_code": verdict.get("exit_code") if verdict else None,
+        "passed": verdict.get("passed") if verdict else None,
+        "backend": start.get("backend"), "device": start.get("device"),
+        "git_commit": start.get("commit"),
+        "config_hash": hashlib.sha256(orjson.dumps(full, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16],
+        "config": full, "artifacts": artifacts, "argv": start.get("argv"),
+    }  # fmt: skip
+    criteria = [
+        {k: c[k] for k in ("name", "value", "op", "threshold")} | {"passed": bool(c.get("passed"))}
+        for c in crit.values()
+    ]
+    return run, metrics, criteria
+
+
+def rebuild(path: Path, runs_dir: Path) -> tuple[int, list[str]]:
+    """Rebuild the ledger from every runs_dir/*/receipt.jsonl, into a temporary file renamed over
+    `path`. -> (runs recorded, one line per receipt skipped and why)."""
+    import os
+    import tempfile
+
+    from shell.errors import GateError
+    from shell.receipt import read_receipt
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".ledger.", suffix=".db", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    skipped: list[str] = []
+    n = 0
+    try:
+        for rec in sorted(runs_dir.glob("*/receipt.jsonl")) if runs_dir.is_dir() else []:
+            try:
+                got = run_from_receipt(read_receipt(rec))
+                if got is None:
+                    skipped.append(f"{rec}: no start event")
+                    continue
+                record_run(tmp, *got)
+                n += 1
+            except (GateError, KeyError, TypeError, ValueError) as e:
+                skipped.append(f"{rec}: {e}")
+        con = sqlite3.connect(tmp, isolation_level=None)  # fold the WAL back in before the rename
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        con.close()
+        for side in ("-wal", "-shm"):
+            Path(str(path) + side).unlink(missing_ok=True)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+        for side in ("-wal", "-shm"):
+            Path(str(tmp) + side).unlink(missing_ok=True)
+    return n, skipped

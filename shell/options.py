@@ -14,7 +14,12 @@ Backend = Annotated[
     ),
 ]
 Device = Annotated[str, typer.Option("--device", help="auto (CUDA when present), cpu or cuda.")]
-Seed = Annotated[int, typer.Option("--seed", help="Seed for every random choice of the run.")]
+Seed = Annotated[
+    int,
+    typer.Option(
+        "--seed", min=0, max=2**63 - 1, help="Seed for every random choice of the run (0..2**63-1)."
+    ),
+]
 Json = Annotated[
     bool,
     typer.Option("--json", help="Print exactly one JSON document on stdout; text goes to stderr."),

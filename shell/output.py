@@ -33,7 +33,9 @@ def console(json: bool = False) -> Any:
 
 
 def error_line(message: str) -> None:
-    print(f"gate: error: {message}", file=sys.stderr, flush=True)
+    from shell.safety import printable
+
+    print(f"gate: error: {printable(message)}", file=sys.stderr, flush=True)
 
 
 @contextlib.contextmanager
@@ -44,6 +46,13 @@ def guard() -> Iterator[None]:
     except GateError as e:
         error_line(str(e))
         raise typer.Exit(e.exit_code) from None
+    except OSError as e:  # a file the user named cannot be read or written: one line, exit 2
+        from shell.safety import os_error_line
+
+        if (msg := os_error_line(e)) is None:
+            raise
+        error_line(msg)
+        raise typer.Exit(2) from None
     except KeyboardInterrupt:
         error_line("interrupted")
         raise typer.Exit(130) from None

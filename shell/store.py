@@ -136,11 +136,13 @@ def atomic_replace_dir(tmp: Path, dest: Path) -> None:
     _fsync_dir(dest.parent)
 
 
-def recover(dest: Path) -> None:
-    """After a crash: drop unfinished temporaries; restore an old folder moved aside if dest is gone."""
+def recover(dest: Path, temporaries: bool = True) -> None:
+    """After a crash: drop unfinished temporaries; restore an old folder moved aside if dest is gone.
+
+    A reader passes temporaries=False: a temporary may be a live writer's (an approval in progress)."""
     if not dest.parent.is_dir():
         return
-    for p in dest.parent.glob(f".{dest.name}.tmp-*"):
+    for p in dest.parent.glob(f".{dest.name}.tmp-*") if temporaries else ():
         shutil.rmtree(p, ignore_errors=True)
     olds = sorted(dest.parent.glob(f".{dest.name}.old-*"))
     if olds and not dest.exists():
@@ -188,8 +190,11 @@ def read_meta(path: Path, meta_cls: type[M] = ArtifactMeta, meta_name: str = "me
     mf = path / meta_name
     if not mf.is_file():
         raise BadInput(f"{mf}: missing (no artifact at {path})")
+    from shell.safety import read_input_file
+
+    text = read_input_file(mf, "metadata file", limit=16 << 20)
     try:
-        raw = orjson.loads(mf.read_bytes())
+        raw = orjson.loads(text)
     except orjson.JSONDecodeError as e:
         raise BadInput(f"{mf}: not valid JSON ({e})") from None
     if not isinstance(raw, dict):
@@ -200,7 +205,7 @@ def read_meta(path: Path, meta_cls: type[M] = ArtifactMeta, meta_name: str = "me
         raise BadInput(f"{mf}: {_first_error(e)}") from None
     if metadata_digest(m.model_dump(mode="json")) != m.metadata_sha256:
         raise BadInput(f"{mf}: field metadata_sha256: does not match the metadata (it was changed)")
-    if meta_bytes(m) != mf.read_bytes():
+    if meta_bytes(m) != text:
         raise BadInput(f"{mf}: not in the store's canonical form (changed outside the store)")
     return m
 
@@ -215,7 +220,7 @@ def load_artifact(
 
     expect maps a metadata field (dotted for nested, e.g. "config.latent_dim") to the value this run needs.
     """
-    recover(path)
+    recover(path, temporaries=False)
     m = read_meta(path, meta_cls, meta_name)
     mf = path / meta_name
     present = {p.name for p in path.iterdir() if p.is_file()} - {meta_name}
@@ -226,6 +231,10 @@ def load_artifact(
         fp = path / n
         if not fp.is_file():
             raise BadInput(f"{fp}: missing (listed in {mf.name})")
+        if fp.stat().st_size != entry.size:  # before reading: a listed file may be huge
+            raise BadInput(
+                f"{fp}: size {fp.stat().st_size} != {entry.size} in {mf.name} (truncated or changed)"
+            )
         data = fp.read_bytes()
         if len(data) != entry.size:
             raise BadInput(

@@ -14,6 +14,8 @@ import orjson
 from shell.atomic import write_bytes_atomic
 from shell.errors import BadInput
 
+MAX_ENVS = 256  # one emulator per env: a trace wider than this is a mistake, not a workload
+TRACE_LIMIT = 16 << 20  # 16 MiB: about a million steps of one env
 N_ACTIONS = 7  # pokemonred_puffer_v0: A B START UP DOWN LEFT RIGHT, no NOOP (simple-rl-m3-plan §0)
 
 
@@ -41,6 +43,10 @@ def parse_actions(
             raise BadInput(f"{shown}: line {i}: expected a JSON list of ints, e.g. [3]")
         if width is None:
             width = len(row)
+            if width > MAX_ENVS:
+                raise BadInput(
+                    f"{shown}: line {i}: {width} actions, one per env; at most {MAX_ENVS} envs"
+                )
         if len(row) != width:
             src = "the run has" if num_envs is not None else "line 1 has"
             raise BadInput(
@@ -56,13 +62,10 @@ def parse_actions(
 def load_actions(
     path: Path, shown: str | None = None, num_envs: int | None = None, n_actions: int = N_ACTIONS
 ) -> list[list[int]]:
+    from shell.safety import read_input_file
+
     shown = shown or str(path)
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise BadInput(f"{shown}: no such trace file") from None
-    except IsADirectoryError:
-        raise BadInput(f"{shown}: is a folder, expected an actions.jsonl file") from None
+    data = read_input_file(path, "trace file", limit=TRACE_LIMIT, name=shown)
     return parse_actions(data, shown, num_envs, n_actions)
 
 

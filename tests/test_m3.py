@@ -370,12 +370,15 @@ def test_capture_approve_calibrate_round_trip(root: Path) -> None:
 def test_capture_out_refuses_to_overwrite(root: Path) -> None:
     before = snapshot(root)
     r = gate("m3", "capture", "--out", GOLD, "--device", "cpu")
-    assert r.exit_code == 2 and f"{GOLD}: exists; pass --force" in r.stderr
+    # only `gate approve` writes under artifacts/
+    assert r.exit_code == 2 and f"--out {GOLD}: under artifacts/" in r.stderr
     assert snapshot(root) == before
-    r = gate("m3", "capture", "--out", "artifacts/m3/mine", "--tau", "0.05", "--device", "cpu")
+    r = gate("m3", "capture", "--out", "templates/mine", "--tau", "0.05", "--device", "cpu")
     assert r.exit_code == 0, r.output
-    meta = orjson.loads((root / "artifacts/m3/mine" / META).read_bytes())
+    meta = orjson.loads((root / "templates/mine" / META).read_bytes())
     assert meta["tau"] == 0.05 and meta["k_consecutive"] == 2
+    r = gate("m3", "capture", "--out", "templates/mine", "--device", "cpu")
+    assert r.exit_code == 2 and "templates/mine: exists; pass --force" in r.stderr
     r = gate("m3", "capture", "--trace", "traces/m3/short.jsonl", "--device", "cpu")
     assert r.exit_code == 2 and "no such trace" in r.stderr
 

@@ -60,7 +60,7 @@ def _verb(
     verb: str, body: Any, params: dict[str, Any], device: str, json: bool, log: bool = False
 ) -> None:
     from shell.commands.run_cmds import execute_verb
-    from shell.runner import RunOptions
+    from shell.context import RunOptions
 
     execute_verb("m3", verb, body, params, RunOptions(device=device, json=json, log_jsonl=log))
 
@@ -144,8 +144,8 @@ def _write_template(
         shown,
         template_meta,
     )
+    from shell.context import config_dict
     from shell.errors import BadInput
-    from shell.runner import config_dict
     from shell.store import artifact_meta_fields, write_artifact
 
     files = encode_goal(goal)
@@ -158,7 +158,9 @@ def _write_template(
         ctx.say(f"goal template: {dest}  (tau={tau:.4g}, k={k})")
         ctx.say(f"approve it: gate approve m3 --run {ctx.run_id}")
         return dest
-    dest = resolve(out)
+    from shell.safety import check_out
+
+    dest = check_out(resolve(out), "--out", folder=True, name=out)
     if dest.exists() and not force:
         raise BadInput(f"{shown(out)}: exists; pass --force to replace it")
     meta = artifact_meta_fields(
@@ -193,10 +195,13 @@ def add_verbs(app: typer.Typer) -> None:
 
         def body(ctx: Any) -> None:
             from core.goal import check_params, dist
-            from gates.m3.template import input_fields, shown
+            from gates.m3.template import input_fields, resolve, shown
             from shell.errors import BadInput
+            from shell.safety import check_out
 
-            try:
+            if out is not None:  # before any work: a bad --out is refused at once
+                check_out(resolve(out), "--out", folder=True, name=out)
+            try:  # --tau/--k before any work too (without --tau, tau is calibrated below)
                 check_params(0.5 if tau is None else tau, k)
             except ValueError as e:
                 raise BadInput(f"--tau/--k: {e}") from None
@@ -287,9 +292,10 @@ def add_verbs(app: typer.Typer) -> None:
             from gates.m3.template import resolve, shown
             from shell.errors import BadInput
             from shell.rom import build_rom
+            from shell.safety import check_out
             from shell.store import sha256_bytes
 
-            data, dest = build_rom(), resolve(out)
+            data, dest = build_rom(), check_out(resolve(out), "--out", name=out)
             sha = sha256_bytes(data)
             if dest.exists() and dest.read_bytes() != data and not force:
                 raise BadInput(f"{shown(out)}: exists with other bytes; pass --force to replace it")
@@ -305,7 +311,9 @@ def add_verbs(app: typer.Typer) -> None:
     def record_state(
         rom: str = Rom,
         out: str = typer.Option(STATE, "--out", help="Where to write the .state."),
-        frames: int = typer.Option(BOOT, "--frames", min=0, help="Idle frames after power-on."),
+        frames: int = typer.Option(
+            BOOT, "--frames", min=0, max=100_000, help="Idle frames after power-on."
+        ),
         force: options.Force = False,
         json: options.Json = False,
     ) -> None:
@@ -316,8 +324,10 @@ def add_verbs(app: typer.Typer) -> None:
             from shell.backends.base import BackendError
             from shell.backends.pyboy import PyBoyBackend
             from shell.errors import BadInput
+            from shell.safety import check_out
             from shell.store import sha256_bytes
 
+            check_out(resolve(out), "--out", name=out)
             read_input(rom, "ROM")
             try:
                 b = PyBoyBackend(1, "cpu", rom=resolve(rom), boot_frames=frames)

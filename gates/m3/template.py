@@ -105,13 +105,15 @@ def shown(p: str | Path) -> str:
 
 def read_input(p: str | Path, what: str) -> bytes:
     """The bytes of a ROM, start state or trace. A missing ROM is exit 3 (the user must supply it)."""
+    from shell.safety import read_input_file
+
     q = resolve(p)
-    if not q.is_file():
+    if not q.exists():
         msg = f"{shown(p)}: no such {what} file"
         if what == "ROM":
             raise Unavailable(f"{msg} (supply a Game Boy ROM, or build ours: gate m3 build-rom)")
         raise BadInput(msg)
-    return q.read_bytes()
+    return read_input_file(q, f"{what} file", name=shown(p))
 
 
 def input_fields(rom: str | Path, state: str | Path, trace: str | Path) -> dict[str, str]:

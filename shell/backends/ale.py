@@ -85,9 +85,9 @@ class AleBackend:
             raise BackendError(f"option render: {render!r}; expected one of {', '.join(RENDERS)}")
         known = roms.get_all_rom_ids()
         if game not in known:
-            raise BackendError(
-                f"option game: unknown Atari game {game!r}; e.g. {', '.join(known[:8])}"
-            )
+            from shell.backends.games import unknown
+
+            raise BackendError(unknown(game, sorted(known), "ale", "Atari game"))
         self.device = torch.device(device)
         self.num_envs, self.game, self.frameskip, self.render_mode = (
             num_envs,

@@ -34,16 +34,28 @@ RELEASE_AFTER = 8  # simple-rl-m3-plan §4.2: held long enough for any game to r
 BOOT_FRAMES = 120  # core/gb/layout.BOOT_FRAMES: our ROM reads input from frame ~75
 SCREEN_H, SCREEN_W = 144, 160
 MIN_ROM = 0x8000  # the smallest cartridge: two 16 KiB banks
+MAX_ROM = 8 << 20  # the largest cartridge (MBC5): 8 MiB
+MAX_STATE = (
+    4 << 20
+)  # a PyBoy .state of a DMG game is about 40 KiB; a colour one with RAM a few hundred
+BUDGET_ENV = "GATE_EMULATOR_BUDGET_S"  # wall-clock seconds one emulator call may take (default 30)
+BUDGET_S = 30.0
 OPTIONS = ("rom", "state", "boot_frames", "rgb")
 
 
 def _read_rom(rom: str | os.PathLike[str]) -> bytes:
+    from shell.errors import BadInput
+    from shell.safety import read_input_file
+
     p = Path(rom)
-    if not p.is_file():
+    if not p.exists():
         raise BackendUnavailable(
             f"{rom}: no such ROM file (supply a Game Boy ROM, or `gate m3 build-rom`)"
         )
-    data = p.read_bytes()
+    try:
+        data = read_input_file(p, "ROM file", limit=MAX_ROM)
+    except BadInput as e:
+        raise BackendError(str(e)) from None
     if len(data) < MIN_ROM or len(data) % 0x4000:
         raise BackendError(
             f"{rom}: not a Game Boy ROM ({len(data)} bytes; expected a multiple of 16 KiB)"
@@ -88,6 +100,7 @@ class PyBoyBackend:
         self._cgb = bool(rom_bytes[0x143] & 0x80)  # colour ROM: shades need the RGB luma path
         self.frame_spec = FrameSpec(72, 80, 1, 4)
         self._envs: list[Any] = []
+        self._dog = _Watchdog(self.rom_path)
         try:
             for _ in range(num_envs):
                 self._envs.append(PyBoy(self.rom_path, window="null", sound_emulated=False))
@@ -102,13 +115,17 @@ class PyBoyBackend:
         if isinstance(state, bytes):
             self._start = state
         elif state is not None:
-            sp = Path(state)
-            if not sp.is_file():
+            from shell.errors import BadInput
+            from shell.safety import read_input_file
+
+            try:
+                self._start = read_input_file(state, "start-state file", limit=MAX_STATE)
+            except BadInput as e:
                 self.close()
-                raise BackendError(f"{state}: no such start-state file")
-            self._start = sp.read_bytes()
+                raise BackendError(str(e)) from None
         else:
-            self._envs[0].tick(boot_frames, True)
+            with self._watch(f"booting {boot_frames} frames"):
+                self._envs[0].tick(boot_frames, True)
             self._start = self.save_state(0)
         self.frames = 0  # emulated frames since the start state
 
@@ -144,11 +161,14 @@ class PyBoyBackend:
 
     def step(self, actions: Any) -> tuple[Any, dict[str, Any]]:
         a = _host_actions(actions, self.num_envs)
+        dog = self._dog
         for pb, act in zip(self._envs, a, strict=True):
+            dog.arm()
             pb.button_press(BUTTONS[act])
             pb.tick(RELEASE_AFTER, False)
             pb.button_release(BUTTONS[act])
             pb.tick(FRAMES_PER_STEP - RELEASE_AFTER, True)
+            dog.disarm()
         self.frames += FRAMES_PER_STEP
         return self._observe()
 
@@ -164,15 +184,108 @@ class PyBoyBackend:
         pb = self._env(env)
         if not isinstance(state, bytes | bytearray) or not state:
             raise BackendError("state must be the non-empty bytes of a PyBoy .state")
+        buf = io.BytesIO(bytes(state))
         try:
-            pb.load_state(io.BytesIO(bytes(state)))
+            with self._watch("loading a state"):
+                pb.load_state(buf)
         except Exception as e:
             raise BackendError(f"state: PyBoy cannot load it for {self.rom_path}: {e}") from None
+        if buf.tell() != len(state):  # PyBoy reads what it needs: anything after it is not a state
+            raise BackendError(
+                f"state: {len(state) - buf.tell()} bytes after the end of the PyBoy state "
+                f"({buf.tell()} bytes); not a .state written for {self.rom_path}"
+            )
+
+    def _watch(self, what: str) -> Any:
+        return self._dog.watch(what)
 
     def close(self) -> None:
         for pb in self._envs:
             pb.stop(save=False)
         self._envs = []
+        if getattr(self, "_dog", None) is not None:
+            self._dog.stop()
+
+
+class _Watchdog:
+    """A wall-clock budget for emulator calls. PyBoy's compiled loop never returns on some code (a
+    HALT no interrupt can end, a jump to itself) and no signal reaches it, so a daemon thread watches a
+    deadline set around each call; past it, the run is stopped with exit 2 naming the ROM (the receipt
+    gets the error and verdict through shell.deadline's hooks). Arming costs one clock read."""
+
+    def __init__(self, rom: str) -> None:
+        import threading
+
+        self.rom = rom
+        self.budget = _budget()
+        self.deadline = 0.0  # 0: disarmed
+        self.what = "running"
+        self._stop = threading.Event()
+        self._thread: Any = None
+
+    def _start(self) -> None:
+        import threading
+
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._loop, name="emulator-watchdog", daemon=True
+            )
+            self._thread.start()
+
+    def arm(self, what: str = "running") -> None:
+        import time
+
+        if self._thread is None:
+            self._start()
+        self.what = what
+        self.deadline = time.monotonic() + self.budget
+
+    def disarm(self) -> None:
+        self.deadline = 0.0
+
+    def watch(self, what: str) -> Any:
+        import contextlib
+
+        @contextlib.contextmanager
+        def cm() -> Any:
+            self.arm(what)
+            try:
+                yield
+            finally:
+                self.disarm()
+
+        return cm()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _loop(self) -> None:
+        import time
+
+        tick = min(0.25, self.budget / 4)
+        while not self._stop.wait(tick):
+            d = self.deadline
+            if d and time.monotonic() > d:
+                from shell import deadline
+
+                deadline.expire(
+                    f"{self.rom}: the emulator did not finish {self.what} within "
+                    f"{self.budget:g} s of wall-clock time (the ROM's code never returns control; "
+                    f"{BUDGET_ENV} sets the budget)"
+                )
+
+
+def _budget() -> float:
+    raw = os.environ.get(BUDGET_ENV)
+    if not raw:
+        return BUDGET_S
+    try:
+        v = float(raw)
+    except ValueError:
+        v = -1.0
+    if not 0 < v < 1e6:
+        raise BackendError(f"{BUDGET_ENV}={raw!r}: expected seconds, a number > 0")
+    return v
 
 
 def _host_actions(actions: Any, num_envs: int) -> list[int]:

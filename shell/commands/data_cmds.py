@@ -69,11 +69,19 @@ def collect(
             raise Unavailable(f"backend {name}: {why}")
         if policy not in ("random", "scripted"):
             raise BadInput(f"--policy {policy!r}: expected random or scripted")
+        if out is not None:
+            from shell.safety import check_out
+
+            check_out(out, "--out", folder=True)
         if out is not None and out.exists() and any(out.iterdir()) and not force:
             raise BadInput(f"--out {out}: exists and is not empty (add --force to replace it)")
         bopts = options.parse_assignments(opt or [], "--opt")
         if game is not None:
             bopts["game"] = game
+        if isinstance(bopts.get("game"), str):
+            from shell.backends.games import check_game
+
+            check_game(name, bopts["game"])
         params = {"backend": name, "episodes": episodes, "steps": steps, "policy": policy,
                   "seed": seed, "heldout_fraction": heldout, "backend_options": bopts,
                   "out": str(out) if out else None}  # fmt: skip

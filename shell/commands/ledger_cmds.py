@@ -19,7 +19,9 @@ def runs(
         None, "--since", help="Runs started at or after this date (ISO, e.g. 2026-11-01)."
     ),
     until: str | None = typer.Option(None, "--until", help="Runs started before this date (ISO)."),
-    limit: int = typer.Option(50, "--limit", help="At most this many, newest first (0: all)."),
+    limit: int = typer.Option(
+        50, "--limit", min=0, max=10**9, help="At most this many, newest first (0: all)."
+    ),
     json: options.Json = False,
 ) -> None:
     """List runs from the ledger, newest first, filtered by gate, verdict and date."""
@@ -57,6 +59,9 @@ def show(
 ) -> None:
     """Show one run: its row, metrics, criteria and where its receipt is."""
     with guard():
+        from shell.safety import plain_name
+
+        plain_name(run_id, "run id")
         row = ledger.get_run(paths.ledger_path(), run_id)
         if row is None:
             raise BadInput(f"unknown run id {run_id!r}")
@@ -106,6 +111,10 @@ def export(
     with guard():
         if fmt != "jsonl":
             raise BadInput(f"--format {fmt!r}: only jsonl is supported")
+        if out is not None:
+            from shell.safety import check_out
+
+            check_out(out, "--out")
         rows = ledger.query_runs(paths.ledger_path())
         full = [ledger.get_run(paths.ledger_path(), r["id"]) for r in reversed(rows)]
         data = b"".join(orjson.dumps(r) + b"\n" for r in full)
@@ -118,7 +127,34 @@ def export(
     console(True).print(f"exported {len(full)} runs to {out}")
 
 
+def rebuild(json: options.Json = False) -> None:
+    """Rebuild .gate/ledger.db from the runs' receipts (.gate/runs/*/receipt.jsonl), atomically."""
+    with guard():
+        try:
+            n, skipped = ledger.rebuild(paths.ledger_path(), paths.runs_dir())
+        except OSError as e:
+            raise BadInput(
+                f"{paths.ledger_path()}: cannot rebuild it there: {e.strerror}"
+            ) from None
+    if json:
+        emit_json({"runs": n, "skipped": skipped, "ledger": str(paths.ledger_path())})
+        return
+    out = console()
+    for line in skipped:
+        out.print(f"skipped {line}")
+    out.print(f"ledger: {n} runs from receipts into {paths.ledger_path()}")
+
+
 def register(app: typer.Typer) -> None:
     app.command("runs")(runs)
     app.command("show")(show)
     app.command("export")(export)
+    group = typer.Typer(
+        name="ledger",
+        help="The run ledger (.gate/ledger.db): rebuild it from the receipts.",
+        no_args_is_help=True,
+        add_completion=False,
+        rich_markup_mode=None,
+    )
+    group.command("rebuild")(rebuild)
+    app.add_typer(group)

@@ -23,10 +23,18 @@ def status(json: options.Json = False) -> None:
         show("status", json)
 
 
-def backends(json: options.Json = False) -> None:
+def backends(
+    games: str | None = typer.Option(
+        None, "--games", help="List every game of this backend (ale, builtin), one a line."
+    ),
+    json: options.Json = False,
+) -> None:
     """Which backends and devices are available here, and why not where not."""
     from shell.registry import load_backends
 
+    if games is not None:
+        _games(games, json)
+        return
     with guard():
         rows = []
         for name, b in load_backends().items():
@@ -59,6 +67,27 @@ def backends(json: options.Json = False) -> None:
                 "[green]available[/]" if d["available"] else f"[red]unavailable[/]: {d['why_not']}"
             )
             out.print(f"device {d['name']:<5} {state}")
+
+
+def _games(backend: str, json: bool) -> None:
+    from shell.backends.games import games as known
+    from shell.errors import BadInput, Unavailable
+    from shell.registry import get_backend
+
+    with guard():
+        entry = get_backend(backend)
+        if (why := entry.available()) is not None:
+            raise Unavailable(f"backend {backend}: {why}")
+        ids = known(backend)
+        if ids is None:
+            raise BadInput(
+                f"--games {backend}: this backend has no fixed list of games "
+                "(pyboy plays any ROM, gym any Gymnasium env id)"
+            )
+    if json:
+        emit_json({"backend": backend, "games": ids})
+        return
+    print("\n".join(ids), flush=True)
 
 
 def register(app: typer.Typer) -> None:
