@@ -12,7 +12,6 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any
 
 _hooks: list[Callable[[str], None]] = []
 _lock = threading.Lock()
@@ -43,22 +42,3 @@ def expire(message: str, exit_code: int = 2) -> None:
         print(f"gate: error: {printable(message)}", file=sys.stderr, flush=True)
     finally:
         os._exit(exit_code)
-
-
-def closing_run(receipt: Any, t0: float) -> Callable[[str], None]:
-    """A hook that closes a run ended by expire(): the receipt's error and verdict (exit 2), and its
-    ledger row made from the receipt."""
-    import time
-
-    def hook(msg: str) -> None:
-        from shell import ledger, paths
-        from shell.receipt import read_receipt
-
-        receipt.emit("error", kind="BadInput", message=msg)
-        receipt.emit("verdict", passed=False, exit_code=2,
-                     duration_s=round(time.perf_counter() - t0, 4))  # fmt: skip
-        receipt.close()
-        if (row := ledger.run_from_receipt(read_receipt(receipt.path))) is not None:
-            ledger.record_run_or_warn(paths.ledger_path(), *row)
-
-    return hook

@@ -112,6 +112,7 @@ def resolve(
         entry, path = models.entries[name], _abs(rest, paths.root())
     elif spec in models.entries:
         entry = models.entries[spec]
+        _check_kind(entry, spec, kind, gate)
         path = golden_for(entry.golden) if entry.golden else None
         if path is not None and not (path / "meta.json").is_file():
             raise Unavailable(
@@ -129,11 +130,15 @@ def resolve(
     else:
         path = golden_for(default)
         entry = _entry_for(models, _arch_of(path), kind, path)
+    _check_kind(entry, spec, kind, gate)
+    return entry, path
+
+
+def _check_kind(entry: ModelEntry, spec: str, kind: str, gate: str) -> None:
     if entry.kind != kind:
         raise BadInput(
             f"--model {spec}: {entry.name} is a {entry.kind}; gate {gate} needs a {kind}"
         )
-    return entry, path
 
 
 def _entry_for(models: Models, arch: str, kind: str, path: Path) -> ModelEntry:

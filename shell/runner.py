@@ -14,7 +14,6 @@ import signal
 import sys
 import time
 import traceback
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,46 +21,16 @@ from typing import Any
 import orjson
 
 from shell import fingerprint, ledger, paths
+from shell.context import RunContext, RunOptions, RunResult, config_dict
 from shell.errors import BadInput, GateCrashed, GateError, OverBudget
 from shell.receipt import Receipt
 from shell.registry import Gate, Registry
 from shell.safety import os_error_line
-from shell.store import ArtifactMeta, artifact_meta_fields, git_commit, sha256_bytes, write_artifact
+from shell.store import git_commit
 
-
-@dataclass
-class RunOptions:
-    backend: str | None = None  # None: the gate's default backend
-    device: str = "auto"  # auto: CUDA when present
-    seed: int = 0
-    json: bool = False
-    log_jsonl: bool = False
-    config_file: Path | None = None
-    overrides: list[str] = field(
-        default_factory=list
-    )  # key=value, value parsed as JSON when it parses
-    model: str | None = None  # --model NAME_OR_PATH: the config's `model`, for gates that judge one
-
-
-@dataclass
-class RunResult:
-    run_id: str | None
-    gate: str
-    exit_code: int
-    passed: bool
-    message: str = ""
-    metrics: list[dict[str, Any]] = field(default_factory=list)
-    criteria: list[dict[str, Any]] = field(default_factory=list)
-    artifacts: list[str] = field(default_factory=list)
-    run_dir: str | None = None
-    repro: str | None = None
-    duration_s: float = 0.0
-    verb: str | None = (
-        None  # set for a gate verb's run (`gate m3 capture`): not a verdict on the gate
-    )
-
-    def to_json(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items()}
+CRASH = (
+    GateCrashed.exit_code
+)  # an exception in the gate's or a model's code, not a failed criterion
 
 
 def new_run_id(gate_id: str) -> str:
@@ -75,9 +44,16 @@ def build_config(gate: Gate, opts: RunOptions) -> Any:
     values: dict[str, Any] = {}
     src = "config"
     if opts.config_file is not None:
-        from shell.safety import read_config_file
+        from shell.safety import read_input_file, shown
 
-        src, values = read_config_file(opts.config_file)
+        src = shown(opts.config_file)
+        raw = read_input_file(opts.config_file, "config file", limit=1 << 20)
+        try:
+            values = orjson.loads(raw)
+        except orjson.JSONDecodeError as e:
+            raise BadInput(f"{src}: not valid JSON ({e})") from None
+        if not isinstance(values, dict):
+            raise BadInput(f"{src}: must hold a JSON object")
     from shell.options import parse_assignments
 
     values.update(parse_assignments(opts.overrides, "--set"))
@@ -102,118 +78,6 @@ def build_config(gate: Gate, opts: RunOptions) -> Any:
         if isinstance(val, bool) and not isinstance(getattr(cfg, key, val), bool):
             raise BadInput(f"{src}: field {key}: expected a number, not {str(val).lower()}")
     return cfg
-
-
-class RunContext:
-    """What a gate sees while it runs. All IO of a run goes through here."""
-
-    def __init__(
-        self, gate: Gate, run_id: str, opts: RunOptions, config: Any, receipt: Receipt
-    ) -> None:
-        self.gate, self.run_id, self.opts, self.config, self.receipt = (
-            gate,
-            run_id,
-            opts,
-            config,
-            receipt,
-        )
-        self.run_dir = paths.run_dir(run_id)
-        self.seed = opts.seed
-        self.backend = opts.backend or gate.default_backend
-        self.metrics: list[dict[str, Any]] = []
-        self.criteria: list[dict[str, Any]] = []
-        self.artifacts: list[str] = []
-        self._bundle: dict[str, bytes] = {}
-        self._device: Any = None
-
-    @property
-    def device(self) -> Any:
-        """The torch device, resolved on first use (torch is imported only by gates that need it)."""
-        if self._device is None:
-            from shell.devices import resolve_device
-
-            self._device = resolve_device(self.opts.device)
-        return self._device
-
-    def say(self, text: str) -> None:
-        print(text, file=sys.stderr if self.opts.json else sys.stdout, flush=True)
-
-    def step(self, **fields: Any) -> None:
-        if self.opts.log_jsonl:
-            self.receipt.emit("step", **fields)
-
-    def metric(self, name: str, value: float, unit: str = "") -> None:
-        rec = {"name": name, "value": float(value), "unit": unit}
-        self.metrics.append(rec)
-        self.receipt.emit("metric", **rec)
-
-    def check(self, name: str, value: float) -> bool:
-        c = self.gate.criterion(name)
-        ok = c.check(value)
-        rec = {
-            "name": name,
-            "value": float(value),
-            "op": c.op,
-            "threshold": float(c.threshold),
-            "passed": ok,
-        }
-        self.criteria = [x for x in self.criteria if x["name"] != name] + [rec]
-        self.receipt.emit("criterion", **rec)
-        return ok
-
-    def write_artifact(
-        self,
-        name: str,
-        files: dict[str, bytes],
-        inputs: dict[str, str],
-        pipeline_version: int,
-        meta_cls: type[ArtifactMeta] = ArtifactMeta,
-        meta_name: str = "meta.json",
-        extra_meta: dict[str, Any] | None = None,
-    ) -> Path:
-        """A candidate artifact at .gate/runs/<run_id>/<name>/ (approve it to make it golden)."""
-        dest = self.run_dir / name
-        cfg = config_dict(self.config)
-        meta = artifact_meta_fields(self.gate.id, self.run_id, name, cfg, inputs, pipeline_version)
-        m = write_artifact(dest, files, {**meta, **(extra_meta or {})}, meta_cls, meta_name)
-        meta_sha = sha256_bytes((dest / meta_name).read_bytes())
-        self.receipt.emit(
-            "artifact",
-            path=str(dest),
-            sha256=meta_sha,
-            name=name,
-            meta=meta_name,
-            files=len(m.files),
-        )
-        self.artifacts.append(str(dest))
-        return dest
-
-    def picture(self, name: str, png: bytes) -> Path:
-        """A PNG for people to look at, next to the receipt; its path is printed."""
-        path = self.run_dir / name
-        path.write_bytes(png)
-        self.receipt.emit("artifact", path=str(path), sha256=sha256_bytes(png), kind="picture")
-        self.say(f"picture: {path}")
-        return path
-
-    def bundle_file(self, name: str, data: bytes) -> None:
-        """A file for the failure bundle; written only if the run fails."""
-        self._bundle[name] = data
-
-    def progress(self, total: int, description: str) -> Any:
-        """advance(n=1) inside; a rich progress bar on a terminal, lines and receipt events otherwise
-        (shell/progress.py)."""
-        from shell.progress import progress
-
-        return progress(self.receipt, total, description)
-
-
-def config_dict(config: Any) -> dict[str, Any]:
-    if config is None:
-        return {}
-    if isinstance(config, dict):
-        return orjson.loads(orjson.dumps(config, default=str))
-    return config.model_dump(mode="json")
 
 
 def _config_hash(config: Any, opts: RunOptions, backend: str | None) -> tuple[str, dict[str, Any]]:
@@ -251,9 +115,9 @@ def run_gate(
     gate = reg.get(gate_id)
     if not gate.built:
         raise BadInput(f"gate {gate.id} ({gate.name}) is planned, not built yet; see `gate status`")
-    check_seed(opts.seed)
     if verb is None and not gate.criteria:
         raise BadInput(f"gate {gate.id} declares no criteria: a verdict needs at least one")
+    check_seed(opts.seed)
     config = build_config(gate, opts) if verb is None else dict(params or {})
     backend = opts.backend or gate.default_backend
     run_id = new_run_id(gate.id)
@@ -284,21 +148,33 @@ def run_gate(
         signal.signal(signal.SIGTERM, _over_budget)
     exit_code, message, crash = 0, "", None
 
+    def expired(msg: str) -> None:  # shell.deadline ends the process: record why first
+        receipt.emit("error", kind="BadInput", message=msg)
+        receipt.emit("verdict", passed=False, exit_code=2,
+                     duration_s=round(time.perf_counter() - t0, 4))  # fmt: skip
+        receipt.close()
+        events = ledger.run_from_receipt(_read_events(receipt.path))
+        if events is not None:
+            ledger.record_run_or_warn(paths.ledger_path(), *events)
+
     from shell import deadline
 
-    unhook = deadline.on_expire(deadline.closing_run(receipt, t0))
+    unhook = deadline.on_expire(expired)
     try:
         (fn or gate.run)(ctx)
     except GateError as e:
         exit_code, message = e.exit_code, str(e)
         receipt.emit("error", kind=type(e).__name__, message=message)
+    except OSError as e:
+        if (msg := os_error_line(e)) is None:
+            exit_code, message, crash = CRASH, f"{type(e).__name__}: {e}", traceback.format_exc()
+            receipt.emit("error", kind="crash", message=message)
+        else:  # a file the user named cannot be read or written: bad input, not a crash
+            exit_code, message = 2, msg
+            receipt.emit("error", kind="BadInput", message=message)
     except Exception as e:  # a crash inside a gate: exit 4, its traceback in the bundle
-        if isinstance(e, OSError) and (message := os_error_line(e)):
-            exit_code = 2  # a file the user named cannot be read or written: bad input, not a crash
-        else:
-            exit_code, message = GateCrashed.exit_code, f"{type(e).__name__}: {e}"
-            crash = traceback.format_exc()
-        receipt.emit("error", kind="BadInput" if exit_code == 2 else "crash", message=message)
+        exit_code, message, crash = CRASH, f"{type(e).__name__}: {e}", traceback.format_exc()
+        receipt.emit("error", kind="crash", message=message)
     finally:
         unhook()
     if exit_code == 0 and verb is None:
@@ -316,7 +192,7 @@ def run_gate(
             )
     duration = time.perf_counter() - t0
     repro = None
-    if exit_code in (1, GateCrashed.exit_code):
+    if exit_code in (1, CRASH):
         repro = _write_bundle(ctx, gate, opts, backend, full_cfg, crash, verb)
     device = str(ctx._device) if ctx._device is not None else opts.device
     receipt.emit(
@@ -355,6 +231,12 @@ def run_gate(
 
 def _over_budget(signum: int, frame: Any) -> None:
     raise OverBudget("stopped: over the gate all --budget")
+
+
+def _read_events(path: Path) -> list[dict[str, Any]]:
+    from shell.receipt import read_receipt
+
+    return read_receipt(path)
 
 
 def _write_bundle(

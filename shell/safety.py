@@ -143,18 +143,3 @@ def os_error_line(e: OSError) -> str | None:
     if name not in _USER_ERRNOS or e.filename is None:
         return None
     return f"{shown(e.filename)}: {e.strerror or name}"
-
-
-def read_config_file(path: str | os.PathLike[str]) -> tuple[str, dict]:
-    """--config FILE -> (its name for messages, the JSON object it holds); BadInput otherwise."""
-    import orjson
-
-    src = shown(path)
-    raw = read_input_file(path, "config file", limit=MiB)
-    try:
-        values = orjson.loads(raw)
-    except orjson.JSONDecodeError as e:
-        raise BadInput(f"{src}: not valid JSON ({e})") from None
-    if not isinstance(values, dict):
-        raise BadInput(f"{src}: must hold a JSON object")
-    return src, values

@@ -67,9 +67,9 @@ def test_failing_criterion_exits_1_with_bundle_and_repro(with_plugin: Path) -> N
     assert orjson.loads((bundle / "config.json").read_bytes())["score"] == 0.1
 
 
-def test_crash_is_exit_4_with_traceback(with_plugin: Path) -> None:
+def test_crash_is_exit_4_with_traceback_in_bundle(with_plugin: Path) -> None:
     r = gate("demo", "--set", "crash=true", "--json")
-    assert r.exit_code == 4
+    assert r.exit_code == 4  # DESIGN.md: the gate crashed
     bundle = Path(one_json(r.stdout)["run_dir"]) / "bundle"
     assert "crashed on purpose" in (bundle / "traceback.txt").read_text()
 

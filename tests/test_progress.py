@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shell import runner
+from shell import context
 from shell.receipt import Receipt, read_receipt
 from shell.registry import Gate
 
@@ -17,9 +17,9 @@ def test_progress_off_a_terminal_prints_lines_and_writes_events(
 ) -> None:
     err = io.StringIO()  # not a TTY, like output redirected to a file
     monkeypatch.setattr("sys.stderr", err)
-    monkeypatch.setattr("shell.progress.PROGRESS_EVERY", 0.0)
+    monkeypatch.setattr(context, "PROGRESS_EVERY", 0.0)
     receipt = Receipt(tmp_path / "receipt.jsonl", "r1", "g")
-    ctx = runner.RunContext(Gate("g", "g", "src"), "r1", runner.RunOptions(), None, receipt)
+    ctx = context.RunContext(Gate("g", "g", "src"), "r1", context.RunOptions(), None, receipt)
     with ctx.progress(3, "training") as advance:
         for _ in range(3):
             advance(1)
@@ -35,7 +35,7 @@ def test_progress_is_quiet_between_intervals(
     err = io.StringIO()
     monkeypatch.setattr("sys.stderr", err)
     receipt = Receipt(tmp_path / "receipt.jsonl", "r1", "g")
-    ctx = runner.RunContext(Gate("g", "g", "src"), "r1", runner.RunOptions(), None, receipt)
+    ctx = context.RunContext(Gate("g", "g", "src"), "r1", context.RunOptions(), None, receipt)
     with ctx.progress(1000, "fast") as advance:
         for _ in range(1000):
             advance()

@@ -39,7 +39,18 @@ def check_counts(args: Any, names: tuple[str, ...]) -> None:
         raise BadInput(f"--batch {batch} / --steps {steps}: at most 4096 / 10**8")
     lr = float(getattr(args, "lr", 1.0))
     if not (math.isfinite(lr) and lr > 0):
-        raise BadInput(f"--lr {lr}: must be a finite number above 0")
+        raise BadInput(f"--lr {lr}: must be a finite number > 0")
+    if getattr(args, "batch", 0) > 4096 or args.steps > 10**8:  # a typo, not a workload
+        raise BadInput(f"--batch {args.batch} / --steps {args.steps}: at most 4096 / 10**8")
+
+
+def refuse_early(backend: str, game: str) -> None:
+    """A typo in --game is exit 2 before a run starts (with the nearest names), not after torch loads."""
+    from shell.backends.games import check_game
+    from shell.output import guard
+
+    with guard():
+        check_game(backend, game)
 
 
 @dataclass

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from gates.common.evaldata import DEFAULT_BACKEND, DEFAULT_GAME, EVAL_SEED
-from gates.common.training import RESUME
+from gates.common.training import RESUME, refuse_early
 from shell import options
 
 
@@ -59,13 +59,14 @@ def add_train_verb(app) -> None:
     ) -> None:
         """Train the m1 autoencoder; writes the candidate artifact `autoencoder` (approve it)."""
         from shell.commands.run_cmds import execute_verb
-        from shell.runner import RunOptions
+        from shell.context import RunOptions
 
         args = TrainArgs(
             steps, episodes, episode_steps, batch, crop, lr, seed, backend, game, threads, resume,
             checkpoint_every,
         )  # fmt: skip
         opts = RunOptions(backend=backend, device=device, seed=seed, json=json, log_jsonl=log_jsonl)
+        refuse_early(backend, game)
         execute_verb("m1", "train", lambda ctx: train_autoencoder(ctx, args), asdict(args), opts)
 
 

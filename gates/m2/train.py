@@ -2,7 +2,7 @@
 collected through shell.datasets.collect; windows that cross an episode reset are excluded.
 
 Seeded, resumable (`--resume` a checkpoint folder or its run id) and written as the candidate artifact
-`predictor` of its run, like `gate m1 train` (gates/m1_train.py). The loss is best-of-K MSE over K noise
+`predictor` of its run, like `gate m1 train` (gates/m1/train.py). The loss is best-of-K MSE over K noise
 samples (core.models.predictor.best_of_k_loss), so the noise input comes to mean different futures.
 """
 
@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from gates.common.evaldata import DEFAULT_BACKEND, DEFAULT_GAME, EVAL_SEED
-from gates.common.training import RESUME
+from gates.common.training import RESUME, refuse_early
 from shell import options
 
 
@@ -59,13 +59,14 @@ def add_train_verb(app) -> None:
     ) -> None:
         """Train the m2 predictor; writes the candidate artifact `predictor` (approve it)."""
         from shell.commands.run_cmds import execute_verb
-        from shell.runner import RunOptions
+        from shell.context import RunOptions
 
         args = TrainArgs(
             steps, episodes, episode_steps, batch, k, lr, seed, backend, game, threads, resume,
             checkpoint_every,
         )  # fmt: skip
         opts = RunOptions(backend=backend, device=device, seed=seed, json=json, log_jsonl=log_jsonl)
+        refuse_early(backend, game)
         execute_verb("m2", "train", lambda ctx: train_predictor(ctx, args), asdict(args), opts)
 
 
@@ -165,5 +166,5 @@ def train_predictor(ctx, args: TrainArgs) -> None:
         ctx.metric("heldout_mse", extra["heldout_mse"])
         ctx.metric("heldout_baseline_mse", extra["heldout_baseline_mse"])
     trainer.finish(name, extra, "m2_train_loss.png", "m2 train: best-of-K loss")
-    held_txt = ", ".join(f"{k} {v:g}" for k, v in extra.items()) or "no held-out windows"
+    held_txt = "; ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in extra.items()) or "no held-out"
     ctx.say(f"m2 train: {trainer.done} steps in {seconds:.0f} s; {held_txt}")

@@ -60,7 +60,7 @@ def _verb(
     verb: str, body: Any, params: dict[str, Any], device: str, json: bool, log: bool = False
 ) -> None:
     from shell.commands.run_cmds import execute_verb
-    from shell.runner import RunOptions
+    from shell.context import RunOptions
 
     execute_verb("m3", verb, body, params, RunOptions(device=device, json=json, log_jsonl=log))
 
@@ -144,8 +144,8 @@ def _write_template(
         shown,
         template_meta,
     )
+    from shell.context import config_dict
     from shell.errors import BadInput
-    from shell.runner import config_dict
     from shell.store import artifact_meta_fields, write_artifact
 
     files = encode_goal(goal)
@@ -201,7 +201,7 @@ def add_verbs(app: typer.Typer) -> None:
 
             if out is not None:  # before any work: a bad --out is refused at once
                 check_out(resolve(out), "--out", folder=True, name=out)
-            try:
+            try:  # --tau/--k before any work too (without --tau, tau is calibrated below)
                 check_params(0.5 if tau is None else tau, k)
             except ValueError as e:
                 raise BadInput(f"--tau/--k: {e}") from None

@@ -13,7 +13,7 @@ from shell.output import console, emit_json, guard
 from shell.registry import Gate, Registry, load_gates
 
 if TYPE_CHECKING:  # the runner pulls in pydantic; commands that only list must not pay for it
-    from shell.runner import RunOptions, RunResult
+    from shell.context import RunOptions, RunResult
 
 
 def _print_result(res: RunResult, json: bool) -> None:
@@ -41,7 +41,7 @@ def _print_result(res: RunResult, json: bool) -> None:
 
 
 def _opts(backend, device, seed, json, log_jsonl, config, set_, model) -> RunOptions:
-    from shell.runner import RunOptions
+    from shell.context import RunOptions
 
     return RunOptions(backend, device, seed, json, log_jsonl, config, list(set_ or []), model)
 
@@ -114,7 +114,7 @@ def all_gates(
     ),
 ) -> None:
     """Run every built gate in prerequisite order; a gate whose prerequisite failed is blocked, not run."""
-    from shell.runner import RunOptions
+    from shell.context import RunOptions
     from shell.scheduler import overall_exit, run_all
 
     with guard():

@@ -35,7 +35,7 @@ def add_verbs(app) -> None:
     ) -> None:
         """Write a candidate table without judging it (a gate verb)."""
         from shell.commands.run_cmds import execute_verb
-        from shell.runner import RunOptions
+        from shell.context import RunOptions
 
         def body(ctx) -> None:
             if score < 0:
