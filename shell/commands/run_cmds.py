@@ -62,10 +62,6 @@ def execute_verb(gate_id: str, verb: str, fn, params: dict, opts: RunOptions) ->
     from shell.runner import run_gate
 
     with guard():
-        if isinstance(params.get("game"), str):  # a --game typo: exit 2 now, with the nearest names
-            from shell.backends.games import check_game
-
-            check_game(opts.backend or params.get("backend"), params["game"])
         res = run_gate(load_gates(), gate_id, opts, verb=verb, fn=fn, params=params)
     if opts.json:
         emit_json(res.to_json())
