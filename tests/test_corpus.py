@@ -246,6 +246,7 @@ CORPUS: list[Case] = [
     Case("resume-garbage-log", ("m1", "train", "--resume", "ckpt", "--steps", "1", *CPU), 2,
          "train_log.json", checkpoint(log=b"\x00 not a log", data=True)),
     Case("set-flag-for-count", ("m3", "--set", "replays=true"), 2, "replays"),
+    Case("set-replays-huge", ("m3", "--set", "replays=1000000"), 2, "replays"),
     Case("set-without-value", ("m2", "--set", "arch"), 2, "KEY=VALUE"),
     Case("state-junk-appended", ("m3", "capture", "--state", "junk.state", *CPU), 2,
          "bytes after the end", junk_state),

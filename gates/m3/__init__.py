@@ -28,7 +28,9 @@ def config(**values: Any) -> Any:
         state: str = STATE
         trace: str = TRACE  # any trace: the template's capture trace must match its sha256, others are judged
         negatives: list[str] = Field(default_factory=lambda: list(NEGATIVES), min_length=1)
-        replays: int = Field(REPLAYS, ge=1)
+        replays: int = Field(
+            REPLAYS, ge=1, le=100
+        )  # a typo bound: 10**6 fresh emulators ran for hours
         tau: float | None = None  # None: the template's calibrated tau; a value must equal it
         k_consecutive: int | None = None  # None: the template's; a value must equal it
 
