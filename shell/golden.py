@@ -57,23 +57,12 @@ def _log(gate: str) -> Path:
 
 
 def approvals(gate: str) -> list[dict[str, Any]]:
-    from shell.safety import read_input_file
+    from shell.safety import read_jsonl_records
 
     p = _log(gate)
     if not p.exists():
         return []
-    out = []
-    for i, line in enumerate(read_input_file(p, "approvals log").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            rec = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            rec = None
-        if not isinstance(rec, dict) or not isinstance(rec.get("name"), str):
-            raise BadInput(f"{p}: line {i}: not an approval record (a JSON object with a name)")
-        out.append(rec)
-    return out
+    return read_jsonl_records(p, "approvals log", "name")
 
 
 def golden_version(gate: str, name: str | None = None) -> int:

@@ -31,18 +31,6 @@ class Receipt:
 
 def read_receipt(path: Path) -> list[dict[str, Any]]:
     """Every event of a receipt; BadInput naming the file and line of one that is not an event."""
-    from shell.errors import BadInput
-    from shell.safety import read_input_file
+    from shell.safety import read_jsonl_records
 
-    out = []
-    for i, line in enumerate(read_input_file(path, "receipt").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            rec = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            rec = None
-        if not isinstance(rec, dict) or not isinstance(rec.get("event"), str):
-            raise BadInput(f"{path}: line {i}: not a receipt event (a JSON object with an event)")
-        out.append(rec)
-    return out
+    return read_jsonl_records(path, "receipt", "event")

@@ -15,6 +15,7 @@ import os
 import re
 import stat
 from pathlib import Path
+from typing import Any
 
 from shell.errors import BadInput
 
@@ -143,3 +144,22 @@ def os_error_line(e: OSError) -> str | None:
     if name not in _USER_ERRNOS or e.filename is None:
         return None
     return f"{shown(e.filename)}: {e.strerror or name}"
+
+
+def read_jsonl_records(path: Path, what: str, key: str) -> list[dict[str, Any]]:
+    """A JSONL file of objects that each carry a string `key` (receipts: event; approvals: name),
+    read bounded; BadInput naming the file and line of one that is not such an object."""
+    import orjson
+
+    out = []
+    for i, line in enumerate(read_input_file(path, what).splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            rec = None
+        if not isinstance(rec, dict) or not isinstance(rec.get(key), str):
+            raise BadInput(f"{path}: line {i}: not a {what} record (a JSON object with a {key})")
+        out.append(rec)
+    return out
