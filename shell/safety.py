@@ -160,6 +160,8 @@ def read_jsonl_records(path: Path, what: str, key: str) -> list[dict[str, Any]]:
         except orjson.JSONDecodeError:
             rec = None
         if not isinstance(rec, dict) or not isinstance(rec.get(key), str):
-            raise BadInput(f"{path}: line {i}: not a {what} record (a JSON object with a {key})")
+            raise BadInput(
+                f"{path}: line {i}: not a {what} record (a JSON object with a string {key!r})"
+            )
         out.append(rec)
     return out
