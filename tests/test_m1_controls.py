@@ -8,7 +8,6 @@ authors did not write, a synthetic dataset, by patching what gates/m1/run.py imp
 from __future__ import annotations
 
 import io
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -124,7 +123,7 @@ def balls(episodes: int = 4, steps: int = 120, size: int = 128) -> np.ndarray:
 
 
 BALLS_EVAL = ["--set", "eval_episodes=4", "--set", "eval_steps=120", "--set", "eval_start=0"]
-BALLS_EVAL += ["--set", "eval_noop_max=10", "--set", "eval_stride=5", *FAST]
+BALLS_EVAL += ["--set", "eval_noop_max=10", "--set", "eval_stride=10", *FAST]
 
 
 def test_moving_pixels_measure_what_moves() -> None:
@@ -138,16 +137,6 @@ def test_moving_pixels_measure_what_moves() -> None:
     assert psnr(painted, x).mean() > 30  # the global measure is fooled ...
     assert psnr_of_sq_error(*masked_sq_error(painted, x, mask)) < 15  # ... the moving one is not
     assert frame_variety(frames[:1].expand(5, -1, -1, -1)) == 0
-
-
-def test_a_codec_that_loses_small_moving_objects_fails_psnr_moving(project, monkeypatch) -> None:
-    use_codec(monkeypatch, Subsample())
-    use_frames(monkeypatch, balls())
-    res = gate("m1", *BALLS_EVAL)
-    assert res.exit_code == 1, res.output
-    crit = criteria(res)
-    assert crit["psnr"]["passed"] and crit["ssim"]["passed"] and crit["latent_ratio"]["passed"]
-    assert not crit["psnr_moving"]["passed"] and crit["psnr_moving"]["value"] < 20
 
 
 def test_near_identical_frames_are_refused(project, monkeypatch) -> None:
@@ -187,7 +176,8 @@ def test_frames_span_whole_episodes_with_varied_starts() -> None:
     assert len(np.unique(cam)) > 40 and np.ptp(cam) > 300  # the camera has scrolled, far
 
 
-def test_reconstruction_picture_names_rows_and_columns(project, monkeypatch) -> None:
+def test_a_codec_that_loses_small_moving_objects_fails_psnr_moving(project, monkeypatch) -> None:
+    """...and the reconstruction picture names its rows (worst/median/best with PSNR) and columns."""
     from shell import pictures
 
     seen: list[SimpleNamespace] = []
@@ -202,10 +192,10 @@ def test_reconstruction_picture_names_rows_and_columns(project, monkeypatch) -> 
     use_frames(monkeypatch, balls())
     res = gate("m1", *BALLS_EVAL)
     assert res.exit_code == 1, res.output
+    crit = criteria(res)
+    assert crit["psnr"]["passed"] and crit["ssim"]["passed"] and crit["latent_ratio"]["passed"]
+    assert not crit["psnr_moving"]["passed"] and crit["psnr_moving"]["value"] < 20
     grid = next(s for s in seen if "held-out" in s.title)
     assert [r.split(" ")[0] for r in grid.rows] == ["worst", "median", "best"]
     assert all("PSNR" in r and "dB" in r for r in grid.rows)
     assert grid.cols[:3] == ["truth", "reconstruction", "|error| (0..0.25)"]
-    run_dir = Path(orjson.loads(res.stdout)["run_dir"]) if "run_dir" in res.stdout else None
-    if run_dir is not None:
-        assert (run_dir / "m1_reconstruction.png").is_file()
