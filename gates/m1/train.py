@@ -20,7 +20,7 @@ from shell import options
 
 @dataclass(frozen=True)
 class TrainArgs:
-    steps: int = 5000  # total optimizer steps (a resumed run continues up to this)
+    steps: int = 8000  # total optimizer steps (a resumed run continues up to this)
     episodes: int = 16  # envs collected in one batch; a fifth are held out for the report
     episode_steps: int = 320  # frames per episode after the reset frame: the camera scrolls far
     batch: int = 32  # crops per step
