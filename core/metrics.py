@@ -153,7 +153,8 @@ def background(frames: torch.Tensor) -> torch.Tensor:
     """uint8 [T, H, W, 3] frames of one episode -> uint8 [H, W, 3]: the per-pixel median over time,
     what the episode shows most of the time at each pixel (its static background)."""
     t = frames.shape[0]
-    flat = frames.contiguous().reshape(t, -1)  # contiguous: median misreads stride-0 (expanded) views
+    # contiguous: torch's median misreads stride-0 (expanded) views
+    flat = frames.contiguous().reshape(t, -1)
     return flat.median(0).values.view(frames.shape[1:])  # [H, W, 3]
 
 
