@@ -140,8 +140,9 @@ def knn_agreement(xy: torch.Tensor, labels: np.ndarray) -> float:
 
 
 def pca2(z: torch.Tensor) -> torch.Tensor:
-    """float [N, D] -> [N, 2]: the first two principal components."""
-    u, sv, _ = torch.pca_lowrank(z, q=2, center=True)
+    """float [N, D] -> [N, 2]: the first two principal components (exact SVD: deterministic, unlike
+    torch.pca_lowrank's random projections)."""
+    u, sv, _ = torch.linalg.svd(z - z.mean(0), full_matrices=False)  # [N, K], [K]
     return u[:, :2] * sv[:2]
 
 
