@@ -159,6 +159,22 @@ def test_jpeg_passes_psnr_but_does_not_beat_the_jpeg_baseline(project, monkeypat
     metrics = {m["name"]: m["value"] for m in orjson.loads(res.stdout)["metrics"]}
     assert metrics["jpeg_bytes"] <= 16_384 and metrics["webp_bytes"] <= 16_384
     assert metrics["jpeg_psnr"] >= metrics["psnr"] - 0.5
+    # the level clusters are informative, beside the same figure on raw pixels, and no criterion
+    assert {"latent_level_1nn", "pixels_level_1nn"} <= set(metrics)
+    assert not {"latent_level_1nn", "pixels_level_1nn"} & set(crit)
+
+
+@pytest.mark.parametrize("fmt", ["jpeg", "jpeg420", "webp"])
+def test_baselines_use_the_best_quality_within_the_budget(fmt: str) -> None:
+    from gates.m1.baselines import FORMATS, _encode, best_under
+
+    frame = balls(1, 0, 64)[0, 0]
+    budget = 1200
+    out, nbytes, q = best_under(frame, fmt, budget)
+    assert out.shape == frame.shape and out.dtype == np.uint8
+    assert nbytes <= budget
+    if q < FORMATS[fmt][2]:  # one step up no longer fits
+        assert len(_encode(Image.fromarray(frame), fmt, q + 1)) > budget
 
 
 def test_frames_span_whole_episodes_with_varied_starts() -> None:
