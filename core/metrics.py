@@ -144,3 +144,45 @@ def locate_color(
     ys = (m.sum(2).float() * (torch.arange(h, device=frames.device) + 0.5)).sum(1)  # [N]
     out = torch.stack([xs / cnt, ys / cnt], 1)  # [N, 2]
     return torch.where(cnt[:, None] > 0, out, torch.full_like(out, float("nan")))
+
+
+MOVING_TOL = 8  # uint8 units: a pixel "moves" where a channel differs from the background by more
+
+
+def background(frames: torch.Tensor) -> torch.Tensor:
+    """uint8 [T, H, W, 3] frames of one episode -> uint8 [H, W, 3]: the per-pixel median over time,
+    what the episode shows most of the time at each pixel (its static background)."""
+    t = frames.shape[0]
+    # contiguous: torch's median misreads stride-0 (expanded) views
+    flat = frames.contiguous().reshape(t, -1)
+    return flat.median(0).values.view(frames.shape[1:])  # [H, W, 3]
+
+
+def moving_mask(frames: torch.Tensor, bg: torch.Tensor, tol: int = MOVING_TOL) -> torch.Tensor:
+    """bool [N, H, W]: the pixels of uint8 frames [N, H, W, 3] that differ from the background bg
+    (uint8 [H, W, 3] or [N, H, W, 3]) by more than tol in some channel: what moves (sprites, a ball,
+    a scrolled landscape), whatever the game."""
+    d = (frames.to(torch.int16) - bg.to(torch.int16)).abs().amax(-1)  # [N, H, W]
+    return d > tol
+
+
+def masked_sq_error(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor) -> tuple[float, int]:
+    """Sum of squared errors over the masked pixels (all channels) of float [N, C, H, W] x2 and the
+    number of values summed; mask bool [N, H, W]."""
+    m = mask[:, None].expand_as(a)  # [N, C, H, W]
+    e = (a.float() - b.float()).square()[m]
+    return float(e.sum()), int(e.numel())
+
+
+def psnr_of_sq_error(sq_sum: float, count: int, data_range: float = 1.0) -> float:
+    """PSNR in dB of a pooled squared error (NaN where nothing was counted, inf where exact)."""
+    if count == 0:
+        return float("nan")
+    m = sq_sum / count
+    return float("inf") if m == 0 else 10.0 * float(torch.log10(torch.tensor(data_range**2 / m)))
+
+
+def frame_variety(frames: torch.Tensor, tol: int = MOVING_TOL) -> float:
+    """The share of pixels at which uint8 frames [N, H, W, 3] are not all equal (within tol) to their
+    per-pixel median: 0 for a set of identical screens, ~1 for a scrolling world."""
+    return float(moving_mask(frames, background(frames), tol).any(0).float().mean())

@@ -16,7 +16,8 @@ from shell import cli
 
 runner = CliRunner()
 TINY_TRAIN = ["--episodes", "2", "--episode-steps", "3", "--batch", "2", "--crop", "16"]
-TINY_EVAL = ["--set", "eval_episodes=2", "--set", "eval_steps=2", "--set", "eval_stride=1"]
+TINY_EVAL = ["--set", "eval_episodes=2", "--set", "eval_steps=100", "--set", "eval_start=40"]
+TINY_EVAL += ["--set", "eval_noop_max=4", "--set", "eval_stride=30"]
 TINY_EVAL += ["--set", "timing_runs=1", "--set", "device_threads=1", "--device", "cpu"]
 
 

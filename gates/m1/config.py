@@ -14,8 +14,12 @@ class M1Config(BaseModel):
     arch: dict | None = None  # when set, the checkpoint's architecture config must equal it
     eval_seed: int = EVAL_SEED  # levels and episodes no training run has seen
     eval_episodes: int = 8  # 8 envs: several levels, so the latent picture has clusters
-    eval_steps: int = 32  # frames per episode after the reset frame; ~1.5 s of play each
-    eval_stride: int = 3  # every 3rd frame: 88 frames, enough for stable means, fast on a CPU
+    eval_steps: int = 320  # steps per episode: the platformer's camera scrolls ~600 px by then
+    eval_start: int = 64  # first kept step: past the opening screen and Atari intros (Ms. Pac-Man)
+    eval_noop_max: int = (
+        30  # + a seeded random 0..30 steps per episode: varied starts (ALE protocol)
+    )
+    eval_stride: int = 20  # then every 20th step: ~100 frames spread over whole episodes
     timing_runs: int = 20  # batch-1 encode+decode runs timed (median), after 3 warm-ups
     device_threads: int = (
         1  # torch CPU threads (0 = min(2, cores)); 1: an upper bound on the spec's

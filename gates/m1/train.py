@@ -20,9 +20,9 @@ from shell import options
 
 @dataclass(frozen=True)
 class TrainArgs:
-    steps: int = 3000  # total optimizer steps (a resumed run continues up to this)
+    steps: int = 8000  # total optimizer steps (a resumed run continues up to this)
     episodes: int = 16  # envs collected in one batch; a fifth are held out for the report
-    episode_steps: int = 96  # frames per episode after the reset frame
+    episode_steps: int = 320  # frames per episode after the reset frame: the camera scrolls far
     batch: int = 32  # crops per step
     crop: int = 64  # crop edge in px (a multiple of the patch): 1/16 of a frame per sample
     lr: float = 2e-3  # peak AdamW learning rate (5% warm-up, cosine to zero)
