@@ -121,8 +121,12 @@ def checkpoint(width: int | None = None, log: bytes | None = None, data: bool = 
         if width is not None:
             meta["model"]["config"]["width"] = width
         if data:  # what `gate m1 train` with its defaults collects, so --resume gets to the log
-            meta["training"]["data"] = {"backend": "builtin", "game": "platformer", "episodes": 16,
-                                        "episode_steps": 96, "seed": 0, "policy": "scripted"}  # fmt: skip
+            from gates.m1.train import TrainArgs
+
+            d = TrainArgs()
+            meta["training"]["data"] = {"backend": d.backend, "game": d.game, "episodes": d.episodes,
+                                        "episode_steps": d.episode_steps, "seed": d.seed,
+                                        "policy": "scripted"}  # fmt: skip
         files = {WEIGHTS: (src / WEIGHTS).read_bytes(), LOG: log or (src / LOG).read_bytes()}
         write_artifact(root / "ckpt", files, meta, ModelMeta)
 

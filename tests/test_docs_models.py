@@ -16,8 +16,8 @@ from tests.conftest import REPO, install_into
 
 DOC = REPO / "docs" / "judge-your-model.md"
 FAST = {  # the gates' own settings, shrunk so the suite stays fast; the verdict logic is the same
-    "m1": ["--set", "eval_episodes=2", "--set", "eval_steps=2", "--set", "eval_stride=1",
-           "--set", "timing_runs=1"],
+    "m1": ["--set", "eval_episodes=2", "--set", "eval_steps=100", "--set", "eval_start=40",
+           "--set", "eval_noop_max=4", "--set", "eval_stride=30", "--set", "timing_runs=1"],
     "m2": ["--set", "eval_episodes=2", "--set", "eval_steps=13", "--set", "window_stride=4",
            "--set", "rollout_starts=[2]", "--set", "diverse_envs=2", "--set", "diverse_copies=4",
            "--set", "diverse_every=12"],
