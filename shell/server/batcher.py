@@ -78,7 +78,9 @@ class Batcher:
             while len(batch) < self.max_batch:
                 left = deadline - loop.time()
                 try:
-                    batch.append(q.get_nowait() if left <= 0 else await asyncio.wait_for(q.get(), left))
+                    batch.append(
+                        q.get_nowait() if left <= 0 else await asyncio.wait_for(q.get(), left)
+                    )
                 except (TimeoutError, asyncio.QueueEmpty):
                     break
             try:

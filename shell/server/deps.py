@@ -39,7 +39,9 @@ class Keys:
             raise Problem(403, f"API key {key['id']} ({key['name']}) is revoked", "key")
         self._rate(key)
         if write and not self.store.use_key(key["id"]):
-            raise Problem(429, f"API key {key['id']}: quota of {key['quota']} writes is spent", "key")
+            raise Problem(
+                429, f"API key {key['id']}: quota of {key['quota']} writes is spent", "key"
+            )
         return key
 
     def _rate(self, key: dict) -> None:

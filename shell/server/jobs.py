@@ -7,6 +7,7 @@ run still going when it is spent is stopped, jobs not started are `skipped`. Can
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import subprocess
@@ -105,10 +106,8 @@ class Jobs:
             with self._lock:
                 self._procs.pop(jid, None)
         doc = None
-        try:
+        with contextlib.suppress(orjson.JSONDecodeError):
             doc = orjson.loads(out) if out.strip() else None
-        except orjson.JSONDecodeError:
-            pass
         tail = errb.decode(errors="replace").strip().splitlines()[-1:] or [None]
         return proc.returncode, doc, tail[0] if proc.returncode else None
 

@@ -50,7 +50,12 @@ def _batch(request: Request, bid: str) -> dict:
         raise Problem(404, f"no batch {bid}", "batch_id")
     jobs = store.batch_jobs(bid)
     done = all(j["state"] in FINAL for j in jobs)
-    return {"id": bid, "budget_s": b["budget_s"], "state": "done" if done else "running", "jobs": jobs}
+    return {
+        "id": bid,
+        "budget_s": b["budget_s"],
+        "state": "done" if done else "running",
+        "jobs": jobs,
+    }
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut, dependencies=[Depends(reader)])

@@ -52,4 +52,9 @@ async def docs() -> HTMLResponse:
 
 @router.get("/", response_model=Doc, include_in_schema=False)
 async def index() -> Any:
-    return {"name": "worldgate", "docs": "/docs", "openapi": "/openapi.json", "health": "/v1/health"}
+    return {
+        "name": "worldgate",
+        "docs": "/docs",
+        "openapi": "/openapi.json",
+        "health": "/v1/health",
+    }

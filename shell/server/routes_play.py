@@ -107,7 +107,7 @@ def _action(msg: str) -> int:
     try:
         v = orjson.loads(msg)
     except orjson.JSONDecodeError:
-        raise Problem(400, "message: not JSON ({\"action\": n})", "action") from None
+        raise Problem(400, 'message: not JSON ({"action": n})', "action") from None
     v = v.get("action") if isinstance(v, dict) else v
     if not isinstance(v, int) or isinstance(v, bool):
         raise Problem(422, "action: an integer is required", "action")

@@ -17,7 +17,9 @@ class SessionCreate(Strict):
     model: str = Field("predictor", max_length=128, description="a world model from /v1/models")
     game: Literal["platformer"] = "platformer"
     seed: int = Field(0, ge=0, le=2**31 - 1)
-    start_png: str | None = Field(None, description="base64 PNG start frame (else the game's reset)")
+    start_png: str | None = Field(
+        None, description="base64 PNG start frame (else the game's reset)"
+    )
 
 
 class SessionOut(BaseModel):

@@ -124,7 +124,9 @@ class Store:
         return _job(rows[0]) if rows else None
 
     def batch_jobs(self, bid: str) -> list[dict]:
-        return [_job(r) for r in self._q("SELECT * FROM jobs WHERE batch_id = ? ORDER BY rowid", (bid,))]
+        return [
+            _job(r) for r in self._q("SELECT * FROM jobs WHERE batch_id = ? ORDER BY rowid", (bid,))
+        ]
 
     def get_batch(self, bid: str) -> dict | None:
         rows = self._q("SELECT * FROM batches WHERE id = ?", (bid,))
