@@ -50,6 +50,12 @@ def serve(
             help="Reads need a key too (the default leaves them open on localhost).",
         ),
     ] = False,
+    job_gates: Annotated[
+        str | None,
+        typer.Option(
+            "--job-gates", help="Comma-separated gates the job queue may run (default: any)."
+        ),
+    ] = None,
     max_body: Annotated[
         int, typer.Option("--max-body", help="Largest request body in bytes (413 above).")
     ] = 1 << 20,
@@ -59,7 +65,8 @@ def serve(
 
     cfg = {"open_reads": not closed_reads and host in ("127.0.0.1", "localhost", "::1"),
            "batching": batching, "max_batch": max_batch, "max_wait_ms": max_wait_ms,
-           "threads": threads, "job_workers": job_workers, "max_body": max_body}  # fmt: skip
+           "threads": threads, "job_workers": job_workers, "max_body": max_body,
+           "job_gates": job_gates.split(",") if job_gates else None}  # fmt: skip
     if not closed_reads and not cfg["open_reads"]:
         error_line(f"serve: bound to {host}: reads need a key (open reads are for localhost only)")
     os.environ[ENV] = _json.dumps(cfg)

@@ -35,6 +35,8 @@ class ServerConfig:
 
 def create_app(cfg: ServerConfig | None = None) -> FastAPI:
     cfg = cfg or ServerConfig()
+    if cfg.job_gates is not None:
+        cfg.job_gates = frozenset(cfg.job_gates)
     if cfg.db is None:
         from shell import paths
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
 from shell.server.deps import reader
@@ -16,6 +16,8 @@ from shell.server.schemas import Doc, RunsOut
 
 router = APIRouter(prefix="/v1", tags=["harness"], dependencies=[Depends(reader)])
 RUN_ID = r"^[0-9]{8}T[0-9]{6}Z-[A-Za-z0-9_.-]+$"
+PICTURE = r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*\.png$"
+RunId = Path(..., pattern=RUN_ID, max_length=128)
 
 
 @router.get("/gates", response_model=Doc)
@@ -62,7 +64,7 @@ def _run(run_id: str) -> dict:
 
 
 @router.get("/runs/{run_id}", response_model=Doc)
-def run(run_id: str) -> Any:
+def run(run_id: str = RunId) -> Any:
     """One run: its ledger row, metrics and criteria, and the names of its pictures."""
     from shell import paths
 
@@ -73,7 +75,7 @@ def run(run_id: str) -> Any:
 
 
 @router.get("/runs/{run_id}/receipt", response_model=Doc)
-def receipt(run_id: str) -> Any:
+def receipt(run_id: str = RunId) -> Any:
     """The run's receipt: its JSONL lines as a list."""
     from shell import paths
 
@@ -86,12 +88,14 @@ def receipt(run_id: str) -> Any:
 
 @router.get("/runs/{run_id}/pictures/{name}", response_class=Response,
             responses={200: {"content": {"image/png": {}}}})  # fmt: skip
-def picture(run_id: str, name: str) -> Response:
+def picture(
+    run_id: str = RunId, name: str = Path(..., pattern=PICTURE, max_length=128)
+) -> Response:
     """One of the run's pictures (PNG)."""
     from shell import paths
 
     _run(run_id)
-    if not re.match(r"^[A-Za-z0-9_.-]+\.png$", name) or name.startswith("."):
+    if not re.match(PICTURE, name):
         raise Problem(422, "name: a picture's file name (NAME.png)", "name")
     f = paths.run_dir(run_id) / name
     if not f.is_file():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 
 from shell.server.deps import reader, writer
 from shell.server.jobs import FINAL
@@ -12,6 +12,8 @@ from shell.server.problems import Problem
 from shell.server.schemas import BatchIn, BatchOut, JobIn, JobOut
 
 router = APIRouter(prefix="/v1", tags=["jobs"])
+JobId = Path(..., pattern=r"^j_[0-9a-f]{12}$")
+BatchId = Path(..., pattern=r"^b_[0-9a-f]{12}$")
 
 
 def _check(request: Request, runs: list[JobIn]) -> None:
@@ -59,7 +61,7 @@ def _batch(request: Request, bid: str) -> dict:
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut, dependencies=[Depends(reader)])
-def get_job(job_id: str, request: Request) -> Any:
+def get_job(request: Request, job_id: str = JobId) -> Any:
     job = request.app.state.store.get_job(job_id)
     if job is None:
         raise Problem(404, f"no job {job_id}", "job_id")
@@ -67,12 +69,12 @@ def get_job(job_id: str, request: Request) -> Any:
 
 
 @router.get("/batches/{batch_id}", response_model=BatchOut, dependencies=[Depends(reader)])
-def get_batch(batch_id: str, request: Request) -> Any:
+def get_batch(request: Request, batch_id: str = BatchId) -> Any:
     return _batch(request, batch_id)
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=JobOut)
-def cancel_job(job_id: str, request: Request, key: dict = Depends(writer)) -> Any:
+def cancel_job(request: Request, job_id: str = JobId, key: dict = Depends(writer)) -> Any:
     store = request.app.state.store
     if store.get_job(job_id) is None:
         raise Problem(404, f"no job {job_id}", "job_id")

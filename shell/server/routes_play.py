@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Depends, Path, Request, WebSocket, WebSocketDisconnect
 
 from shell.server import sessions as ss
 from shell.server.deps import reader, writer
@@ -16,6 +16,7 @@ from shell.server.problems import Problem
 from shell.server.schemas import SessionCreate, SessionOut, StepIn, StepOut
 
 router = APIRouter(prefix="/v1/sessions", tags=["play"])
+Sid = Path(..., pattern=r"^[0-9a-f]{16}$", description="a session id")
 
 
 @router.post("", status_code=201, response_model=SessionOut)
@@ -33,12 +34,12 @@ async def create_session(body: SessionCreate, request: Request, key: dict = Depe
 
 
 @router.get("/{session_id}", response_model=SessionOut)
-async def get_session(session_id: str, request: Request, _: Any = Depends(reader)):
+async def get_session(request: Request, session_id: str = Sid, _: Any = Depends(reader)):
     return request.app.state.sessions.get(session_id).doc()
 
 
 @router.post("/{session_id}/step", response_model=StepOut)
-async def step_session(session_id: str, body: StepIn, request: Request,
+async def step_session(body: StepIn, request: Request, session_id: str = Sid,
                        key: dict = Depends(writer)):  # fmt: skip
     """One action in, the next frame out (base64 PNG or raw RGB bytes, or none)."""
     t0 = time.perf_counter()
@@ -52,7 +53,7 @@ async def step_session(session_id: str, body: StepIn, request: Request,
 
 
 @router.delete("/{session_id}", response_model=SessionOut)
-async def end_session(session_id: str, request: Request, key: dict = Depends(writer)):
+async def end_session(request: Request, session_id: str = Sid, key: dict = Depends(writer)):
     s = request.app.state.sessions.get(session_id)
     request.app.state.sessions.end(session_id)
     return s.doc()
