@@ -56,6 +56,10 @@ def serve(
             "--job-gates", help="Comma-separated gates the job queue may run (default: any)."
         ),
     ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="The server's SQLite store (default .gate/server.db)."),
+    ] = None,
     max_body: Annotated[
         int, typer.Option("--max-body", help="Largest request body in bytes (413 above).")
     ] = 1 << 20,
@@ -66,7 +70,7 @@ def serve(
     cfg = {"open_reads": not closed_reads and host in ("127.0.0.1", "localhost", "::1"),
            "batching": batching, "max_batch": max_batch, "max_wait_ms": max_wait_ms,
            "threads": threads, "job_workers": job_workers, "max_body": max_body,
-           "job_gates": job_gates.split(",") if job_gates else None}  # fmt: skip
+           "job_gates": job_gates.split(",") if job_gates else None, "db": db}  # fmt: skip
     if not closed_reads and not cfg["open_reads"]:
         error_line(f"serve: bound to {host}: reads need a key (open reads are for localhost only)")
     os.environ[ENV] = _json.dumps(cfg)
@@ -97,9 +101,13 @@ def _announce(server: object, shown: str) -> None:
 
 
 def app_from_env() -> object:
+    from pathlib import Path
+
     from shell.server.app import ServerConfig, create_app
 
-    return create_app(ServerConfig(**_json.loads(os.environ.get(ENV, "{}"))))
+    cfg = _json.loads(os.environ.get(ENV, "{}"))
+    cfg["db"] = Path(cfg["db"]) if cfg.get("db") else None
+    return create_app(ServerConfig(**cfg))
 
 
 def register(app: typer.Typer) -> None:

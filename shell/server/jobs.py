@@ -1,6 +1,7 @@
 """The job queue: gate runs submitted over HTTP, run by a bounded pool of workers.
 
-Each attempt is a real `gate run ID --json` in a child process (the same verdict, receipt and ledger row
+Each attempt is a real `gate run ID --json` in a child process (which, like a `gate all` child,
+turns SIGTERM into a written verdict and ledger row) (the same verdict, receipt and ledger row
 as on the command line). A crash (exit 4) is retried up to the job's `retries`; a batch has a budget: a
 run still going when it is spent is stopped, jobs not started are `skipped`. Cancel stops a job.
 """
@@ -89,25 +90,23 @@ class Jobs:
         for k, v in (req.get("config") or {}).items():
             argv += ["--set", f"{k}={orjson.dumps(v).decode()}"]
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                env=os.environ.copy())  # fmt: skip
+                                env={**os.environ, "GATE_ALL_CHILD": "1"})  # fmt: skip
         with self._lock:
             self._procs[jid] = proc
         try:
             out, errb = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
-            proc.terminate()
+            proc.terminate()  # the run writes its verdict (exit 1) and ledger row, then exits
             try:
-                proc.communicate(timeout=10)
+                out, _ = proc.communicate(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
-                proc.communicate()
-            return 1, None, "stopped: over the batch's budget"
+                out, _ = proc.communicate()
+            return 1, _doc(out), "stopped: over the batch's budget"
         finally:
             with self._lock:
                 self._procs.pop(jid, None)
-        doc = None
-        with contextlib.suppress(orjson.JSONDecodeError):
-            doc = orjson.loads(out) if out.strip() else None
+        doc = _doc(out)
         tail = errb.decode(errors="replace").strip().splitlines()[-1:] or [None]
         return proc.returncode, doc, tail[0] if proc.returncode else None
 
@@ -117,3 +116,10 @@ class Jobs:
         for p in procs:
             p.terminate()
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _doc(out: bytes) -> Any:
+    """The child's --json document, or None when it printed none."""
+    with contextlib.suppress(orjson.JSONDecodeError):
+        return orjson.loads(out) if out and out.strip() else None
+    return None

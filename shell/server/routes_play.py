@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import time
@@ -46,7 +47,9 @@ async def step_session(body: StepIn, request: Request, session_id: str = Sid,
     s = request.app.state.sessions.get(session_id)
     _, batcher = await request.app.state.models.get(s.model)
     frame = await ss.step(s, batcher, body.action)
-    data = None if body.format == "none" else base64.b64encode(ss.encode(frame, body.format))
+    data = None
+    if body.format != "none":  # PNG encoding off the event loop (zlib releases the GIL)
+        data = base64.b64encode(await asyncio.to_thread(ss.encode, frame, body.format))
     _, h, w = frame.shape
     return {"frame": s.frame, "format": body.format, "data": data and data.decode(),
             "height": h, "width": w, "server_ms": (time.perf_counter() - t0) * 1000.0}  # fmt: skip
@@ -91,7 +94,7 @@ async def stream(websocket: WebSocket, session_id: str):
                 err = {"status": e.status, "detail": e.detail, "field": e.field}
                 await websocket.send_text(orjson.dumps({"error": err}).decode())
                 continue
-            data = ss.encode(frame, fmt)
+            data = await asyncio.to_thread(ss.encode, frame, fmt)
             meta = {"frame": s.frame, "format": fmt, "bytes": len(data),
                     "server_ms": (time.perf_counter() - t0) * 1000.0}  # fmt: skip
             await websocket.send_text(orjson.dumps(meta).decode())
