@@ -144,30 +144,30 @@ def _jobs(api: Client, out: list[Check]) -> None:
              lambda: _status(lambda: api.picture(rid, "none.png"), 404, "name"), out)  # fmt: skip
 
 
-def key_checks(url: str, store: Any) -> list[Check]:
+def key_checks(c: httpx.Client, store: Any) -> list[Check]:
+    """c: an httpx client on the server (a FastAPI TestClient works too); store: its key store."""
     out: list[Check] = []
     revoked = store.create_key("m11-revoked")
     store.revoke_key(revoked["id"])
     slow = store.create_key("m11-rate", rate=2.0)
     small = store.create_key("m11-quota", quota=2)
-    with httpx.Client(base_url=url, timeout=30) as c:
 
-        def post(key: str | None) -> httpx.Response:
-            h = {"Authorization": f"Bearer {key}"} if key else {}
-            return c.post("/v1/jobs", json={"gate": "nope"}, headers=h)  # a write that does no work
+    def post(key: str | None) -> httpx.Response:
+        h = {"Authorization": f"Bearer {key}"} if key else {}
+        return c.post("/v1/jobs", json={"gate": "nope"}, headers=h)  # a write that does no work
 
-        r = post(None)
-        out.append(("no key -> 401", r.status_code == 401, str(r.status_code)))
-        r = post("wg_not-a-key")
-        out.append(("unknown key -> 401", r.status_code == 401, str(r.status_code)))
-        r = post(revoked["key"])
-        out.append(("revoked -> 403", r.status_code == 403, str(r.status_code)))
-        codes = [post(slow["key"]) for _ in range(6)]
-        limited = [r for r in codes if r.status_code == 429]
-        ok = bool(limited) and all(r.headers.get("retry-after", "").isdigit() for r in limited)
-        out.append(("over the rate -> 429 + Retry-After", ok, str([r.status_code for r in codes])))
-        codes = [post(small["key"]).status_code for _ in range(3)]
-        out.append(("over the quota -> 429", codes[-1] == 429 and 429 not in codes[:2], str(codes)))
-        r = c.get("/v1/gates")
-        out.append(("open reads on localhost", r.status_code == 200, str(r.status_code)))
+    r = post(None)
+    out.append(("no key -> 401", r.status_code == 401, str(r.status_code)))
+    r = post("wg_not-a-key")
+    out.append(("unknown key -> 401", r.status_code == 401, str(r.status_code)))
+    r = post(revoked["key"])
+    out.append(("revoked -> 403", r.status_code == 403, str(r.status_code)))
+    codes = [post(slow["key"]) for _ in range(6)]
+    limited = [r for r in codes if r.status_code == 429]
+    ok = bool(limited) and all(r.headers.get("retry-after", "").isdigit() for r in limited)
+    out.append(("over the rate -> 429 + Retry-After", ok, str([r.status_code for r in codes])))
+    codes = [post(small["key"]).status_code for _ in range(3)]
+    out.append(("over the quota -> 429", codes[-1] == 429 and 429 not in codes[:2], str(codes)))
+    r = c.get("/v1/gates")
+    out.append(("open reads on localhost", r.status_code == 200, str(r.status_code)))
     return out

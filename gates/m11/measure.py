@@ -41,7 +41,8 @@ def _measure(ctx: Any, cfg: Any, url: str, admin: str, store: Store, st: str) ->
 
     checks = contract(url, admin)
     _report(ctx, "contract", checks)
-    keys = key_checks(url, store)
+    with httpx.Client(base_url=url, timeout=30) as c:
+        keys = key_checks(c, store)
     _report(ctx, "keys", keys)
 
     lat = asyncio.run(step_load(url, admin, cfg.sessions, cfg.latency_seconds, rate_hz=cfg.rate_hz))
