@@ -112,9 +112,9 @@ def test_websocket_refuses_a_bad_key(served) -> None:
 
     _, c, _ = served
     sid = c.post("/v1/sessions", json={}).json()["id"]
-    with pytest.raises(WebSocketDisconnect) as e:
-        with c.websocket_connect(f"/v1/sessions/{sid}/stream?key=wg_bad") as ws:
-            ws.receive_text()
+    url = f"/v1/sessions/{sid}/stream?key=wg_bad"
+    with pytest.raises(WebSocketDisconnect) as e, c.websocket_connect(url) as ws:
+        ws.receive_text()
     assert e.value.code == 1008
     c.delete(f"/v1/sessions/{sid}")
 
