@@ -72,9 +72,12 @@ async def step_load(url: str, key: str, sessions: int, seconds: float, fmt: str 
     hdr = {"Authorization": f"Bearer {key}"}
     async with httpx.AsyncClient(base_url=url, headers=hdr, limits=limits, timeout=120) as c:
         made = await asyncio.gather(
-            *(c.post("/v1/sessions", json={"seed": seed + i}) for i in range(sessions))
+            *(c.post("/v1/sessions", json={"seed": seed + i}) for i in range(sessions)),
+            return_exceptions=True,
         )
-        ids = [r.json()["id"] for r in made if r.status_code == 201]
+        ids = [
+            r.json()["id"] for r in made if isinstance(r, httpx.Response) and r.status_code == 201
+        ]
         errors += sessions - len(ids)
         # one warm-up step each: the first forward passes are not what a player sees later
         await asyncio.gather(*(c.post(f"/v1/sessions/{s}/step", json={"action": 0}) for s in ids))
@@ -88,8 +91,12 @@ async def step_load(url: str, key: str, sessions: int, seconds: float, fmt: str 
                     await asyncio.sleep(max(0.0, tick - time.monotonic()))
                     tick = max(tick + 1.0 / rate_hz, time.monotonic())
                 t0 = time.perf_counter()
-                r = await c.post(f"/v1/sessions/{sid}/step",
-                                 json={"action": rng.randrange(5), "format": fmt})  # fmt: skip
+                try:
+                    r = await c.post(f"/v1/sessions/{sid}/step",
+                                     json={"action": rng.randrange(5), "format": fmt})  # fmt: skip
+                except httpx.HTTPError:  # a dropped connection counts against the success rate
+                    errors += 1
+                    continue
                 if r.status_code != 200:
                     errors += 1
                     continue

@@ -30,7 +30,9 @@ async def create_session(body: SessionCreate, request: Request, key: dict = Depe
         except (binascii.Error, ValueError):
             raise Problem(422, "start_png: not base64", "start_png") from None
     model, _ = await request.app.state.models.get(body.model)
-    s = request.app.state.sessions.create(body.model, model, png, body.seed)
+    s = await asyncio.to_thread(
+        request.app.state.sessions.create, body.model, model, png, body.seed
+    )
     return s.doc()
 
 

@@ -8,6 +8,7 @@ from a PNG the client sends.
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import secrets
 import time
@@ -102,6 +103,12 @@ def start_frame(png: bytes | None, seed: int, size: tuple[int, int]) -> Any:
         if img.size != (size[1], size[0]):
             img = img.resize((size[1], size[0]))
         return np.asarray(img, dtype=np.uint8)
+    return _reset_frame(seed).copy()
+
+
+@functools.lru_cache(maxsize=256)
+def _reset_frame(seed: int) -> Any:
+    """The platformer's first frame for a seed (cached: 256 sessions start without 256 resets)."""
     from shell.registry import get_backend
 
     env = get_backend("builtin").create(num_envs=1, device="cpu", game="platformer")
