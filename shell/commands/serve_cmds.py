@@ -10,6 +10,7 @@ import typer
 
 from shell.output import error_line
 
+KEEP_ALIVE_S = 75  # uvicorn's 5 s drops pooled connections of clients queued behind many sessions
 ENV = "WORLDGATE_SERVER_CONFIG"  # the configuration handed to each worker process (--workers > 1)
 
 
@@ -76,12 +77,13 @@ def serve(
     os.environ[ENV] = _json.dumps(cfg)
     shown = f"[{host}]" if ":" in host else host
     config = uvicorn.Config("shell.commands.serve_cmds:app_from_env", factory=True, host=host,
-                            port=port, workers=workers, log_level="warning")  # fmt: skip
+                            port=port, workers=workers, log_level="warning",
+                            timeout_keep_alive=KEEP_ALIVE_S)  # fmt: skip
     server = uvicorn.Server(config)
     if workers > 1:
         print(f"gate serve: http://{shown}:{port}/ (docs /docs, {workers} workers)", flush=True)
         uvicorn.run(config.app, factory=True, host=host, port=port, workers=workers,
-                    log_level="warning")  # fmt: skip
+                    log_level="warning", timeout_keep_alive=KEEP_ALIVE_S)  # fmt: skip
         return
     _announce(server, shown)
     server.run()

@@ -80,7 +80,10 @@ async def step_load(url: str, key: str, sessions: int, seconds: float, fmt: str 
         ]
         errors += sessions - len(ids)
         # one warm-up step each: the first forward passes are not what a player sees later
-        await asyncio.gather(*(c.post(f"/v1/sessions/{s}/step", json={"action": 0}) for s in ids))
+        await asyncio.gather(
+            *(c.post(f"/v1/sessions/{s}/step", json={"action": 0}) for s in ids),
+            return_exceptions=True,
+        )
         deadline = time.monotonic() + seconds
 
         async def player(sid: str) -> None:
@@ -105,7 +108,7 @@ async def step_load(url: str, key: str, sessions: int, seconds: float, fmt: str 
         t0 = time.perf_counter()
         await asyncio.gather(*(player(s) for s in ids))
         wall = time.perf_counter() - t0
-        await asyncio.gather(*(c.delete(f"/v1/sessions/{s}") for s in ids))
+        await asyncio.gather(*(c.delete(f"/v1/sessions/{s}") for s in ids), return_exceptions=True)
     return {"sessions": sessions, "steps": len(lat), "errors": errors, "seconds": wall,
             "frames_per_s": len(lat) / wall if wall else 0.0, "p50_ms": quantile(lat, 0.5),
             "p95_ms": quantile(lat, 0.95), "p99_ms": quantile(lat, 0.99), "latencies_ms": lat}  # fmt: skip
