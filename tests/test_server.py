@@ -154,3 +154,18 @@ def test_the_batcher_forms_batches_only_when_on() -> None:
     on, off = asyncio.run(go(True)), asyncio.run(go(False))
     assert max(on.stats.batch_sizes) > 1 and on.stats.frames == 8
     assert set(off.stats.batch_sizes) == {1} and off.stats.frames == 8
+
+
+def test_a_lone_session_does_not_wait_for_a_batch_to_fill() -> None:
+    import time
+
+    import torch
+
+    async def go() -> float:
+        b = Batcher(_Echo(), max_batch=8, max_wait_ms=2000, expected=lambda: 1)
+        t0 = time.perf_counter()
+        await b.submit(torch.zeros(2, 3, 4, 4), 0, torch.zeros(1))
+        b.close()
+        return time.perf_counter() - t0
+
+    assert asyncio.run(go()) < 1.0  # max_wait_ms is 2 s: it did not wait for company

@@ -127,7 +127,8 @@ def _fuzz(ctx: Any, st: str, url: str, key: str, cfg: Any) -> int:
             "-c", "not_a_server_error,response_schema_conformance,status_code_conformance,"
                   "content_type_conformance",
             "--report", "junit", "--report-junit-path", str(report), "--no-color"]  # fmt: skip
-    r = subprocess.run(argv, capture_output=True, text=True, timeout=cfg.fuzz_seconds + 60)
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=cfg.fuzz_seconds + 60,
+                       cwd=ctx.run_dir)  # its .schemathesis/ example database lands there  # fmt: skip
     (ctx.run_dir / "schemathesis.txt").write_text(r.stdout + r.stderr)
     if not report.is_file():
         raise RuntimeError(f"schemathesis wrote no report (exit {r.returncode}): {r.stderr[-300:]}")

@@ -62,6 +62,7 @@ def create_app(cfg: ServerConfig | None = None) -> FastAPI:
     app.state.keys = Keys(store, cfg.open_reads)
     app.state.models = Models(cfg.batching, cfg.max_batch, cfg.max_wait_ms, cfg.threads)
     app.state.sessions = Sessions(cfg.session_ttl_s, cfg.max_sessions)
+    app.state.models.live = app.state.sessions.count
     app.state.jobs = Jobs(store, cfg.job_workers, cfg.job_gates)
     problems.install(app)
     for r in (routes_meta, routes_play, routes_harness, routes_jobs):

@@ -1,7 +1,7 @@
 """Dynamic batching: many sessions' steps become one forward pass.
 
-The first waiting step opens a batch; more join until `max_batch` are waiting or `max_wait_ms` has
-passed since it opened, then the batch runs on the model's own thread while the next one gathers.
+The first waiting step opens a batch; more join until `max_batch` are waiting, every live session of
+the model has joined, or `max_wait_ms` has passed since it opened, then the batch runs on the model's own thread while the next one gathers.
 With batching off every step is a forward pass of its own (what the bench compares against).
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,8 +46,10 @@ class Batcher:
     """One per loaded model. submit(context [K,3,H,W], action, noise [Z]) -> frame [3,H,W]."""
 
     def __init__(self, model: Any, max_batch: int = 32, max_wait_ms: float = 5.0,
-                 enabled: bool = True, threads: int = 1) -> None:  # fmt: skip
+                 enabled: bool = True, threads: int = 1,
+                 expected: Callable[[], int] | None = None) -> None:  # fmt: skip
         self.model, self.enabled = model, enabled
+        self.expected = expected  # how many sessions could join: no wait once all have
         self.max_batch = max_batch if enabled else 1
         self.max_wait = max_wait_ms / 1000.0
         self.stats = Stats()
@@ -75,7 +78,10 @@ class Batcher:
         while True:
             batch = [await q.get()]
             deadline = loop.time() + self.max_wait
-            while len(batch) < self.max_batch:
+            cap = self.max_batch
+            if self.expected is not None:  # one player alone never waits for company
+                cap = max(1, min(cap, self.expected()))
+            while len(batch) < cap:
                 left = deadline - loop.time()
                 try:
                     batch.append(

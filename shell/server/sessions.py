@@ -12,6 +12,7 @@ import functools
 import io
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,12 +58,15 @@ class Models:
                      "threads": threads}  # fmt: skip
         self.loaded: dict[str, tuple[Any, Batcher]] = {}
         self._lock = asyncio.Lock()
+        self.live: Callable[[str], int] | None = None  # live sessions of a model (set by the app)
 
     async def get(self, name: str) -> tuple[Any, Batcher]:
         async with self._lock:
             if name not in self.loaded:
                 model = await asyncio.to_thread(self._load, name)
-                self.loaded[name] = (model, Batcher(model, **self.opts))
+                live = self.live
+                expected = (lambda: live(name)) if live is not None else None
+                self.loaded[name] = (model, Batcher(model, expected=expected, **self.opts))
             return self.loaded[name]
 
     def _load(self, name: str) -> Any:
@@ -152,6 +156,9 @@ class Sessions:
                 raise Problem(410, f"session {sid} has expired or ended", "session_id")
             raise Problem(404, f"no session {sid}", "session_id")
         return s
+
+    def count(self, model: str) -> int:
+        return sum(1 for s in list(self.live.values()) if s.model == model)
 
     def end(self, sid: str) -> Session | None:
         s = self.live.pop(sid, None)
