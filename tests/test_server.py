@@ -169,3 +169,24 @@ def test_a_lone_session_does_not_wait_for_a_batch_to_fill() -> None:
         return time.perf_counter() - t0
 
     assert asyncio.run(go()) < 1.0  # max_wait_ms is 2 s: it did not wait for company
+
+
+def test_an_expired_session_is_gone_not_missing() -> None:
+    import time
+
+    import torch
+
+    from shell.server.problems import Problem
+    from shell.server.sessions import Session, Sessions
+
+    live = Sessions(ttl_s=0.05)
+    live.live["0123456789abcdef"] = Session(
+        "0123456789abcdef", "echo", torch.zeros(2, 3, 4, 4), torch.Generator(), 1, 5, 0.05
+    )
+    time.sleep(0.1)
+    with pytest.raises(Problem) as e:
+        live.get("0123456789abcdef")
+    assert (e.value.status, e.value.field) == (410, "session_id")
+    with pytest.raises(Problem) as e:
+        live.get("fedcba9876543210")
+    assert e.value.status == 404
