@@ -81,6 +81,9 @@ def serve(
                             timeout_keep_alive=KEEP_ALIVE_S)  # fmt: skip
     server = uvicorn.Server(config)
     if workers > 1:
+        if port == 0:
+            error_line("serve: --workers > 1 needs a fixed --port (each worker binds it)")
+            raise typer.Exit(2)
         print(f"gate serve: http://{shown}:{port}/ (docs /docs, {workers} workers)", flush=True)
         uvicorn.run(config.app, factory=True, host=host, port=port, workers=workers,
                     log_level="warning", timeout_keep_alive=KEEP_ALIVE_S)  # fmt: skip
