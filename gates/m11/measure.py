@@ -15,7 +15,7 @@ import httpx
 
 from gates.m11.contract import contract, key_checks
 from shell.errors import Unavailable
-from shell.server.load import cheap_load, start_server, step_load
+from shell.server.load import cheap_load, start_server, step_load, stream_load
 from shell.server.store import Store
 
 
@@ -56,11 +56,18 @@ def _measure(ctx: Any, cfg: Any, url: str, admin: str, store: Store, st: str) ->
     ctx.metric("p99_ms", lat["p99_ms"], "ms")
     ctx.metric("server_step_p95_ms", server["step_ms_p95"] or float("nan"), "ms")
     ctx.metric("server_step_p99_ms", server["step_ms_p99"] or float("nan"), "ms")
+    ws = asyncio.run(stream_load(url, admin, cfg.sessions, cfg.latency_seconds / 2,
+                                 rate_hz=cfg.rate_hz))  # fmt: skip
+    ctx.metric("ws_p95_ms", ws["p95_ms"], "ms")  # reported beside the REST figure, not judged
+    ctx.metric("ws_p99_ms", ws["p99_ms"], "ms")
+    ctx.say(f"m11: the same over WebSockets: p50 {ws['p50_ms']:.1f} ms, p95 {ws['p95_ms']:.1f} ms "
+            f"({ws['steps']} steps)")  # fmt: skip
     ctx.picture("latency_histogram.png", histogram(
         lat["latencies_ms"], f"step latency, {cfg.sessions} sessions x {cfg.rate_hz:g} Hz",
         xlabel="ms (client side)"))  # fmt: skip
 
-    curve, total, errors = [], lat["steps"], lat["errors"]
+    curve = []
+    total, errors = lat["steps"] + ws["steps"], lat["errors"] + ws["errors"]
     for n in cfg.curve:
         before = _stats(url)
         r = asyncio.run(step_load(url, admin, n, cfg.curve_seconds))

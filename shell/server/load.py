@@ -148,3 +148,48 @@ async def cheap_load(url: str, seconds: float, conns: int = 16) -> dict[str, Any
     await asyncio.gather(*(worker() for _ in range(conns)))
     wall = time.perf_counter() - t0
     return {"requests": done, "errors": errors, "seconds": wall, "rps": done / wall, "conns": conns}
+
+
+async def stream_load(url: str, key: str, sessions: int, seconds: float, fmt: str = "png",
+                      rate_hz: float = 0.0, seed: int = 0) -> dict[str, Any]:  # fmt: skip
+    """As step_load, over each session's WebSocket stream (one connection per session)."""
+    import httpx
+    import orjson
+    from websockets.asyncio.client import connect
+
+    rng = random.Random(seed)
+    lat: list[float] = []
+    errors = 0
+    hdr = {"Authorization": f"Bearer {key}"}
+    async with httpx.AsyncClient(base_url=url, headers=hdr, timeout=120) as c:
+        made = [await c.post("/v1/sessions", json={"seed": seed + i}) for i in range(sessions)]
+        ids = [r.json()["id"] for r in made if r.status_code == 201]
+        deadline = time.monotonic() + seconds
+        ws_url = url.replace("http", "ws", 1)
+
+        async def player(sid: str) -> None:
+            nonlocal errors
+            q = f"{ws_url}/v1/sessions/{sid}/stream?format={fmt}&key={key}"
+            async with connect(q, max_size=None) as ws:
+                tick = time.monotonic() + rng.random() / rate_hz if rate_hz else 0.0
+                while time.monotonic() < deadline:
+                    if rate_hz:
+                        await asyncio.sleep(max(0.0, tick - time.monotonic()))
+                        tick = max(tick + 1.0 / rate_hz, time.monotonic())
+                    t0 = time.perf_counter()
+                    await ws.send(orjson.dumps({"action": rng.randrange(5)}).decode())
+                    meta = orjson.loads(await ws.recv())
+                    if "error" in meta:
+                        errors += 1
+                        continue
+                    await ws.recv()
+                    lat.append((time.perf_counter() - t0) * 1000.0)
+
+        t0 = time.perf_counter()
+        got = await asyncio.gather(*(player(s) for s in ids), return_exceptions=True)
+        errors += sum(isinstance(g, Exception) for g in got) + sessions - len(ids)
+        wall = time.perf_counter() - t0
+        await asyncio.gather(*(c.delete(f"/v1/sessions/{s}") for s in ids), return_exceptions=True)
+    return {"sessions": sessions, "steps": len(lat), "errors": errors, "seconds": wall,
+            "p50_ms": quantile(lat, 0.5), "p95_ms": quantile(lat, 0.95),
+            "p99_ms": quantile(lat, 0.99), "latencies_ms": lat}  # fmt: skip
