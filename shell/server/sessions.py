@@ -168,7 +168,7 @@ class Sessions:
 
     def sweep(self) -> None:
         now = time.monotonic()
-        for sid in [k for k, s in self.live.items() if now - s.last > s.ttl_s]:
+        for sid in [k for k, s in list(self.live.items()) if now - s.last > s.ttl_s]:
             self.end(sid)
 
 
