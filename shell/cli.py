@@ -9,12 +9,14 @@ import typer
 from shell.commands import (
     data_cmds,
     golden_cmds,
+    keys_cmds,
     ledger_cmds,
     lineage_cmds,
     model_cmds,
     registry_cmds,
     run_cmds,
     schema_cmds,
+    serve_cmds,
 )
 
 
@@ -72,6 +74,7 @@ def build_app() -> typer.Typer:
     schema_cmds.register(app)
     run_cmds.register(app)
     data_cmds.register(app)
+    serve_cmds.register(app), keys_cmds.register(app)
     return app
 
 

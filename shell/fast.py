@@ -28,6 +28,8 @@ COMMANDS = {  # name -> the first line of its help, in the order `gate --help` l
     "run": "Run one gate: exit 0 if it passes, 1 if a criterion fails, 2 on bad input, 3 if not runnable here.",
     "all": "Run every built gate in prerequisite order; a gate whose prerequisite failed is blocked, not run.",
     "data": "Frame datasets: collect episodes from a backend into a hashed artifact.",
+    "serve": "Serve the world models and the harness over HTTP and WebSocket (FastAPI on uvicorn).",
+    "keys": "API keys of gate serve: create, list, revoke (stored hashed).",
 }  # fmt: skip
 
 
