@@ -18,7 +18,9 @@ def serve(
     host: Annotated[
         str, typer.Option("--host", help="Address to bind (default: loopback only).")
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", "-p", help="TCP port (0: a free one).")] = 8000,
+    port: Annotated[
+        int, typer.Option("--port", "-p", min=0, max=65535, help="TCP port (0: a free one).")
+    ] = 8000,
     workers: Annotated[
         int,
         typer.Option(
@@ -68,6 +70,10 @@ def serve(
     """Serve the world models and the harness over HTTP and WebSocket (FastAPI on uvicorn)."""
     import uvicorn
 
+    if why := _cannot_bind(host, port):  # a taken port or a foreign address: one line, exit 2
+        error_line(f"serve: --host {host} --port {port}: {why}")
+        raise typer.Exit(2)
+
     cfg = {"open_reads": not closed_reads and host in ("127.0.0.1", "localhost", "::1"),
            "batching": batching, "max_batch": max_batch, "max_wait_ms": max_wait_ms,
            "threads": threads, "job_workers": job_workers, "max_body": max_body,
@@ -90,6 +96,19 @@ def serve(
         return
     _announce(server, shown)
     server.run()
+
+
+def _cannot_bind(host: str, port: int) -> str | None:
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            s.bind(infos[0][4])
+    except (OSError, OverflowError) as e:
+        return getattr(e, "strerror", None) or str(e)
+    return None
 
 
 def _announce(server: object, shown: str) -> None:
