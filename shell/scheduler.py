@@ -1,5 +1,5 @@
-"""`gate all`: every built gate in prerequisite order; a gate whose prerequisite did not pass is reported
-blocked and not run. Each gate keeps its own exit code (3 stays 3: missing here is not a failure).
+"""`gate all`: every built gate in prerequisite order; a gate whose built prerequisite did not pass is
+reported blocked and not run (a prerequisite that is only planned does not block). Each gate keeps its own exit code (3 stays 3: missing here is not a failure).
 
 - `jobs > 1` or a `budget`: each gate runs as `gate run ID --json` in a process of its own, up to `jobs`
   at once as prerequisites allow; past the budget, running gates get SIGTERM (they write their verdict
@@ -45,12 +45,7 @@ class Plan:
         bad = [p for p in gate.prerequisites if p in results and not results[p].passed]
         if bad:
             return f"blocked: prerequisite {', '.join(bad)} did not pass"
-        unbuilt = [
-            p for p in gate.prerequisites if p in self.reg.gates and not self.reg.gates[p].built
-        ]
-        if unbuilt:
-            return f"blocked: prerequisite {', '.join(unbuilt)} is not built"
-        return None
+        return None  # a planned (unbuilt) prerequisite does not block: the roadmap is built out of order
 
     def unchanged(self, gate_id: str, results: dict[str, RunResult]) -> RunResult | None:
         """With --changed: the gate's last pass when nothing it depends on changed since, else None."""
