@@ -88,3 +88,16 @@ def test_go_no_go_composites_follow_their_members(project: Path) -> None:
     got = {c["id"]: c["verdict"] for c in doc["composites"]}
     assert got == {"G1": "pending", "G2": "pending", "G3": "pending", "G4": "pending",
                    "one-test": "pending"}  # fmt: skip
+
+
+def test_a_planned_prerequisite_does_not_block_but_a_failed_one_does(project: Path) -> None:
+    from shell.context import RunOptions, RunResult
+    from shell.registry import load_gates
+    from shell.scheduler import Plan
+
+    reg = load_gates()
+    assert not reg.gates["m10"].built and reg.gates["m11"].built
+    plan = Plan(reg, RunOptions(), ["m11"], changed=False)
+    assert plan.blocked_by("m11", {}) is None  # m10 is only planned
+    failed = {"m1": RunResult("r", "m1", 1, False, "failed")}
+    assert plan.blocked_by("m2", failed) == "blocked: prerequisite m1 did not pass"
