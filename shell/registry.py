@@ -26,6 +26,20 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
 }
 
 
+def lazy(target: str) -> Callable[..., Any]:
+    """A callable standing for `module:function`, imported on first call, so a gate's declaration can
+    name its run, verbs and config without importing them (`gate list` stays instant)."""
+    module, _, name = target.partition(":")
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    call.__module__, call.__name__, call.__qualname__ = module, name, name
+    return call
+
+
 @dataclass(frozen=True)
 class Criterion:
     name: str

@@ -9,27 +9,7 @@ Torch is imported only inside the run and the verbs (gates/m1/run.py, gates/m1/t
 from __future__ import annotations
 
 from shell.registry import Criterion as C
-from shell.registry import Gate
-
-
-def config(**values: object) -> object:
-    """The gate's configuration (pydantic, unknown keys refused), built lazily so listing stays fast."""
-    from gates.m1.config import M1Config
-
-    return M1Config(**values)
-
-
-def run(ctx) -> None:
-    from gates.m1.run import evaluate
-
-    evaluate(ctx)
-
-
-def commands(app) -> None:
-    from gates.m1.train import add_train_verb
-
-    add_train_verb(app)
-
+from shell.registry import Gate, lazy
 
 GATE = Gate(
     "m1",
@@ -57,9 +37,9 @@ GATE = Gate(
             "PSNR > best of JPEG/WebP at the latent's bytes + 0.5 dB, SSIM >=",
         ),
     ),
-    run=run,
-    commands=commands,
-    config=config,
+    run=lazy("gates.m1.run:evaluate"),
+    commands=lazy("gates.m1.train:add_train_verb"),
+    config=lazy("gates.m1.config:M1Config"),  # pydantic: imported only when a run needs it
     summary="encode and decode 256x256 game frames",
     default_backend="builtin",
 )
