@@ -144,3 +144,83 @@ def locate_color(
     ys = (m.sum(2).float() * (torch.arange(h, device=frames.device) + 0.5)).sum(1)  # [N]
     out = torch.stack([xs / cnt, ys / cnt], 1)  # [N, 2]
     return torch.where(cnt[:, None] > 0, out, torch.full_like(out, float("nan")))
+
+
+def components(mask: torch.Tensor) -> torch.Tensor:
+    """8-connected components of bool [N, H, W] -> int64 [N, H, W]: 0 off the mask, else a label
+    shared by exactly the pixels of one component (the largest flat index + 1 among them).
+
+    Pure torch, hook-and-compress (Shiloach-Vishkin style): every pixel points to a root (a label is a
+    pixel's flat index + 1, pointers only grow); each round a root is hooked to the largest root seen
+    next to any of its pixels, then paths are compressed; a few dozen rounds even on winding shapes."""
+    n, h, w = mask.shape
+    m = mask.flatten(1)  # [N, P]
+    idx = torch.arange(1, h * w + 1, device=mask.device, dtype=torch.int64).expand(n, -1)
+    par = torch.where(m, idx, torch.zeros_like(idx))  # [N, P]; 0 off the mask
+    mf = mask.view(n, 1, h, w).float()
+    while True:
+        nb = F.max_pool2d(par.view(n, 1, h, w).float(), 3, 1, 1) * mf  # exact below 2**24
+        nb = nb.flatten(1).long()  # [N, P] the largest neighbouring pointer
+        old = par
+        par = par.scatter_reduce(1, (par - 1).clamp(min=0), nb * m, "amax")  # hook my root
+        par = torch.maximum(par, nb)
+        while True:  # compress: point to my pointer's pointer until that changes nothing
+            nxt = par.gather(1, (par - 1).clamp(min=0)) * m
+            if torch.equal(nxt, par):
+                break
+            par = nxt
+        if torch.equal(par, old):
+            return par.view(n, h, w)
+
+
+def moving_objects(
+    before: torch.Tensor, after: torch.Tensor, thr: float, min_area: int, max_area: int
+) -> list[torch.Tensor]:
+    """What moved between two frames, found from the frames alone (no game knowledge): the 8-connected
+    components of the pixels whose largest channel change exceeds thr (images float [N, 3, H, W] in
+    [0, 1]), keeping those of min_area..max_area pixels (smaller: noise; larger: the background, e.g. a
+    scrolling camera). -> per image, float [k, 2] (x, y) centroids (pixel centres at +0.5); a component
+    is the part of an object that appeared or disappeared (an edge, for a flat-coloured sprite)."""
+    diff = (torch.nan_to_num(after, nan=1.0) - before).abs().amax(1) > thr  # [N, H, W]
+    lab = components(diff)  # [N, H, W]
+    h, w = diff.shape[1:]
+    ys, xs = torch.meshgrid(
+        torch.arange(h, device=diff.device, dtype=torch.float64) + 0.5,
+        torch.arange(w, device=diff.device, dtype=torch.float64) + 0.5,
+        indexing="ij",
+    )
+    out = []
+    for im in lab:  # [H, W]
+        ids, inv, cnt = torch.unique(im, return_inverse=True, return_counts=True)
+        k = ids.shape[0]
+        sx = torch.zeros(k, dtype=torch.float64, device=im.device).index_add_(
+            0, inv.flatten(), xs.flatten()
+        )
+        sy = torch.zeros(k, dtype=torch.float64, device=im.device).index_add_(
+            0, inv.flatten(), ys.flatten()
+        )
+        keep = (ids > 0) & (cnt >= min_area) & (cnt <= max_area)
+        c = torch.stack([sx / cnt, sy / cnt], 1)[keep]  # [k', 2]
+        out.append(c.float())
+    return out
+
+
+def objects_matched(pred: list[torch.Tensor], true: list[torch.Tensor], tol_px: float) -> list[int]:
+    """Per image, how many true centroids [k, 2] have their own predicted centroid [j, 2] within tol_px
+    (greedy one-to-one, nearest pairs first: a predicted object explains at most one true object)."""
+    hits = []
+    for p, t in zip(pred, true, strict=True):
+        if t.shape[0] == 0 or p.shape[0] == 0:
+            hits.append(0)
+            continue
+        d = torch.cdist(t.double(), p.double())  # [k, j]
+        n = 0
+        while True:
+            v = d.min()
+            if not torch.isfinite(v) or v > tol_px:
+                break
+            i, j = divmod(int(d.argmin()), d.shape[1])
+            d[i, :], d[:, j] = float("inf"), float("inf")
+            n += 1
+        hits.append(n)
+    return hits
