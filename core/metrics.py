@@ -224,3 +224,19 @@ def objects_matched(pred: list[torch.Tensor], true: list[torch.Tensor], tol_px: 
             n += 1
         hits.append(n)
     return hits
+
+
+def outcome_coverage(
+    samples: torch.Tensor, futures: torch.Tensor, valid_mse: float
+) -> tuple[int, int, torch.Tensor]:
+    """How many distinct true outcomes one context's samples reach: samples float [S, 3, H, W], the true
+    futures float [M, 3, H, W] (exactly equal futures are one outcome). Each sample is matched to its
+    nearest future (MSE) and counts only within valid_mse of it. -> (outcomes reached, distinct
+    outcomes, int64 [S] outcome of each sample, -1 where it matched none)."""
+    _, inv = torch.unique(futures.flatten(1), dim=0, return_inverse=True)  # [M] outcome ids
+    err = (torch.nan_to_num(samples, nan=2.0)[:, None] - futures[None]).square()
+    err = err.flatten(2).mean(2)  # [S, M]
+    best, arg = err.min(1)  # [S]
+    out = torch.where(best < valid_mse, inv[arg], torch.full_like(arg, -1))  # [S]
+    reached = int(torch.unique(out[out >= 0]).numel())
+    return reached, int(inv.max()) + 1, out

@@ -11,3 +11,22 @@ DIVERSE_MIN_DIFF = (
     1.0 / 255
 )  # two samples "differ": >= one grey level on average where futures differ
 DIVERSE_VALID_MSE = 0.01  # and each sample stays as accurate as the one-step criterion asks
+DIVERSE_SAMPLES = 8  # noise draws per stochastic context: enough to reach two outcomes of ~1/2 each
+STOCHASTIC_MIN = (
+    20  # contexts whose futures differ: fewer and `diverse` rests on a handful of cases
+)
+COPY_NOISE = (
+    3.0 / 255
+)  # the noise baseline: copy-last + uniform +-3 grey levels (differs, covers nothing)
+OBJ_THR = (
+    0.1  # a pixel moved: its largest channel changed by > 0.1 (25 grey levels; above any noise)
+)
+OBJ_MIN_AREA = 2  # components of fewer pixels are noise
+OBJ_MAX_SHARE = (
+    1 / 32
+)  # components over 1/32 of the frame are background (a scrolling camera), not objects
+# beats_baseline, each a margin over copy-last-frame (and over its noisy twin for diversity):
+BEAT_MSE_RATIO = 0.5  # one-step MSE at most half copy-last's: it predicts, not just copies
+BEAT_TRAJ_POINTS = 0.10  # 10 points more moving objects placed within TRAJ_TOL_PX
+BEAT_ROLLOUT_RATIO = 0.8  # after 10 fed-back steps, 20% below copy-last's MSE: the gain survives
+BEAT_DIVERSE_POINTS = 0.25  # a quarter of the stochastic contexts covered more than the baselines
