@@ -182,25 +182,17 @@ def moving_objects(
     scrolling camera). -> per image, float [k, 2] (x, y) centroids (pixel centres at +0.5); a component
     is the part of an object that appeared or disappeared (an edge, for a flat-coloured sprite)."""
     diff = (torch.nan_to_num(after, nan=1.0) - before).abs().amax(1) > thr  # [N, H, W]
-    lab = components(diff)  # [N, H, W]
+    lab = components(diff).flatten(1)  # [N, P]; a label is a flat index + 1
     h, w = diff.shape[1:]
-    ys, xs = torch.meshgrid(
-        torch.arange(h, device=diff.device, dtype=torch.float64) + 0.5,
-        torch.arange(w, device=diff.device, dtype=torch.float64) + 0.5,
-        indexing="ij",
-    )
+    pix = torch.arange(h * w, device=diff.device)
+    xs, ys = (pix % w).double() + 0.5, (pix // w).double() + 0.5  # [P] pixel centres
     out = []
-    for im in lab:  # [H, W]
-        ids, inv, cnt = torch.unique(im, return_inverse=True, return_counts=True)
-        k = ids.shape[0]
-        sx = torch.zeros(k, dtype=torch.float64, device=im.device).index_add_(
-            0, inv.flatten(), xs.flatten()
-        )
-        sy = torch.zeros(k, dtype=torch.float64, device=im.device).index_add_(
-            0, inv.flatten(), ys.flatten()
-        )
-        keep = (ids > 0) & (cnt >= min_area) & (cnt <= max_area)
-        c = torch.stack([sx / cnt, sy / cnt], 1)[keep]  # [k', 2]
+    for im in lab:  # [P]
+        cnt = torch.bincount(im, minlength=h * w + 1)[1:]  # [P] pixels per label
+        sx = torch.bincount(im, weights=xs, minlength=h * w + 1)[1:]
+        sy = torch.bincount(im, weights=ys, minlength=h * w + 1)[1:]
+        keep = (cnt >= max(1, min_area)) & (cnt <= max_area)
+        c = torch.stack([sx[keep], sy[keep]], 1) / cnt[keep, None]  # [k, 2]
         out.append(c.float())
     return out
 
@@ -233,10 +225,15 @@ def outcome_coverage(
     futures float [M, 3, H, W] (exactly equal futures are one outcome). Each sample is matched to its
     nearest future (MSE) and counts only within valid_mse of it. -> (outcomes reached, distinct
     outcomes, int64 [S] outcome of each sample, -1 where it matched none)."""
-    _, inv = torch.unique(futures.flatten(1), dim=0, return_inverse=True)  # [M] outcome ids
-    err = (torch.nan_to_num(samples, nan=2.0)[:, None] - futures[None]).square()
-    err = err.flatten(2).mean(2)  # [S, M]
+    reps: list[torch.Tensor] = []  # one future per distinct outcome
+    inv = torch.empty(futures.shape[0], dtype=torch.int64)  # [M] outcome ids
+    for m, f in enumerate(futures):
+        inv[m] = next((i for i, r in enumerate(reps) if torch.equal(r, f)), len(reps))
+        if inv[m] == len(reps):
+            reps.append(f)
+    x = torch.nan_to_num(samples, nan=2.0).flatten(1)  # [S, P]
+    err = torch.stack([(x - r.flatten()).square().mean(1) for r in reps], 1)  # [S, O]
     best, arg = err.min(1)  # [S]
-    out = torch.where(best < valid_mse, inv[arg], torch.full_like(arg, -1))  # [S]
+    out = torch.where(best < valid_mse, arg, torch.full_like(arg, -1))  # [S]
     reached = int(torch.unique(out[out >= 0]).numel())
-    return reached, int(inv.max()) + 1, out
+    return reached, len(reps), out

@@ -50,9 +50,7 @@ def supported(game: str) -> bool:
 
 
 STICKY_P = 0.25  # the ALE's standard repeat_action_probability (Machado et al. 2018)
-KEEP_P = (
-    0.75  # the ALE probe's policy: keep the last action with this probability, else a random one
-)
+KEEP_P = 0.0  # the ALE probe's policy: keep the last action with this probability (0: uniform)
 
 
 def unsupported(backend: str, game: str) -> str | None:
