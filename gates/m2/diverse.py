@@ -51,6 +51,10 @@ def supported(game: str) -> bool:
 
 STICKY_P = 0.25  # the ALE's standard repeat_action_probability (Machado et al. 2018)
 KEEP_P = 0.0  # the ALE probe's policy: keep the last action with this probability (0: uniform)
+ALE_COPIES = 16  # sticky draws per context: a step of 4 frames has at most 5 outcomes (switch at 0..3, never)
+ALE_LIMIT = (
+    40  # contexts kept: twice STOCHASTIC_MIN; most Atari contexts differ, memory stays bounded
+)
 
 
 def unsupported(backend: str, game: str) -> str | None:
@@ -72,9 +76,10 @@ def contexts(
 
 
 def ale_contexts(game: str, seed: int, envs: int, copies: int, times: tuple[int, ...]) -> Contexts:
-    """Atari: `envs` emulators under a sticky-random policy (sticky actions off, as the backend steps);
-    at each step in `times`, each env's next frame is drawn `copies` times with sticky actions on
-    (p = STICKY_P, from a clone of the emulator) and the contexts whose draws differ are kept."""
+    """Atari: `envs` emulators under a uniformly random policy (sticky actions off, as the backend
+    steps); at each step in `times`, each env's next frame is drawn min(copies, ALE_COPIES) times with
+    sticky actions on (p = STICKY_P, from a clone of the emulator) and the contexts whose draws differ
+    are kept, up to ALE_LIMIT."""
     import numpy as np
 
     from shell.backends.ale import AleBackend
@@ -94,7 +99,9 @@ def ale_contexts(game: str, seed: int, envs: int, copies: int, times: tuple[int,
             for e in range(envs):
                 if fresh[-1][e] or fresh[-2][e]:
                     continue
-                fut = env.branch_sticky(e, int(prev[e]), int(act[e]), copies, STICKY_P,
+                if len(keep_f) >= ALE_LIMIT:
+                    break
+                fut = env.branch_sticky(e, int(prev[e]), int(act[e]), min(copies, ALE_COPIES), STICKY_P,
                                         seed * 7919 + t * 131 + e)  # fmt: skip
                 tried += 1
                 if (fut != fut[:1]).any():

@@ -269,6 +269,23 @@ def _rollouts(ctx, net, frames, actions, done, palette, model_palette, dev) -> d
     }  # fmt: skip
 
 
+class _Futures:
+    """uint8 futures [C, M, H, W, 3] seen as C float [M, 3, H, W] in [0, 1], one at a time (all at
+    once would take C x M x 0.8 MB)."""
+
+    def __init__(self, u8: torch.Tensor) -> None:
+        self.u8 = u8
+
+    def __len__(self) -> int:
+        return self.u8.shape[0]
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        return self.u8[i].permute(0, 3, 1, 2).float() / 255.0
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+
 def _coverage(samples: torch.Tensor, fut: torch.Tensor) -> tuple[torch.Tensor, list, list]:
     """samples [C, S, 3, H, W], true futures [C, M, 3, H, W] -> (bool [C]: samples reach >= 2 distinct
     true outcomes, per context the outcome each sample matched, per context its distinct outcomes)."""
@@ -307,7 +324,7 @@ def _diversity(ctx, net, dev) -> tuple[float, float, int, Any]:
         ctx.say(f"m2: diverse not measured: none of {sc.tried} contexts had differing futures")
         return float("nan"), float("nan"), 0, None
     c = sc.frames.permute(0, 1, 4, 2, 3).float() / 255.0  # [C, 3, 3, H, W]
-    fut = sc.futures.permute(0, 1, 4, 2, 3).float() / 255.0  # [C, M, 3, H, W]
+    fut = _Futures(sc.futures)  # [C] x float [M, 3, H, W], converted one context at a time
     ns = spec.DIVERSE_SAMPLES
     samp = torch.stack(
         [
@@ -332,9 +349,10 @@ def _diversity(ctx, net, dev) -> tuple[float, float, int, Any]:
     w = which[i]
     s1 = int((w == 0).nonzero()[0]) if (w == 0).any() else 0
     s2 = int((w == 1).nonzero()[0]) if (w == 1).any() else 1
-    region = (fut[i] != fut[i, :1]).any(0).any(0)  # [H, W] where the true futures differ
+    fi = fut[i]  # [M, 3, H, W]
+    region = (fi != fi[:1]).any(0).any(0)  # [H, W] where the true futures differ
     img = lambda x: to_frames(x[None])[0].numpy()  # noqa: E731
-    row = [img(c[i, -1]), img(fut[i, o1]), img(fut[i, o2]), img(samp[i, s1]), img(samp[i, s2]),
+    row = [img(c[i, -1]), img(fi[o1]), img(fi[o2]), img(samp[i, s1]), img(samp[i, s2]),
            pictures.heatmap((samp[i, s1] - samp[i, s2]).abs().mean(0).numpy(), vmax=0.25),
            pictures.heatmap(region.float().numpy(), vmax=1.0)]  # fmt: skip
     label = f"context {i} ({'covered' if cov[i] else 'not covered'})"
