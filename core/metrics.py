@@ -173,15 +173,60 @@ def components(mask: torch.Tensor) -> torch.Tensor:
             return par.view(n, h, w)
 
 
+def camera_shift(before: torch.Tensor, after: torch.Tensor, max_shift: int = 8) -> torch.Tensor:
+    """The whole-frame translation that best explains `after` from `before` (float [N, 3, H, W]):
+    int64 [N, 2] (dx, dy), |d| <= max_shift, horizontal first then vertical (mean absolute difference
+    over the overlap); (0, 0) for a fixed screen. A scrolling camera moves every background pixel; the
+    objects that move on their own are what differs once this is undone."""
+
+    def best(a: torch.Tensor, b: torch.Tensor, dim: int) -> torch.Tensor:
+        n = a.shape[-1] if dim == -1 else a.shape[-2]
+        errs = []
+        for d in range(-max_shift, max_shift + 1):
+            lo, hi = max(0, d), n + min(0, d)  # after[x] ~ before[x - d] for x in [lo, hi)
+            bs, as_ = b.narrow(dim, lo, hi - lo), a.narrow(dim, lo - d, hi - lo)
+            errs.append((bs - as_).abs().flatten(1).nanmean(1))  # NaN: a border revealed earlier
+        e = torch.stack(errs, 1)  # [N, 2m+1]
+        e = e + (torch.arange(-max_shift, max_shift + 1).abs() * 1e-7)  # ties: the smaller shift
+        return e.argmin(1) - max_shift
+
+    a = before.float().mean(1, keepdim=True)  # [N, 1, H, W]: one channel is enough to align
+    b = torch.nan_to_num(after.float(), nan=1.0).mean(1, keepdim=True)
+    dx = best(a, b, -1)
+    a = torch.stack([_shift(im, int(x), 0) for im, x in zip(a, dx, strict=True)])
+    dy = best(a, b, -2)
+    return torch.stack([dx, dy], 1)
+
+
+def _shift(im: torch.Tensor, dx: int, dy: int) -> torch.Tensor:
+    """[C, H, W] moved by (dx, dy); the revealed border is NaN."""
+    out = torch.full_like(im, float("nan"))
+    h, w = im.shape[-2:]
+    ys, yd = slice(max(0, -dy), h - max(0, dy)), slice(max(0, dy), h - max(0, -dy))
+    xs, xd = slice(max(0, -dx), w - max(0, dx)), slice(max(0, dx), w - max(0, -dx))
+    out[..., yd, xd] = im[..., ys, xs]
+    return out
+
+
 def moving_objects(
-    before: torch.Tensor, after: torch.Tensor, thr: float, min_area: int, max_area: int
+    before: torch.Tensor,
+    after: torch.Tensor,
+    thr: float,
+    min_area: int,
+    max_area: int,
+    shift: torch.Tensor | None = None,
 ) -> list[torch.Tensor]:
     """What moved between two frames, found from the frames alone (no game knowledge): the 8-connected
     components of the pixels whose largest channel change exceeds thr (images float [N, 3, H, W] in
-    [0, 1]), keeping those of min_area..max_area pixels (smaller: noise; larger: the background, e.g. a
-    scrolling camera). -> per image, float [k, 2] (x, y) centroids (pixel centres at +0.5); a component
+    [0, 1]), keeping those of min_area..max_area pixels (smaller: noise; larger: background). With
+    `shift` (int [N, 2], from camera_shift of the true step), `before` is first moved by it, so a
+    scrolling background cancels and its revealed border is left out. -> per image, float [k, 2] (x, y) centroids (pixel centres at +0.5); a component
     is the part of an object that appeared or disappeared (an edge, for a flat-coloured sprite)."""
+    if shift is not None:  # undo the camera first; the revealed border is not an object
+        moves = shift.tolist()
+        before = torch.stack([_shift(im, x, y) for im, (x, y) in zip(before, moves, strict=True)])
     diff = (torch.nan_to_num(after, nan=1.0) - before).abs().amax(1) > thr  # [N, H, W]
+    diff &= ~torch.isnan(before).any(1)
     lab = components(diff).flatten(1)  # [N, P]; a label is a flat index + 1
     h, w = diff.shape[1:]
     pix = torch.arange(h * w, device=diff.device)

@@ -20,7 +20,13 @@ import numpy as np
 import pytest
 import torch
 
-from core.metrics import components, moving_objects, objects_matched, outcome_coverage
+from core.metrics import (
+    camera_shift,
+    components,
+    moving_objects,
+    objects_matched,
+    outcome_coverage,
+)
 from core.models.protocols import rollout_by_steps
 from gates.common.evaldata import EVAL_SEED
 from gates.m2 import GATE, spec
@@ -142,6 +148,19 @@ def test_components_and_moving_objects() -> None:
     assert objects_matched(moving_objects(before, after, **kw), true, spec.TRAJ_TOL_PX) == [2]
     assert objects_matched(moving_objects(before, before, **kw), true, spec.TRAJ_TOL_PX) == [0]
     assert objects_matched(moving_objects(before, wrong, **kw), true, spec.TRAJ_TOL_PX)[0] < 2
+
+
+def test_a_scrolling_camera_is_not_a_moving_object() -> None:
+    gen = torch.Generator().manual_seed(0)
+    world = (torch.rand(1, 3, 48, 96, generator=gen) > 0.5).float()  # a textured background
+    before, after = world[..., 8:72].clone(), world[..., 12:76].clone()  # the camera moves 4 px
+    after[0, :, 20:24, 30:34] = 0.5  # and an object appears
+    cam = camera_shift(before, after)
+    assert cam.tolist() == [[-4, 0]]
+    kw = {"thr": spec.OBJ_THR, "min_area": spec.OBJ_MIN_AREA, "max_area": 1000}
+    assert len(moving_objects(before, after, **kw)[0]) != 1  # the background's texture moved too
+    objs = moving_objects(before, after, **kw, shift=cam)[0]
+    assert objs.shape[0] == 1 and torch.allclose(objs[0], torch.tensor([32.0, 22.0]))
 
 
 @pytest.mark.skipif(importlib.util.find_spec("ale_py") is None, reason="needs ale-py")

@@ -11,6 +11,7 @@ import orjson
 import torch
 
 from core.metrics import (
+    camera_shift,
     locate_color,
     locate_in,
     moving_objects,
@@ -167,9 +168,10 @@ def _trajectory(ctx, last, p, y, net) -> tuple[float, float]:
     true, pred, base = [], [], []
     for i in range(0, y.shape[0], BATCH):
         sl = slice(i, i + BATCH)
-        true += moving_objects(last[sl], y[sl], **kw)
-        pred += moving_objects(last[sl], p[sl], **kw)
-        base += moving_objects(last[sl], last[sl], **kw)
+        cam = camera_shift(last[sl], y[sl])  # [b, 2] the true step's camera, undone on both sides
+        true += moving_objects(last[sl], y[sl], **kw, shift=cam)
+        pred += moving_objects(last[sl], p[sl], **kw, shift=cam)
+        base += moving_objects(last[sl], last[sl], **kw, shift=cam)
     n = sum(t.shape[0] for t in true)
     ctx.metric("moving_objects", n)
     ctx.metric("trajectory_windows", sum(t.shape[0] > 0 for t in true))
