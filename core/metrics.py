@@ -215,19 +215,27 @@ def moving_objects(
     min_area: int,
     max_area: int,
     shift: torch.Tensor | None = None,
+    join_px: int = 0,
 ) -> list[torch.Tensor]:
     """What moved between two frames, found from the frames alone (no game knowledge): the 8-connected
     components of the pixels whose largest channel change exceeds thr (images float [N, 3, H, W] in
     [0, 1]), keeping those of min_area..max_area pixels (smaller: noise; larger: background). With
     `shift` (int [N, 2], from camera_shift of the true step), `before` is first moved by it, so a
-    scrolling background cancels and its revealed border is left out. -> per image, float [k, 2] (x, y) centroids (pixel centres at +0.5); a component
+    scrolling background cancels and its revealed border is left out. With join_px, changed pixels
+    that close ranks after dilating by join_px are one object (its centroid: of the changed pixels). -> per image, float [k, 2] (x, y) centroids (pixel centres at +0.5); a component
     is the part of an object that appeared or disappeared (an edge, for a flat-coloured sprite)."""
     if shift is not None:  # undo the camera first; the revealed border is not an object
         moves = shift.tolist()
         before = torch.stack([_shift(im, x, y) for im, (x, y) in zip(before, moves, strict=True)])
     diff = (torch.nan_to_num(after, nan=1.0) - before).abs().amax(1) > thr  # [N, H, W]
     diff &= ~torch.isnan(before).any(1)
-    lab = components(diff).flatten(1)  # [N, P]; a label is a flat index + 1
+    near = diff
+    if (
+        join_px > 0
+    ):  # changed pixels within 2 * join_px of each other: one object (a sprite's edges)
+        k = 2 * join_px + 1
+        near = F.max_pool2d(diff[:, None].float(), k, 1, join_px)[:, 0] > 0
+    lab = (components(near) * diff).flatten(1)  # [N, P]; a label is a flat index + 1
     h, w = diff.shape[1:]
     pix = torch.arange(h * w, device=diff.device)
     xs, ys = (pix % w).double() + 0.5, (pix // w).double() + 0.5  # [P] pixel centres

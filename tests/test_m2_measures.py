@@ -143,11 +143,13 @@ def test_components_and_moving_objects() -> None:
     wrong = torch.zeros(1, 3, 64, 64)
     wrong[0, :, 10:14, 18:22] = 1.0  # ... 8 px to the right
     kw = {"thr": spec.OBJ_THR, "min_area": spec.OBJ_MIN_AREA, "max_area": 1000}
+    assert moving_objects(before, after, **kw)[0].shape[0] == 2  # where it left, where it arrived
+    kw["join_px"] = spec.OBJ_JOIN_PX  # ... are one object
     true = moving_objects(before, after, **kw)
-    assert true[0].shape[0] == 2  # where it left, where it arrived
-    assert objects_matched(moving_objects(before, after, **kw), true, spec.TRAJ_TOL_PX) == [2]
+    assert true[0].shape[0] == 1
+    assert objects_matched(moving_objects(before, after, **kw), true, spec.TRAJ_TOL_PX) == [1]
     assert objects_matched(moving_objects(before, before, **kw), true, spec.TRAJ_TOL_PX) == [0]
-    assert objects_matched(moving_objects(before, wrong, **kw), true, spec.TRAJ_TOL_PX)[0] < 2
+    assert objects_matched(moving_objects(before, wrong, **kw), true, spec.TRAJ_TOL_PX) == [0]
 
 
 def test_a_scrolling_camera_is_not_a_moving_object() -> None:
@@ -157,7 +159,7 @@ def test_a_scrolling_camera_is_not_a_moving_object() -> None:
     after[0, :, 20:24, 30:34] = 0.5  # and an object appears
     cam = camera_shift(before, after)
     assert cam.tolist() == [[-4, 0]]
-    kw = {"thr": spec.OBJ_THR, "min_area": spec.OBJ_MIN_AREA, "max_area": 1000}
+    kw = {"thr": spec.OBJ_THR, "min_area": spec.OBJ_MIN_AREA, "max_area": 1000, "join_px": 2}
     assert len(moving_objects(before, after, **kw)[0]) != 1  # the background's texture moved too
     objs = moving_objects(before, after, **kw, shift=cam)[0]
     assert objs.shape[0] == 1 and torch.allclose(objs[0], torch.tensor([32.0, 22.0]))

@@ -164,7 +164,7 @@ def _trajectory(ctx, last, p, y, net) -> tuple[float, float]:
     is, and it is measured all the same. NaN, said, where nothing moves in the held-out windows."""
     h, w = y.shape[-2:]
     kw = {"thr": spec.OBJ_THR, "min_area": spec.OBJ_MIN_AREA,
-          "max_area": int(spec.OBJ_MAX_SHARE * h * w)}  # fmt: skip
+          "max_area": int(spec.OBJ_MAX_SHARE * h * w), "join_px": spec.OBJ_JOIN_PX}  # fmt: skip
     true, pred, base = [], [], []
     for i in range(0, y.shape[0], BATCH):
         sl = slice(i, i + BATCH)

@@ -21,6 +21,7 @@ COPY_NOISE = (
 OBJ_THR = (
     0.1  # a pixel moved: its largest channel changed by > 0.1 (25 grey levels; above any noise)
 )
+OBJ_JOIN_PX = 2  # changed pixels within 4 px are one object: a sprite's leading and trailing edges
 OBJ_MIN_AREA = 2  # components of fewer pixels are noise
 OBJ_MAX_SHARE = (
     1 / 32
