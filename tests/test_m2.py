@@ -62,7 +62,7 @@ def test_branched_contexts_have_different_futures() -> None:
 
 def test_train_smoke_and_copy_last_fails_m2(project: Path) -> None:
     base = ["m2", "train", "--episodes", "2", "--episode-steps", "4", "--batch", "1"]
-    base += ["--threads", "1", "--device", "cpu", "--json"]
+    base += ["--threads", "1", "--device", "cpu", "--json", "--branch-envs", "2"]
     r = gate(*base, "--steps", "2")
     assert r.exit_code == 0, r.output
     ckpt = Path(orjson.loads(r.stdout)["artifacts"][0])
@@ -90,7 +90,10 @@ def test_train_smoke_and_copy_last_fails_m2(project: Path) -> None:
 
 
 def test_an_unknown_game_is_exit_2(project: Path) -> None:
-    r = gate("m2", "train", "--episodes", "2", "--episode-steps", "4", "--steps", "0", "--json")
+    r = gate(
+        "m2", "train", "--episodes", "2", "--episode-steps", "4", "--steps", "0", "--json",
+        "--branch-envs", "0",
+    )  # fmt: skip
     ckpt = Path(orjson.loads(r.stdout)["artifacts"][0])
     bad = gate("m2", "--set", f"model={ckpt}", "--set", "game=nosuchgame", *TINY_EVAL)
     assert bad.exit_code == 2, bad.output
