@@ -17,6 +17,8 @@ import torch
 
 from core.games import get_game
 from core.games.hashrng import M32
+from core.metrics import outcome_coverage
+from gates.m2 import spec
 
 GOLDEN = 0x9E3779B1  # key offsets for the copies: an odd 32-bit constant spreads them apart
 
@@ -156,3 +158,32 @@ def stochastic_contexts(
         empty = torch.zeros(0, 3, h, w, 3, dtype=torch.uint8)
         return Contexts(empty, torch.zeros(0, dtype=torch.int64), empty[:, :0], tried)
     return Contexts(torch.cat(keep_f), torch.cat(keep_a), torch.cat(keep_y), tried)
+
+
+class Futures:
+    """uint8 futures [C, M, H, W, 3] seen as C float [M, 3, H, W] in [0, 1], one at a time (all at
+    once would take C x M x 0.8 MB)."""
+
+    def __init__(self, u8: torch.Tensor) -> None:
+        self.u8 = u8
+
+    def __len__(self) -> int:
+        return self.u8.shape[0]
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        return self.u8[i].permute(0, 3, 1, 2).float() / 255.0
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+
+def coverage(samples: torch.Tensor, fut: torch.Tensor) -> tuple[torch.Tensor, list, list]:
+    """samples [C, S, 3, H, W], true futures [C, M, 3, H, W] -> (bool [C]: samples reach >= 2 distinct
+    true outcomes, per context the outcome each sample matched, per context its distinct outcomes)."""
+    covered, which, outcomes = [], [], []
+    for s, f in zip(samples, fut, strict=True):
+        reached, n, out = outcome_coverage(s, f, spec.DIVERSE_VALID_MSE)
+        covered.append(reached >= 2)
+        which.append(out)
+        outcomes.append(n)
+    return torch.tensor(covered), which, outcomes

@@ -17,7 +17,6 @@ from core.metrics import (
     moving_objects,
     mse,
     objects_matched,
-    outcome_coverage,
     palette_fraction,
     palette_of,
     position_hits,
@@ -271,35 +270,6 @@ def _rollouts(ctx, net, frames, actions, done, palette, model_palette, dev) -> d
     }  # fmt: skip
 
 
-class _Futures:
-    """uint8 futures [C, M, H, W, 3] seen as C float [M, 3, H, W] in [0, 1], one at a time (all at
-    once would take C x M x 0.8 MB)."""
-
-    def __init__(self, u8: torch.Tensor) -> None:
-        self.u8 = u8
-
-    def __len__(self) -> int:
-        return self.u8.shape[0]
-
-    def __getitem__(self, i: int) -> torch.Tensor:
-        return self.u8[i].permute(0, 3, 1, 2).float() / 255.0
-
-    def __iter__(self):
-        return (self[i] for i in range(len(self)))
-
-
-def _coverage(samples: torch.Tensor, fut: torch.Tensor) -> tuple[torch.Tensor, list, list]:
-    """samples [C, S, 3, H, W], true futures [C, M, 3, H, W] -> (bool [C]: samples reach >= 2 distinct
-    true outcomes, per context the outcome each sample matched, per context its distinct outcomes)."""
-    covered, which, outcomes = [], [], []
-    for s, f in zip(samples, fut, strict=True):
-        reached, n, out = outcome_coverage(s, f, spec.DIVERSE_VALID_MSE)
-        covered.append(reached >= 2)
-        which.append(out)
-        outcomes.append(n)
-    return torch.tensor(covered), which, outcomes
-
-
 def _diversity(ctx, net, dev) -> tuple[float, float, int, Any]:
     """Outcome coverage on stochastic contexts: each context's true futures (gates/m2/diverse.py: the
     built-in game's RNG branched, or the ALE's sticky actions branched from a cloned emulator) are its
@@ -326,7 +296,7 @@ def _diversity(ctx, net, dev) -> tuple[float, float, int, Any]:
         ctx.say(f"m2: diverse not measured: none of {sc.tried} contexts had differing futures")
         return float("nan"), float("nan"), 0, None
     c = sc.frames.permute(0, 1, 4, 2, 3).float() / 255.0  # [C, 3, 3, H, W]
-    fut = _Futures(sc.futures)  # [C] x float [M, 3, H, W], converted one context at a time
+    fut = m2_diverse.Futures(sc.futures)  # [C] x float [M, 3, H, W], one context at a time
     ns = spec.DIVERSE_SAMPLES
     samp = torch.stack(
         [
@@ -335,12 +305,12 @@ def _diversity(ctx, net, dev) -> tuple[float, float, int, Any]:
         ],
         1,
     )  # fmt: skip  [C, S, 3, H, W]
-    cov, which, outcomes = _coverage(samp, fut)
+    cov, which, outcomes = m2_diverse.coverage(samp, fut)
     last = c[:, -1:].expand(-1, ns, -1, -1, -1)  # [C, S, 3, H, W]
     gen = torch.Generator().manual_seed(ctx.seed + 7)
     jitter = (torch.rand(last.shape, generator=gen) * 2 - 1) * spec.COPY_NOISE
-    bcov = _coverage(last, fut)[0]
-    ncov = _coverage((last + jitter).clamp(0, 1), fut)[0]
+    bcov = m2_diverse.coverage(last, fut)[0]
+    ncov = m2_diverse.coverage((last + jitter).clamp(0, 1), fut)[0]
     div, bdiv, ndiv = (x.float().mean().item() for x in (cov, bcov, ncov))
     ctx.metric("outcomes_mean", sum(outcomes) / n)
     ctx.metric("diverse", div)
