@@ -2,7 +2,8 @@
 criterion it must, for the reason it must; each test failed on the gate as it landed.
 
 - diverse: copy-last + +-3/255 noise and the golden with its noise fixed at zero (plus that noise)
-  reach one true outcome per context, never two (the landed measure gave both 1.0);
+  reach one true outcome per context, never two (the landed measure gave both 1.0); the truth's own
+  sampler (a calibrated model) passes it (8 samples judged by their share failed it);
 - trajectory_accuracy: moving objects found from the frames alone, so a game without a player locator
   (Breakout) is measured (the landed gate gave NaN, silently);
 - stable_10: judged on the model's own rollout (a model that drifts a little each step, which the
@@ -119,6 +120,53 @@ def test_golden_with_its_noise_fixed_fails_diverse(
     golden = load_predictor(REPO / "artifacts/m2/predictor", "cpu", {"game": "platformer"})
     div, _, n, _ = m2._diversity(probe, CopyLastNoise(golden), probe.device)
     assert n > 0 and div == 0.0 and not CRIT["diverse"].check(div)
+
+
+class Calibrated:
+    """The truth's own sampler as a model: looks its context up among the probe's branched contexts and
+    returns the true future that its noise picks (z[0] through the normal CDF, so each of the M futures
+    with probability 1/M: each outcome at its empirical frequency)."""
+
+    context_frames, n_actions, noise_dim = 3, 5, 8
+
+    def __init__(self, cfg) -> None:
+        from gates.m2.diverse import stochastic_contexts
+
+        times = tuple(range(cfg.diverse_every, cfg.eval_steps + 1, cfg.diverse_every))
+        sc = stochastic_contexts("platformer", cfg.eval_seed, cfg.diverse_envs, cfg.diverse_copies,
+                                 times)  # fmt: skip
+        self.fut = {f[-1].numpy().tobytes(): y for f, y in zip(sc.frames, sc.futures, strict=True)}
+
+    def predict(self, context, actions, noise):
+        out = []
+        for c, z in zip(context, noise, strict=True):
+            key = (c[-1].permute(1, 2, 0) * 255).round().to(torch.uint8).numpy().tobytes()
+            y = self.fut[key]  # [M, H, W, 3]
+            u = torch.special.ndtr(z[0]).item()
+            out.append(y[min(int(u * y.shape[0]), y.shape[0] - 1)].permute(2, 0, 1).float() / 255)
+        return torch.stack(out)
+
+
+def test_a_calibrated_sampler_passes_diverse(probe: Ctx, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The measure as it was (8 samples, share covered > 0.5) failed the truth's own sampler: a rare
+    outcome is ~1/32, and 8 draws from it reach two outcomes in 1 - (31/32)^8 = 22% of such contexts.
+    Judged with as many samples as futures were branched, relative to that oracle's expected share, a
+    calibrated model scores ~1 and passes; copy-last + noise still scores 0."""
+    from gates.m2.diverse import oracle_expected
+
+    assert oracle_expected([31, 1], 8) < 0.25 < 0.6 < oracle_expected([31, 1], 32) < 0.7
+    assert oracle_expected([1, 1], 2) == 0.5 and oracle_expected([4], 9) == 0.0
+    model = Calibrated(probe.config)
+    div, base, n, _ = m2._diversity(probe, model, probe.device)
+    assert n > 0 and probe.metrics["diverse_samples"] == probe.config.diverse_copies
+    assert CRIT["diverse"].check(div) and div >= 0.5 + spec.BEAT_DIVERSE_POINTS and base == 0.0
+    assert 0 < probe.metrics["oracle_diverse_expected"] < 1
+    monkeypatch.setattr(spec, "DIVERSE_SAMPLES", 8)
+    old = Ctx(**probe.config.model_dump())
+    m2._diversity(
+        old, model, old.device
+    )  # the old sample count: the share the old criterion judged
+    assert not CRIT["diverse"].check(old.metrics["diverse_share"])
 
 
 def test_too_few_stochastic_contexts_fail_their_criterion() -> None:

@@ -17,8 +17,6 @@ import torch
 
 from core.games import get_game
 from core.games.hashrng import M32
-from core.metrics import outcome_coverage
-from gates.m2 import spec
 
 GOLDEN = 0x9E3779B1  # key offsets for the copies: an odd 32-bit constant spreads them apart
 
@@ -177,13 +175,28 @@ class Futures:
         return (self[i] for i in range(len(self)))
 
 
-def coverage(samples: torch.Tensor, fut: torch.Tensor) -> tuple[torch.Tensor, list, list]:
-    """samples [C, S, 3, H, W], true futures [C, M, 3, H, W] -> (bool [C]: samples reach >= 2 distinct
-    true outcomes, per context the outcome each sample matched, per context its distinct outcomes)."""
-    covered, which, outcomes = [], [], []
-    for s, f in zip(samples, fut, strict=True):
-        reached, n, out = outcome_coverage(s, f, spec.DIVERSE_VALID_MSE)
-        covered.append(reached >= 2)
-        which.append(out)
-        outcomes.append(n)
-    return torch.tensor(covered), which, outcomes
+def outcome_counts(fut: torch.Tensor) -> list[int]:
+    """One context's true futures [M, ...] (any dtype) -> how many of them show each distinct outcome
+    (exactly equal futures are one outcome), in order of first appearance."""
+    reps: list[torch.Tensor] = []
+    counts: list[int] = []
+    for f in fut:
+        k = next((i for i, r in enumerate(reps) if torch.equal(r, f)), len(reps))
+        if k == len(reps):
+            reps.append(f)
+            counts.append(0)
+        counts[k] += 1
+    return counts
+
+
+def oracle_expected(counts: list[int], samples: int) -> float:
+    """The chance that `samples` draws from the truth's own sampler (outcome o with its empirical
+    frequency p_o among the branched futures) reach >= 2 outcomes: 1 - sum_o p_o ** samples."""
+    m = sum(counts)
+    return 1.0 - sum((c / m) ** samples for c in counts)
+
+
+def oracle_samples(fut: torch.Tensor, samples: int, gen: torch.Generator) -> torch.Tensor:
+    """The oracle reference's samples: `samples` of the context's own true futures [M, ...], drawn
+    uniformly with replacement (so each outcome at its empirical frequency)."""
+    return fut[torch.randint(0, fut.shape[0], (samples,), generator=gen)]

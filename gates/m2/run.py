@@ -17,6 +17,7 @@ from core.metrics import (
     moving_objects,
     mse,
     objects_matched,
+    outcome_coverage,
     palette_fraction,
     palette_of,
     position_hits,
@@ -271,12 +272,18 @@ def _rollouts(ctx, net, frames, actions, done, palette, model_palette, dev) -> d
 
 
 def _diversity(ctx, net, dev) -> tuple[float, float, int, Any]:
-    """Outcome coverage on stochastic contexts: each context's true futures (gates/m2/diverse.py: the
-    built-in game's RNG branched, or the ALE's sticky actions branched from a cloned emulator) are its
-    outcomes; DIVERSE_SAMPLES noise draws are each matched to the nearest one (valid within
-    DIVERSE_VALID_MSE); a context is covered when they reach >= 2 outcomes. The baselines are measured
-    the same way: copy-last, and copy-last plus +-COPY_NOISE uniform noise (samples that differ, as
-    plain noise does, but reach nothing new). -> (model's share, the best baseline's, contexts, picture)."""
+    """Outcome coverage on stochastic contexts, relative to the truth's own sampler. Each context's true
+    futures (gates/m2/diverse.py: the built-in game's RNG branched, or the ALE's sticky actions drawn from
+    a cloned emulator) are its outcomes; S noise draws (spec.DIVERSE_SAMPLES, 0: S = M, as many as
+    futures were branched) are each matched to the nearest one (valid within DIVERSE_VALID_MSE); a
+    context is covered when they reach >= 2 outcomes. The oracle reference draws S of the context's own
+    true futures (each outcome at its empirical frequency): measured the same way (oracle_diverse) and
+    in expectation (oracle_diverse_expected, 1 - sum_o p_o^S). `diverse` is the model's share divided by
+    the oracle's expected share: 1 for a calibrated sampler, more for an over-dispersed one, 0 for one
+    that never leaves one outcome. The baselines are measured the same way: copy-last, and copy-last
+    plus +-COPY_NOISE uniform noise (samples that differ, as plain noise does, but reach nothing new).
+    Contexts go one at a time (S x 0.8 MB of samples each). -> (model's diverse, the best baseline's,
+    contexts, picture)."""
     from gates.m2 import diverse as m2_diverse
 
     cfg = ctx.config
@@ -297,37 +304,54 @@ def _diversity(ctx, net, dev) -> tuple[float, float, int, Any]:
         return float("nan"), float("nan"), 0, None
     c = sc.frames.permute(0, 1, 4, 2, 3).float() / 255.0  # [C, 3, 3, H, W]
     fut = m2_diverse.Futures(sc.futures)  # [C] x float [M, 3, H, W], one context at a time
-    ns = spec.DIVERSE_SAMPLES
-    samp = torch.stack(
-        [
-            predict(net, c, sc.actions, noise(n, net.noise_dim, ctx.seed + 101 * (j + 1)), dev)
-            for j in range(ns)
-        ],
-        1,
-    )  # fmt: skip  [C, S, 3, H, W]
-    cov, which, outcomes = m2_diverse.coverage(samp, fut)
-    last = c[:, -1:].expand(-1, ns, -1, -1, -1)  # [C, S, 3, H, W]
-    gen = torch.Generator().manual_seed(ctx.seed + 7)
-    jitter = (torch.rand(last.shape, generator=gen) * 2 - 1) * spec.COPY_NOISE
-    bcov = m2_diverse.coverage(last, fut)[0]
-    ncov = m2_diverse.coverage((last + jitter).clamp(0, 1), fut)[0]
-    div, bdiv, ndiv = (x.float().mean().item() for x in (cov, bcov, ncov))
+    ns = spec.DIVERSE_SAMPLES or sc.futures.shape[1]
+    z = torch.stack([noise(n, net.noise_dim, ctx.seed + 101 * (j + 1)) for j in range(ns)], 1)
+    gen = torch.Generator().manual_seed(ctx.seed + 7)  # the noisy baseline's jitter
+    ogen = torch.Generator().manual_seed(ctx.seed + spec.ORACLE_SEED)  # the oracle's draws
+    got: dict[str, list] = {"model": [], "copy": [], "noise": [], "oracle": [], "expected": []}
+    outcomes, pic = [], None
+    for i in range(n):
+        fi = fut[i]  # [M, 3, H, W]
+        samp = predict(
+            net, c[i : i + 1].repeat(ns, 1, 1, 1, 1), sc.actions[i : i + 1].repeat(ns), z[i], dev
+        )  # fmt: skip  [S, 3, H, W]
+        reached, k, which = outcome_coverage(samp, fi, spec.DIVERSE_VALID_MSE)
+        last = c[i, -1:].expand(ns, -1, -1, -1)  # [S, 3, H, W]
+        jitter = (torch.rand(last.shape, generator=gen) * 2 - 1) * spec.COPY_NOISE
+        orc = m2_diverse.oracle_samples(fi, ns, ogen)
+        for key, s in (("copy", last), ("noise", (last + jitter).clamp(0, 1)), ("oracle", orc)):
+            got[key].append(outcome_coverage(s, fi, spec.DIVERSE_VALID_MSE)[0] >= 2)
+        got["model"].append(reached >= 2)
+        got["expected"].append(
+            m2_diverse.oracle_expected(m2_diverse.outcome_counts(sc.futures[i]), ns)
+        )
+        outcomes.append(k)
+        if i == 0 or (
+            reached >= 2 and not got["model"][pic[0]]
+        ):  # a covered context if there is one
+            pic = (i, samp, which)
+    share = {key: sum(v) / n for key, v in got.items()}  # "expected": the oracle's expected share
+    ref = share["expected"]
+    div, bdiv, ndiv = (share[key] / ref for key in ("model", "copy", "noise"))
+    ctx.metric("diverse_samples", ns)
     ctx.metric("outcomes_mean", sum(outcomes) / n)
+    ctx.metric("diverse_share", share["model"])
+    ctx.metric("oracle_diverse", share["oracle"])
+    ctx.metric("oracle_diverse_expected", ref)
     ctx.metric("diverse", div)
     ctx.metric("baseline_diverse", bdiv)
     ctx.metric("noise_baseline_diverse", ndiv)
-    i = int(cov.float().argmax())  # a covered context if there is one
+    i, samp, w = pic
     o1, o2 = 0, int((sc.futures[i] != sc.futures[i, :1]).flatten(1).any(1).nonzero()[0])
-    w = which[i]
     s1 = int((w == 0).nonzero()[0]) if (w == 0).any() else 0
     s2 = int((w == 1).nonzero()[0]) if (w == 1).any() else 1
     fi = fut[i]  # [M, 3, H, W]
     region = (fi != fi[:1]).any(0).any(0)  # [H, W] where the true futures differ
     img = lambda x: to_frames(x[None])[0].numpy()  # noqa: E731
-    row = [img(c[i, -1]), img(fi[o1]), img(fi[o2]), img(samp[i, s1]), img(samp[i, s2]),
-           pictures.heatmap((samp[i, s1] - samp[i, s2]).abs().mean(0).numpy(), vmax=0.25),
+    row = [img(c[i, -1]), img(fi[o1]), img(fi[o2]), img(samp[s1]), img(samp[s2]),
+           pictures.heatmap((samp[s1] - samp[s2]).abs().mean(0).numpy(), vmax=0.25),
            pictures.heatmap(region.float().numpy(), vmax=1.0)]  # fmt: skip
-    label = f"context {i} ({'covered' if cov[i] else 'not covered'})"
+    label = f"context {i} ({'covered' if got['model'][i] else 'not covered'}, {ns} samples)"
     return div, max(bdiv, ndiv), n, (row, label)
 
 
