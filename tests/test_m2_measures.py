@@ -167,6 +167,7 @@ def test_a_calibrated_sampler_passes_diverse(probe: Ctx, monkeypatch: pytest.Mon
         old, model, old.device
     )  # the old sample count: the share the old criterion judged
     assert not CRIT["diverse"].check(old.metrics["diverse_share"])
+    assert old.metrics["oracle_diverse_expected"] < 0.5  # the truth itself, in expectation
 
 
 def test_too_few_stochastic_contexts_fail_their_criterion() -> None:
