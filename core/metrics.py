@@ -186,3 +186,149 @@ def frame_variety(frames: torch.Tensor, tol: int = MOVING_TOL) -> float:
     """The share of pixels at which uint8 frames [N, H, W, 3] are not all equal (within tol) to their
     per-pixel median: 0 for a set of identical screens, ~1 for a scrolling world."""
     return float(moving_mask(frames, background(frames), tol).any(0).float().mean())
+
+
+def components(mask: torch.Tensor) -> torch.Tensor:
+    """8-connected components of bool [N, H, W] -> int64 [N, H, W]: 0 off the mask, else a label
+    shared by exactly the pixels of one component (the largest flat index + 1 among them).
+
+    Pure torch, hook-and-compress (Shiloach-Vishkin style): every pixel points to a root (a label is a
+    pixel's flat index + 1, pointers only grow); each round a root is hooked to the largest root seen
+    next to any of its pixels, then paths are compressed; a few dozen rounds even on winding shapes."""
+    n, h, w = mask.shape
+    m = mask.flatten(1)  # [N, P]
+    idx = torch.arange(1, h * w + 1, device=mask.device, dtype=torch.int64).expand(n, -1)
+    par = torch.where(m, idx, torch.zeros_like(idx))  # [N, P]; 0 off the mask
+    mf = mask.view(n, 1, h, w).float()
+    while True:
+        nb = F.max_pool2d(par.view(n, 1, h, w).float(), 3, 1, 1) * mf  # exact below 2**24
+        nb = nb.flatten(1).long()  # [N, P] the largest neighbouring pointer
+        old = par
+        par = par.scatter_reduce(1, (par - 1).clamp(min=0), nb * m, "amax")  # hook my root
+        par = torch.maximum(par, nb)
+        while True:  # compress: point to my pointer's pointer until that changes nothing
+            nxt = par.gather(1, (par - 1).clamp(min=0)) * m
+            if torch.equal(nxt, par):
+                break
+            par = nxt
+        if torch.equal(par, old):
+            return par.view(n, h, w)
+
+
+def camera_shift(before: torch.Tensor, after: torch.Tensor, max_shift: int = 8) -> torch.Tensor:
+    """The whole-frame translation that best explains `after` from `before` (float [N, 3, H, W]):
+    int64 [N, 2] (dx, dy), |d| <= max_shift, horizontal first then vertical (mean absolute difference
+    over the overlap); (0, 0) for a fixed screen. A scrolling camera moves every background pixel; the
+    objects that move on their own are what differs once this is undone."""
+
+    def best(a: torch.Tensor, b: torch.Tensor, dim: int) -> torch.Tensor:
+        n = a.shape[-1] if dim == -1 else a.shape[-2]
+        errs = []
+        for d in range(-max_shift, max_shift + 1):
+            lo, hi = max(0, d), n + min(0, d)  # after[x] ~ before[x - d] for x in [lo, hi)
+            bs, as_ = b.narrow(dim, lo, hi - lo), a.narrow(dim, lo - d, hi - lo)
+            errs.append((bs - as_).abs().flatten(1).nanmean(1))  # NaN: a border revealed earlier
+        e = torch.stack(errs, 1)  # [N, 2m+1]
+        e = e + (torch.arange(-max_shift, max_shift + 1).abs() * 1e-7)  # ties: the smaller shift
+        return e.argmin(1) - max_shift
+
+    a = before.float().mean(1, keepdim=True)  # [N, 1, H, W]: one channel is enough to align
+    b = torch.nan_to_num(after.float(), nan=1.0).mean(1, keepdim=True)
+    dx = best(a, b, -1)
+    a = torch.stack([_shift(im, int(x), 0) for im, x in zip(a, dx, strict=True)])
+    dy = best(a, b, -2)
+    return torch.stack([dx, dy], 1)
+
+
+def _shift(im: torch.Tensor, dx: int, dy: int) -> torch.Tensor:
+    """[C, H, W] moved by (dx, dy); the revealed border is NaN."""
+    out = torch.full_like(im, float("nan"))
+    h, w = im.shape[-2:]
+    ys, yd = slice(max(0, -dy), h - max(0, dy)), slice(max(0, dy), h - max(0, -dy))
+    xs, xd = slice(max(0, -dx), w - max(0, dx)), slice(max(0, dx), w - max(0, -dx))
+    out[..., yd, xd] = im[..., ys, xs]
+    return out
+
+
+def moving_objects(
+    before: torch.Tensor,
+    after: torch.Tensor,
+    thr: float,
+    min_area: int,
+    max_area: int,
+    shift: torch.Tensor | None = None,
+    join_px: int = 0,
+) -> list[torch.Tensor]:
+    """What moved between two frames, found from the frames alone (no game knowledge): the 8-connected
+    components of the pixels whose largest channel change exceeds thr (images float [N, 3, H, W] in
+    [0, 1]), keeping those of min_area..max_area pixels (smaller: noise; larger: background). With
+    `shift` (int [N, 2], from camera_shift of the true step), `before` is first moved by it, so a
+    scrolling background cancels and its revealed border is left out. With join_px, changed pixels
+    that close ranks after dilating by join_px are one object (its centroid: of the changed pixels). -> per image, float [k, 2] (x, y) centroids (pixel centres at +0.5); a component
+    is the part of an object that appeared or disappeared (an edge, for a flat-coloured sprite)."""
+    if shift is not None:  # undo the camera first; the revealed border is not an object
+        moves = shift.tolist()
+        before = torch.stack([_shift(im, x, y) for im, (x, y) in zip(before, moves, strict=True)])
+    diff = (torch.nan_to_num(after, nan=1.0) - before).abs().amax(1) > thr  # [N, H, W]
+    diff &= ~torch.isnan(before).any(1)
+    near = diff
+    if (
+        join_px > 0
+    ):  # changed pixels within 2 * join_px of each other: one object (a sprite's edges)
+        k = 2 * join_px + 1
+        near = F.max_pool2d(diff[:, None].float(), k, 1, join_px)[:, 0] > 0
+    lab = (components(near) * diff).flatten(1)  # [N, P]; a label is a flat index + 1
+    h, w = diff.shape[1:]
+    pix = torch.arange(h * w, device=diff.device)
+    xs, ys = (pix % w).double() + 0.5, (pix // w).double() + 0.5  # [P] pixel centres
+    out = []
+    for im in lab:  # [P]
+        cnt = torch.bincount(im, minlength=h * w + 1)[1:]  # [P] pixels per label
+        sx = torch.bincount(im, weights=xs, minlength=h * w + 1)[1:]
+        sy = torch.bincount(im, weights=ys, minlength=h * w + 1)[1:]
+        keep = (cnt >= max(1, min_area)) & (cnt <= max_area)
+        c = torch.stack([sx[keep], sy[keep]], 1) / cnt[keep, None]  # [k, 2]
+        out.append(c.float())
+    return out
+
+
+def objects_matched(pred: list[torch.Tensor], true: list[torch.Tensor], tol_px: float) -> list[int]:
+    """Per image, how many true centroids [k, 2] have their own predicted centroid [j, 2] within tol_px
+    (greedy one-to-one, nearest pairs first: a predicted object explains at most one true object)."""
+    hits = []
+    for p, t in zip(pred, true, strict=True):
+        if t.shape[0] == 0 or p.shape[0] == 0:
+            hits.append(0)
+            continue
+        d = torch.cdist(t.double(), p.double())  # [k, j]
+        n = 0
+        while True:
+            v = d.min()
+            if not torch.isfinite(v) or v > tol_px:
+                break
+            i, j = divmod(int(d.argmin()), d.shape[1])
+            d[i, :], d[:, j] = float("inf"), float("inf")
+            n += 1
+        hits.append(n)
+    return hits
+
+
+def outcome_coverage(
+    samples: torch.Tensor, futures: torch.Tensor, valid_mse: float
+) -> tuple[int, int, torch.Tensor]:
+    """How many distinct true outcomes one context's samples reach: samples float [S, 3, H, W], the true
+    futures float [M, 3, H, W] (exactly equal futures are one outcome). Each sample is matched to its
+    nearest future (MSE) and counts only within valid_mse of it. -> (outcomes reached, distinct
+    outcomes, int64 [S] outcome of each sample, -1 where it matched none)."""
+    reps: list[torch.Tensor] = []  # one future per distinct outcome
+    inv = torch.empty(futures.shape[0], dtype=torch.int64)  # [M] outcome ids
+    for m, f in enumerate(futures):
+        inv[m] = next((i for i, r in enumerate(reps) if torch.equal(r, f)), len(reps))
+        if inv[m] == len(reps):
+            reps.append(f)
+    x = torch.nan_to_num(samples, nan=2.0).flatten(1)  # [S, P]
+    err = torch.stack([(x - r.flatten()).square().mean(1) for r in reps], 1)  # [S, O]
+    best, arg = err.min(1)  # [S]
+    out = torch.where(best < valid_mse, arg, torch.full_like(arg, -1))  # [S]
+    reached = int(torch.unique(out[out >= 0]).numel())
+    return reached, len(reps), out

@@ -292,3 +292,30 @@ def best_of_k_loss(
     y, glog = net.decode(enc, action.repeat(k), z, shift=g)  # [kN, 3, H, W], [kN, G]
     err = (w * (y - target.repeat(k, 1, 1, 1)).square()).flatten(1).mean(1).view(k, n)  # [k, N]
     return err.min(0).values.mean() + camera_weight * F.cross_entropy(glog, g)
+
+
+def coverage_loss(
+    net: FramePredictor,
+    ctx: torch.Tensor,
+    action: torch.Tensor,
+    outcomes: torch.Tensor,
+    k: int,
+    generator: torch.Generator | None = None,
+    motion_weight: float = 20.0,
+) -> torch.Tensor:
+    """For contexts whose true futures are known to differ (outcomes [N, J, 3, H, W], each a distinct
+    future of the same state and action): every outcome must be reached by one of k noise samples,
+    sum over outcomes of the nearest sample's weighted MSE. Best-of-K on single futures rarely sees a
+    rare outcome and lets all samples collapse on the common one; this teaches z to index them all."""
+    n, j = outcomes.shape[:2]
+    z = torch.randn(k * n, net.cfg.noise_dim, generator=generator).to(ctx.device)  # [kN, Z]
+    enc = {name: t.repeat(k, *([1] * (t.dim() - 1))) for name, t in net.encode(ctx).items()}
+    g = best_shift(ctx[:, -1], outcomes[:, 0], net.cfg.max_global).repeat(k)  # [kN]
+    y, _ = net.decode(enc, action.repeat(k), z, shift=g)  # [kN, 3, H, W]
+    y = y.view(k, n, *y.shape[1:])  # [k, N, 3, H, W]
+    total = y.new_zeros(n)
+    for i in range(j):
+        t = outcomes[:, i]  # [N, 3, H, W]
+        w = motion_weights(ctx[:, -1], t, motion_weight)  # [N, 1, H, W]
+        total = total + (w * (y - t).square()).flatten(2).mean(2).min(0).values  # [N]
+    return total.mean()

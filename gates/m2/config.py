@@ -21,7 +21,11 @@ class M2Config(BaseModel):
         50,
         80,
     )  # 10-step rollouts: running, scrolling starts, scrolling
-    diverse_envs: int = 16  # envs branched for the diversity probe (built-in games)
-    diverse_copies: int = 32  # RNG keys per branch: enemies turn with p = 1/64 per frame each
-    diverse_every: int = 6  # branch every 6 frames, up to eval_steps
+    diverse_envs: int = (
+        32  # envs branched for the diversity probe: >= STOCHASTIC_MIN contexts differ
+    )
+    diverse_copies: int = 32  # RNG keys (ALE: sticky-action draws) per branch; platformer enemies
+    # turn with p = 1/64 per frame each, so 32 keys show a turn of a visible enemy ~40% of the time;
+    # also the samples drawn per context (spec.DIVERSE_SAMPLES = 0), so the oracle can show the rare one
+    diverse_every: int = 3  # branch every 3 frames, up to eval_steps
     device_threads: int = 1  # torch CPU threads (0 = min(2, cores)); 1: robust on a shared box

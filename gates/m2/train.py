@@ -33,6 +33,9 @@ class TrainArgs:
     resume: str = ""  # checkpoint folder or run id
     checkpoint_every: int = 100  # steps between checkpoints of a running job
     log_every: int = 25  # steps between loss records
+    branch_envs: int = 0  # envs RNG-branched for the coverage loss; 0: none, the golden's recipe
+    # (48 made the issue-8 candidate over-sample rare outcomes: it failed trajectory by one object)
+    branch_batch: int = 2  # stochastic contexts per step, trained with the coverage loss
 
 
 D = TrainArgs()
@@ -54,6 +57,9 @@ def add_train_verb(app) -> None:
         threads: options.Threads = D.threads,
         resume: options.Resume = "",
         checkpoint_every: options.CheckpointEvery = D.checkpoint_every,
+        branch_envs: Annotated[
+            int, typer.Option(help="Envs RNG-branched for the coverage loss (0: none).")
+        ] = D.branch_envs,
         json: options.Json = False,
         log_jsonl: options.LogJsonl = False,
     ) -> None:
@@ -63,7 +69,7 @@ def add_train_verb(app) -> None:
 
         args = TrainArgs(
             steps, episodes, episode_steps, batch, k, lr, seed, backend, game, threads, resume,
-            checkpoint_every,
+            checkpoint_every, branch_envs=branch_envs,
         )  # fmt: skip
         opts = RunOptions(backend=backend, device=device, seed=seed, json=json, log_jsonl=log_jsonl)
         refuse_early(backend, game)
@@ -88,7 +94,12 @@ def train_predictor(ctx, args: TrainArgs) -> None:
 
     from core.metrics import mse, palette_of, to_unit
     from core.models.builtin import PixelWorldModel
-    from core.models.predictor import FramePredictor, PredictorConfig, best_of_k_loss
+    from core.models.predictor import (
+        FramePredictor,
+        PredictorConfig,
+        best_of_k_loss,
+        coverage_loss,
+    )
     from gates.common.evaldata import collect_frames, model_name, pad_to, set_threads
     from gates.common.training import Trainer, resume
     from gates.m2.run import ARCH, context, noise, predict, windows
@@ -125,6 +136,9 @@ def train_predictor(ctx, args: TrainArgs) -> None:
     h, w = frames.shape[2:4]
 
     net = FramePredictor(cfg).to(dev)
+    sto = _branched(
+        args, ctx
+    )  # (context [S, 3, 3, H, W], action [S], two outcomes [S, 2, 3, H, W])
     palette = palette_of(frames[ds.split["train"]])  # uint8 [K, 3]: the colours frames are made of
     trainer = Trainer(
         ctx, "m2", net, asdict(args),
@@ -142,6 +156,8 @@ def train_predictor(ctx, args: TrainArgs) -> None:
         describe=lambda: {
             "data": data, "batch": args.batch, "k": args.k, "threads": threads,
             "device": str(dev), "windows": len(train),
+            "branched_contexts": 0 if sto is None else int(sto[0].shape[0]),
+            "branch_envs": args.branch_envs, "branch_batch": args.branch_batch,
         },
     )  # fmt: skip
 
@@ -150,7 +166,14 @@ def train_predictor(ctx, args: TrainArgs) -> None:
         c = pad_to(context(frames, ws), cfg.multiple).to(dev)  # [B, 3, 3, H', W']
         a = torch.stack([actions[e, t] for e, t in ws]).to(dev)  # [B]
         y = pad_to(to_unit(torch.stack([frames[e, t + 1] for e, t in ws])), cfg.multiple).to(dev)
-        return best_of_k_loss(net, c, a, y, args.k, gen)
+        loss = best_of_k_loss(net, c, a, y, args.k, gen)
+        if sto is not None and args.branch_batch > 0:
+            pick = torch.randint(0, sto[0].shape[0], (args.branch_batch,), generator=gen)
+            sc, sa, so = sto[0][pick], sto[1][pick], sto[2][pick]
+            sc = _pad5(sc, cfg.multiple)
+            so = _pad5(so, cfg.multiple)
+            loss = loss + coverage_loss(net, sc.to(dev), sa.to(dev), so.to(dev), args.k, gen)
+        return loss
 
     seconds = trainer.fit(loss_at, "m2 train")
     extra: dict[str, Any] = {}
@@ -168,3 +191,35 @@ def train_predictor(ctx, args: TrainArgs) -> None:
     trainer.finish(name, extra, "m2_train_loss.png", "m2 train: best-of-K loss")
     held_txt = "; ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in extra.items()) or "no held-out"
     ctx.say(f"m2 train: {trainer.done} steps in {seconds:.0f} s; {held_txt}")
+
+
+def _pad5(x, multiple: int):
+    """float [N, J, 3, H, W] padded to the model's grid like pad_to does per frame."""
+    from gates.common.evaldata import pad_to
+
+    n, j = x.shape[:2]
+    y = pad_to(x.flatten(0, 1), multiple)
+    return y.view(n, j, *y.shape[1:])
+
+
+def _branched(args: TrainArgs, ctx):
+    """Stochastic contexts of the training seed (gates/m2/diverse.py: the game's RNG branched): the
+    context, its action and two distinct true futures each; None where the game cannot branch."""
+    import torch
+
+    from gates.m2 import diverse
+
+    if args.branch_envs <= 0 or args.backend != "builtin" or not diverse.supported(args.game):
+        return None
+    times = tuple(range(3, args.episode_steps + 1, 3))
+    sc = diverse.stochastic_contexts(args.game, args.seed, args.branch_envs, 32, times)
+    if sc.frames.shape[0] == 0:
+        return None
+    two = []
+    for f in sc.futures:  # [M, H, W, 3] -> the first two distinct futures
+        other = int((f != f[:1]).flatten(1).any(1).nonzero()[0])
+        two.append(torch.stack([f[0], f[other]]))
+    c = sc.frames.permute(0, 1, 4, 2, 3).float() / 255.0  # [S, 3, 3, H, W]
+    o = torch.stack(two).permute(0, 1, 4, 2, 3).float() / 255.0  # [S, 2, 3, H, W]
+    ctx.say(f"m2 train: {c.shape[0]} stochastic contexts of {sc.tried} for the coverage loss")
+    return c, sc.actions, o

@@ -116,13 +116,13 @@ class AleBackend:
             ale.setInt("frame_skip", self.frameskip)
             ale.loadROM(self._rom)
 
-    def _frames(self) -> Any:
+    def _frames(self, screens: Any = None) -> Any:
         import numpy as np
         import torch
 
-        native = torch.from_numpy(
-            np.stack([a.getScreenRGB() for a in self._ales])
-        )  # [N, 210, 160, 3]
+        if screens is None:
+            screens = np.stack([a.getScreenRGB() for a in self._ales])
+        native = torch.from_numpy(screens)  # [N, 210, 160, 3]
         native = native.to(self.device)
         if self.render_mode == "native":
             return native
@@ -185,6 +185,33 @@ class AleBackend:
 
     def render(self) -> Any:
         return self._frames()
+
+    def branch_sticky(
+        self, env: int, prev: int, action: int, copies: int, p: float, seed: int
+    ) -> Any:
+        """The next frame of `env` under `copies` draws of sticky actions (Machado et al. 2018, the ALE's
+        standard stochasticity; this backend steps with it off): from a clone of the emulator, each
+        emulator frame of the step repeats the previously executed action (`prev` before the first) with
+        probability p, else takes `action`. -> uint8 [copies, H, W, 3]; the env itself is not moved."""
+        import ale_py
+        import numpy as np
+
+        if getattr(self, "_scratch", None) is None:
+            self._scratch = ale_py.ALEInterface()
+            self._scratch.setFloat("repeat_action_probability", 0.0)  # the draws are ours
+            self._scratch.setInt("frame_skip", 1)
+            self._scratch.loadROM(self._rom)
+        state = self._ales[self._env(env)].cloneState()
+        rng = np.random.default_rng(seed)
+        out = []
+        for _ in range(copies):
+            self._scratch.restoreState(state)
+            cur = prev
+            for _ in range(self.frameskip):
+                cur = cur if rng.random() < p else action
+                self._scratch.act(self._actions[cur])
+            out.append(self._scratch.getScreenRGB())
+        return self._frames(np.stack(out))
 
     def close(self) -> None:
         self._ales = []
