@@ -40,27 +40,7 @@ from __future__ import annotations
 
 from gates.m2.spec import PALETTE_SHARE, ROLLOUT_MSE_BOUND, STOCHASTIC_MIN, TRAJ_TOL_PX
 from shell.registry import Criterion as C
-from shell.registry import Gate
-
-
-def config(**values: object) -> object:
-    """The gate's configuration (pydantic, unknown keys refused), built lazily so listing stays fast."""
-    from gates.m2.config import M2Config
-
-    return M2Config(**values)
-
-
-def run(ctx) -> None:
-    from gates.m2.run import evaluate
-
-    evaluate(ctx)
-
-
-def commands(app) -> None:
-    from gates.m2.train import add_train_verb
-
-    add_train_verb(app)
-
+from shell.registry import Gate, lazy
 
 GATE = Gate(
     "m2",
@@ -77,9 +57,9 @@ GATE = Gate(
         C("diverse", ">", 0.5, "", "2+ outcomes reached, share / the true sampler's share"),
         C("beats_baseline", "==", 1, "", "beats copy-last (and its noisy twin) by each margin"),
     ),
-    run=run,
-    commands=commands,
-    config=config,
+    run=lazy("gates.m2.run:evaluate"),
+    commands=lazy("gates.m2.train:add_train_verb"),
+    config=lazy("gates.m2.config:M2Config"),  # pydantic: imported only when a run needs it
     summary="predict the 4th frame from 3",
     default_backend="builtin",
 )
