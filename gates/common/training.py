@@ -41,6 +41,34 @@ def check_counts(args: Any, names: tuple[str, ...]) -> None:
         raise BadInput(f"--batch {args.batch} / --steps {args.steps}: at most 4096 / 10**8")
 
 
+def launch(gate: str, args: Any, body: Callable[[Any, Any], None], device: str, json: bool,
+           log_jsonl: bool) -> None:  # fmt: skip
+    """A train verb's run: a --game typo refused before anything starts, then `body(ctx, args)` as a
+    run of its own (receipt, ledger row, the candidate it writes approvable)."""
+    from dataclasses import asdict
+
+    from shell.commands.run_cmds import execute_verb
+    from shell.context import RunOptions
+
+    refuse_early(args.backend, args.game)
+    opts = RunOptions(
+        backend=args.backend, device=device, seed=args.seed, json=json, log_jsonl=log_jsonl
+    )
+    execute_verb(gate, "train", lambda ctx: body(ctx, args), asdict(args), opts)
+
+
+def check_train_args(args: Any, counts: tuple[str, ...], eval_seed: int) -> None:
+    """What every train verb refuses before work: the evaluation seed, counts below 1, a bad --lr, an
+    absurd batch or step count, fewer than two episodes (one is held out)."""
+    from gates.common.evaldata import check_train_seed
+    from shell.errors import BadInput
+
+    check_train_seed(args.seed, eval_seed)
+    check_counts(args, counts)
+    if args.episodes < 2:
+        raise BadInput(f"--episodes {args.episodes}: needs 2 or more (one is held out)")
+
+
 def refuse_early(backend: str, game: str) -> None:
     """A typo in --game is exit 2 before a run starts (with the nearest names), not after torch loads."""
     from shell.backends.games import check_game

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from gates.common.evaldata import DEFAULT_BACKEND, DEFAULT_GAME, EVAL_SEED
-from gates.common.training import RESUME, refuse_early
+from gates.common.training import RESUME, launch
 from shell import options
 
 
@@ -58,31 +58,21 @@ def add_train_verb(app) -> None:
         log_jsonl: options.LogJsonl = False,
     ) -> None:
         """Train the m1 autoencoder; writes the candidate artifact `autoencoder` (approve it)."""
-        from shell.commands.run_cmds import execute_verb
-        from shell.context import RunOptions
-
         args = TrainArgs(
             steps, episodes, episode_steps, batch, crop, lr, seed, backend, game, threads, resume,
             checkpoint_every,
         )  # fmt: skip
-        opts = RunOptions(backend=backend, device=device, seed=seed, json=json, log_jsonl=log_jsonl)
-        refuse_early(backend, game)
-        execute_verb("m1", "train", lambda ctx: train_autoencoder(ctx, args), asdict(args), opts)
+        launch("m1", args, train_autoencoder, device, json, log_jsonl)
 
 
 def _check(args: TrainArgs) -> None:
-    from gates.common.evaldata import check_train_seed
-    from gates.common.training import check_counts
+    from gates.common.training import check_train_args
     from shell.errors import BadInput
 
-    check_train_seed(args.seed, EVAL_SEED)
-    check_counts(
-        args, ("steps", "episodes", "episode_steps", "batch", "checkpoint_every", "log_every")
-    )
+    counts = ("steps", "episodes", "episode_steps", "batch", "checkpoint_every", "log_every")
+    check_train_args(args, counts, EVAL_SEED)
     if args.crop < 8 or args.crop % 8:
         raise BadInput(f"--crop {args.crop}: must be a positive multiple of 8")
-    if args.episodes < 2:
-        raise BadInput(f"--episodes {args.episodes}: needs 2 or more (one is held out)")
 
 
 def train_autoencoder(ctx, args: TrainArgs) -> None:

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from gates.common.evaldata import DEFAULT_BACKEND, DEFAULT_GAME, EVAL_SEED
-from gates.common.training import RESUME, refuse_early
+from gates.common.training import RESUME, launch
 from shell import options
 
 
@@ -64,27 +64,20 @@ def add_train_verb(app) -> None:
         log_jsonl: options.LogJsonl = False,
     ) -> None:
         """Train the m2 predictor; writes the candidate artifact `predictor` (approve it)."""
-        from shell.commands.run_cmds import execute_verb
-        from shell.context import RunOptions
-
         args = TrainArgs(
             steps, episodes, episode_steps, batch, k, lr, seed, backend, game, threads, resume,
             checkpoint_every, branch_envs=branch_envs,
         )  # fmt: skip
-        opts = RunOptions(backend=backend, device=device, seed=seed, json=json, log_jsonl=log_jsonl)
-        refuse_early(backend, game)
-        execute_verb("m2", "train", lambda ctx: train_predictor(ctx, args), asdict(args), opts)
+        launch("m2", args, train_predictor, device, json, log_jsonl)
 
 
 def _check(args: TrainArgs) -> None:
-    from gates.common.evaldata import check_train_seed
-    from gates.common.training import check_counts
+    from gates.common.training import check_train_args
     from shell.errors import BadInput
 
-    check_train_seed(args.seed, EVAL_SEED)
-    check_counts(args, ("steps", "episodes", "episode_steps", "batch", "k", "checkpoint_every"))
-    if args.episodes < 2:
-        raise BadInput(f"--episodes {args.episodes}: needs 2 or more (one is held out)")
+    check_train_args(
+        args, ("steps", "episodes", "episode_steps", "batch", "k", "checkpoint_every"), EVAL_SEED
+    )
     if args.episode_steps < 4:
         raise BadInput(f"--episode-steps {args.episode_steps}: a window needs 4 frames")
 
