@@ -230,7 +230,9 @@ def run_gate(
 
 
 def _over_budget(signum: int, frame: Any) -> None:
-    raise OverBudget("stopped: over the gate all --budget")
+    raise OverBudget(
+        "stopped: over its time budget (gate all --budget, or a served batch's budget_s)"
+    )
 
 
 def _read_events(path: Path) -> list[dict[str, Any]]:
