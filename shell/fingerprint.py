@@ -13,12 +13,11 @@ stat signature of the project's sources, so an unchanged tree is fingerprinted f
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sys
 from pathlib import Path
 from typing import Any
-
-import orjson
 
 from shell import paths
 from shell.entrypoints import entry_points
@@ -31,9 +30,9 @@ class _Cache:
     def __init__(self, path: Path) -> None:
         self.path, self.dirty = path, False
         try:
-            doc = orjson.loads(path.read_bytes())
+            doc = json.loads(path.read_bytes())
             ok = isinstance(doc, dict) and doc.get("version") == CACHE_VERSION
-        except (OSError, orjson.JSONDecodeError):
+        except (OSError, ValueError):
             ok = False
         self.files: dict[str, list] = doc.get("files", {}) if ok else {}
         self.modules: dict[str, list] = doc.get("imports", {}) if ok else {}
@@ -69,11 +68,8 @@ class _Cache:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            tmp.write_bytes(
-                orjson.dumps(
-                    {"version": CACHE_VERSION, "files": self.files, "imports": self.modules}
-                )
-            )
+            doc = {"version": CACHE_VERSION, "files": self.files, "imports": self.modules}
+            tmp.write_text(json.dumps(doc, separators=(",", ":")))
             os.replace(tmp, self.path)
         except OSError:
             pass  # a cache that cannot be written only costs time
@@ -171,7 +167,9 @@ def _project(root: Path) -> tuple[_Cache, dict[str, Path], dict[str, set[str]]]:
     return _memo[key]
 
 
-def inputs(gate: Any, config: dict[str, Any], goldens: bool = True) -> dict[str, str]:
+def inputs(
+    gate: Any, config: dict[str, Any], goldens: bool = True, with_config: bool = True
+) -> dict[str, str]:
     """{relative path or "config": sha256} of everything the gate's verdict depends on. goldens=False
     for a verb's run (a train verb reads no golden): only what its configuration names counts."""
     root = paths.root()
@@ -193,13 +191,20 @@ def inputs(gate: Any, config: dict[str, Any], goldens: bool = True) -> dict[str,
         unhashed += [p] if got is None else []
     out = {_rel(f, root): cache.sha(f) for f in dict.fromkeys(files)}
     out |= {_rel(p, root): "unhashed: too large to be an input" for p in unhashed}
-    out["config"] = hashlib.sha256(orjson.dumps(config, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    if with_config:
+        out["config"] = hashlib.sha256(_sorted_json(config)).hexdigest()
     cache.save()
     return out
 
 
 def digest(found: dict[str, str]) -> str:
-    return hashlib.sha256(orjson.dumps(found, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
+    return hashlib.sha256(_sorted_json(found)).hexdigest()[:16]
+
+
+def _sorted_json(obj: Any) -> bytes:
+    import orjson  # the ledger's hashes were made with it: the same bytes every time
+
+    return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
 
 
 def changes(before: dict[str, str], now: dict[str, str], most: int = 3) -> list[str]:

@@ -8,14 +8,13 @@ logs every approval and rollback (the golden version is the count of its lines f
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import orjson
 
 from shell import paths
 from shell.errors import BadInput
@@ -34,9 +33,9 @@ def verify_files(path: Path, meta_name: str) -> dict[str, Any]:
         if p.is_symlink() or not p.is_file():
             raise BadInput(f"{p}: not a plain file (a link or folder in a candidate artifact)")
     try:
-        meta = orjson.loads(read_input_file(mf, "metadata file", limit=16 << 20))
+        meta = json.loads(read_input_file(mf, "metadata file", limit=16 << 20))
         listing = meta["files"]
-    except (orjson.JSONDecodeError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):
         listing = None
     if not isinstance(listing, dict) or not all(isinstance(e, dict) for e in listing.values()):
         raise BadInput(f"{mf}: not artifact metadata (no files listing)")
@@ -93,7 +92,7 @@ def approval_lock() -> Iterator[None]:
 
 def _append(gate: str, rec: dict[str, Any]) -> None:
     with open(_log(gate), "ab") as f:
-        f.write(orjson.dumps(rec) + b"\n")
+        f.write(json.dumps(rec, separators=(",", ":")).encode() + b"\n")
         f.flush()
         os.fsync(f.fileno())
 

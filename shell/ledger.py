@@ -6,11 +6,10 @@ so several `gate` processes at once all land their rows.
 
 from __future__ import annotations
 
+import json  # reads: the std parser (orjson costs ~8 ms to import; status only reads)
 import sqlite3
 from pathlib import Path
 from typing import Any
-
-import orjson
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -75,6 +74,12 @@ def record_run_or_warn(
         return False
 
 
+def _dumps(obj: Any, sort: bool = False) -> bytes:
+    import orjson
+
+    return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS if sort else 0)
+
+
 def connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     con = sqlite3.connect(path, timeout=60, isolation_level=None)
@@ -114,7 +119,7 @@ def record_run(
     row["kind"] = row["kind"] or "gate"
     for k in JSON_COLUMNS:
         if row[k] is not None and not isinstance(row[k], str):
-            row[k] = orjson.dumps(row[k]).decode()
+            row[k] = _dumps(row[k]).decode()
     con = connect(path)
     try:
         con.execute("BEGIN IMMEDIATE")
@@ -142,7 +147,7 @@ def _decode(row: sqlite3.Row) -> dict[str, Any]:
     d = dict(row)
     for k in JSON_COLUMNS:
         if d.get(k):
-            d[k] = orjson.loads(d[k])
+            d[k] = json.loads(d[k])
     d["passed"] = None if d.get("passed") is None else bool(d["passed"])
     return d
 
@@ -290,7 +295,7 @@ def run_from_receipt(events: list[dict[str, Any]]) -> tuple[dict, list, list] | 
         "passed": verdict.get("passed") if verdict else None,
         "backend": start.get("backend"), "device": start.get("device"),
         "git_commit": start.get("commit"),
-        "config_hash": hashlib.sha256(orjson.dumps(full, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16],
+        "config_hash": hashlib.sha256(_dumps(full, sort=True)).hexdigest()[:16],
         "config": full, "artifacts": artifacts, "argv": start.get("argv"),
     }  # fmt: skip
     criteria = [

@@ -48,8 +48,11 @@ def _stale(gate: Any, run: dict | None) -> str | None:
         return None
     from shell import fingerprint
 
-    now = fingerprint.inputs(gate, run.get("config") or {}, goldens=True)
-    return ", ".join(fingerprint.changes(run["inputs"], now)) or None
+    now = fingerprint.inputs(
+        gate, run.get("config") or {}, with_config=False
+    )  # the run's own config
+    before = {k: v for k, v in run["inputs"].items() if k != "config"}
+    return ", ".join(fingerprint.changes(before, now)) or None
 
 
 def status_doc() -> dict[str, Any]:

@@ -6,8 +6,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from shell.clock import utc_now
 
 
@@ -16,10 +14,14 @@ class Receipt:
         self.path, self.run_id, self.gate = path, run_id, gate
         path.parent.mkdir(parents=True, exist_ok=True)
         self._f = open(path, "ab")  # noqa: SIM115 - held open for the run's lifetime
+        import orjson  # here, not at module level: `gate status` reads receipts' neighbours only
+
+        self._dumps = orjson.dumps
+        self._opt = orjson.OPT_SERIALIZE_NUMPY
 
     def emit(self, event: str, **fields: Any) -> dict[str, Any]:
         rec = {"ts": utc_now(), "run_id": self.run_id, "gate": self.gate, "event": event, **fields}
-        self._f.write(orjson.dumps(rec, option=orjson.OPT_SERIALIZE_NUMPY, default=str) + b"\n")
+        self._f.write(self._dumps(rec, option=self._opt, default=str) + b"\n")
         self._f.flush()
         return rec
 

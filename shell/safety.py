@@ -149,15 +149,15 @@ def os_error_line(e: OSError) -> str | None:
 def read_jsonl_records(path: Path, what: str, key: str) -> list[dict[str, Any]]:
     """A JSONL file of objects that each carry a string `key` (receipts: event; approvals: name),
     read bounded; BadInput naming the file and line of one that is not such an object."""
-    import orjson
+    import json
 
     out = []
     for i, line in enumerate(read_input_file(path, what).splitlines(), 1):
         if not line.strip():
             continue
         try:
-            rec = orjson.loads(line)
-        except orjson.JSONDecodeError:
+            rec = json.loads(line)
+        except ValueError:  # JSONDecodeError, and bytes that are not UTF-8
             rec = None
         if not isinstance(rec, dict) or not isinstance(rec.get(key), str):
             raise BadInput(
