@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shell.registry import Criterion, Gate
+from shell.registry import Criterion, Gate, lazy
 
 SESSIONS = 4  # concurrent play sessions for the latency criterion...
 RATE_HZ = 5.0  # ...each sending an action 5 times a second (see docs/serve.md for why)
@@ -42,12 +42,6 @@ def config(**values: Any) -> Any:
     return M11Config(**values)
 
 
-def run(ctx: Any) -> None:
-    from gates.m11.measure import run as measure
-
-    measure(ctx)
-
-
 GATE = Gate(
     "m11",
     "api",
@@ -61,7 +55,7 @@ GATE = Gate(
         Criterion("cheap_rps", ">=", 1000, "req/s", description="GET /v1/health requests/s"),
         Criterion("fuzz_failures", "==", 0, description="schemathesis: 5xx or responses off the schema"),
     ),
-    run=run,
+    run=lazy("gates.m11.measure:run"),
     config=config,
     summary="REST/WebSocket API: play sessions, the harness, keys, OpenAPI, clients",
 )  # fmt: skip

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gates.m3.spec import NEGATIVES, REPLAYS, ROM, STATE, TAU_MARGIN, TEMPLATE, TRACE
-from shell.registry import Criterion, Gate
+from shell.registry import Criterion, Gate, lazy
 
 
 def config(**values: Any) -> Any:
@@ -140,12 +140,6 @@ def _json(doc: Any) -> bytes:
     return orjson.dumps(doc, option=orjson.OPT_INDENT_2)
 
 
-def _commands(app: Any) -> None:
-    from gates.m3.cli import add_verbs
-
-    add_verbs(app)
-
-
 GATE = Gate(
     "m3",
     "goal",
@@ -172,7 +166,7 @@ GATE = Gate(
         ),
     ),
     run=run,
-    commands=_commands,
+    commands=lazy("gates.m3.cli:add_verbs"),
     config=config,
     summary="goal template capture and done detection from pixels, on real PyBoy",
     default_backend="pyboy",
