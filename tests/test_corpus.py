@@ -285,6 +285,7 @@ CORPUS: list[Case] = [
     Case("lineage-unknown-run", ("lineage", "20990101T000000Z-m3-000000"), 2, "not in the ledger"),
     Case("lineage-traversal", ("lineage", "../../etc"), 2, "not in the ledger"),
     Case("serve-port-out-of-range", ("serve", "--port", "99999"), 2, "--port"),
+    Case("serve-max-batch-zero", ("serve", "--max-batch", "0"), 2, "--max-batch"),
     Case("serve-foreign-address", ("serve", "--host", "203.0.113.9", "--port", "0"), 2, "--host"),
     Case("keys-create-bad-rate", ("keys", "create", "--name", "x", "--rate", "-1"), 2, "--rate"),
     Case("keys-list-extra", ("keys", "list", "surprise"), 2, "surprise"),

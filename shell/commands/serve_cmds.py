@@ -24,7 +24,10 @@ def serve(
     workers: Annotated[
         int,
         typer.Option(
-            "--workers", help="Server processes; sessions live in the process that made them."
+            "--workers",
+            min=1,
+            max=64,
+            help="Server processes; sessions live in the process that made them.",
         ),
     ] = 1,
     batching: Annotated[
@@ -35,16 +38,21 @@ def serve(
         ),
     ] = True,
     max_batch: Annotated[
-        int, typer.Option("--max-batch", help="Most steps in one forward pass.")
+        int, typer.Option("--max-batch", min=1, max=4096, help="Most steps in one forward pass.")
     ] = 32,
     max_wait_ms: Annotated[
-        float, typer.Option("--max-wait-ms", help="Longest a batch waits to fill.")
+        float,
+        typer.Option("--max-wait-ms", min=0, max=10_000, help="Longest a batch waits to fill."),
     ] = 5.0,
     threads: Annotated[
-        int, typer.Option("--threads", help="Torch threads for the model (1-2 on a shared CPU).")
+        int,
+        typer.Option(
+            "--threads", min=1, max=64, help="Torch threads for the model (1-2 on a shared CPU)."
+        ),
     ] = 1,
     job_workers: Annotated[
-        int, typer.Option("--job-workers", help="Gate runs at once from the job queue.")
+        int,
+        typer.Option("--job-workers", min=1, max=64, help="Gate runs at once from the job queue."),
     ] = 1,
     closed_reads: Annotated[
         bool,
