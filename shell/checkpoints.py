@@ -182,7 +182,13 @@ def resume_from(
         ) from None
     if start < 0 or not math.isfinite(seconds):
         raise BadInput(f"{src}/meta.json: field training.steps/seconds: {start}, {seconds}")
-    return cfg, start, seconds, read_log(src), {"tensors": tensors, "path": src}
+    return (
+        cfg,
+        start,
+        seconds,
+        read_log(src),
+        {"tensors": tensors, "path": src, "target": meta.training.get("target_steps")},
+    )
 
 
 def resolve_run_or_path(given: str) -> Path:

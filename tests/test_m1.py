@@ -50,6 +50,7 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
         first = orjson.loads(r.stdout)
         r2 = gate(*args, "--steps", "5", "--resume", first["run_id"])
         assert r2.exit_code == 0, r2.output
+        assert "scheduled for 3 steps and this run for 5" in r2.stderr  # the LR rises again: said
         second = orjson.loads(r2.stdout)
     finally:
         mp.undo()

@@ -88,6 +88,7 @@ class Resumed:
     log: list[dict[str, Any]] = field(default_factory=list)
     tensors: dict[str, Any] | None = None
     path: Any = None
+    target: int | None = None  # the --steps the checkpointed run was scheduled for
 
 
 def resume(
@@ -100,7 +101,7 @@ def resume(
         return None
     cfg, start, seconds, log, found = checkpoints.resume_from(ref, names, arch, data, from_dict)
     ctx.say(f"{tag}: resuming {found['path']} at step {start}")
-    return Resumed(cfg, start, seconds, log, found["tensors"], found["path"])
+    return Resumed(cfg, start, seconds, log, found["tensors"], found["path"], found.get("target"))
 
 
 @dataclass
@@ -139,6 +140,12 @@ class Trainer:
             checkpoints.restore_optimizer(self.opt, r.tensors)
             if "rng.sampler" in r.tensors:
                 self.gen.set_state(r.tensors["rng.sampler"])
+        if r is not None and r.target and r.target != self.steps and r.start < self.steps:
+            self.ctx.say(
+                f"{self.gate} train: warning: the checkpoint was scheduled for {r.target} steps and "
+                f"this run for {self.steps}: the cosine learning rate is recomputed over the new "
+                f"total and rises again at step {r.start} (lr {lr_at(r.start, self.steps, self.lr):.2g})"
+            )
 
     @property
     def done(self) -> int:
