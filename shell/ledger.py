@@ -6,8 +6,10 @@ so several `gate` processes at once all land their rows.
 
 from __future__ import annotations
 
+import contextlib
 import json  # reads: the std parser (orjson costs ~8 ms to import; status only reads)
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +60,20 @@ def _open(path: Path) -> sqlite3.Connection:
         return connect(path)
     except (sqlite3.DatabaseError, OSError) as e:
         raise BadInput(damaged(path, e)) from None
+
+
+@contextlib.contextmanager
+def _reading(path: Path) -> Iterator[sqlite3.Connection]:
+    """A connection for one read; a damaged ledger is BadInput (exit 2) naming it and the rebuild."""
+    from shell.errors import BadInput
+
+    con = _open(path)
+    try:
+        yield con
+    except sqlite3.DatabaseError as e:
+        raise BadInput(damaged(path, e)) from None
+    finally:
+        con.close()
 
 
 def record_run_or_warn(
@@ -183,22 +199,14 @@ def query_runs(
     sql += " ORDER BY started_at DESC, id DESC" + (" LIMIT ?" if limit else "")
     if limit:
         args.append(int(limit))
-    con = _open(path)
-    try:
+    with _reading(path) as con:
         return [_decode(r) for r in con.execute(sql, args)]
-    except sqlite3.DatabaseError as e:
-        from shell.errors import BadInput
-
-        raise BadInput(damaged(path, e)) from None
-    finally:
-        con.close()
 
 
 def get_run(path: Path, run_id: str) -> dict[str, Any] | None:
     if not path.exists():
         return None
-    con = _open(path)
-    try:
+    with _reading(path) as con:
         row = con.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
             return None
@@ -217,51 +225,31 @@ def get_run(path: Path, run_id: str) -> dict[str, Any] | None:
             )
         ]
         return d
-    except sqlite3.DatabaseError as e:
-        from shell.errors import BadInput
-
-        raise BadInput(damaged(path, e)) from None
-    finally:
-        con.close()
 
 
 def last_by_gate(path: Path) -> dict[str, dict[str, Any]]:
     if not path.exists():
         return {}
-    con = _open(path)
-    try:
+    with _reading(path) as con:
         rows = con.execute(
             "SELECT r.* FROM runs r JOIN (SELECT gate, MAX(started_at || id) AS k FROM runs"
             " WHERE kind = 'gate' GROUP BY gate) l"
             " ON r.gate = l.gate AND (r.started_at || r.id) = l.k"
         )
         return {r["gate"]: _decode(r) for r in rows}
-    except sqlite3.DatabaseError as e:
-        from shell.errors import BadInput
-
-        raise BadInput(damaged(path, e)) from None
-    finally:
-        con.close()
 
 
 def last_pass(path: Path, gate: str) -> dict[str, Any] | None:
     """The newest passing run of a gate (not a verb's), or None."""
     if not path.exists():
         return None
-    con = _open(path)
-    try:
+    with _reading(path) as con:
         row = con.execute(
             "SELECT * FROM runs WHERE gate = ? AND kind = 'gate' AND exit_code = 0"
             " ORDER BY started_at DESC, id DESC LIMIT 1",
             (gate,),
         ).fetchone()
         return None if row is None else _decode(row)
-    except sqlite3.DatabaseError as e:
-        from shell.errors import BadInput
-
-        raise BadInput(damaged(path, e)) from None
-    finally:
-        con.close()
 
 
 def run_from_receipt(events: list[dict[str, Any]]) -> tuple[dict, list, list] | None:

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
-
-from gates.common.evaldata import EVAL_SEED
+from gates.common.config import ModelGateConfig
 
 
-class M1Config(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    model: str = ""  # checkpoint folder; "" = the golden artifacts/m1/<default name for the game>
-    game: str = "platformer"  # the built-in game; "pong" with --backend ale
-    arch: dict | None = None  # when set, the checkpoint's architecture config must equal it
-    eval_seed: int = EVAL_SEED  # levels and episodes no training run has seen
+class M1Config(ModelGateConfig):
     eval_episodes: int = 8  # 8 envs: several levels, so the latent picture has clusters
     eval_steps: int = 320  # steps per episode: the platformer's camera scrolls ~600 px by then
     eval_start: int = 64  # first kept step: past the opening screen and Atari intros (Ms. Pac-Man)

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
-
-from gates.common.evaldata import EVAL_SEED
+from gates.common.config import ModelGateConfig
 
 
-class M2Config(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    model: str = ""  # checkpoint folder; "" = the golden artifacts/m2/<default name for the game>
-    game: str = "platformer"  # the built-in game; "pong" with --backend ale
-    arch: dict | None = None  # when set, the checkpoint's architecture config must equal it
-    eval_seed: int = EVAL_SEED  # levels and episodes no training run has seen
+class M2Config(ModelGateConfig):
     eval_episodes: int = 8  # envs: several levels
     eval_steps: int = 96  # long enough for the camera to start scrolling (~50 frames in)
     window_stride: int = 8  # one window every 8 frames: ~90 windows, a few seconds on a CPU

@@ -13,6 +13,7 @@ import random
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +59,17 @@ def quantile(xs: list[float], p: float) -> float:
     return s[min(len(s) - 1, int(p * len(s)))]
 
 
+async def _paced(deadline: float, rate_hz: float, rng: random.Random) -> AsyncIterator[None]:
+    """Yield when a player's next step is due until the deadline: at once (closed loop, rate 0), or
+    every 1/rate_hz s from a random phase; a late step is not made up for."""
+    tick = time.monotonic() + rng.random() / rate_hz if rate_hz else 0.0
+    while time.monotonic() < deadline:
+        if rate_hz:
+            await asyncio.sleep(max(0.0, tick - time.monotonic()))
+            tick = max(tick + 1.0 / rate_hz, time.monotonic())
+        yield
+
+
 async def step_load(url: str, key: str, sessions: int, seconds: float, fmt: str = "png",
                     rate_hz: float = 0.0, seed: int = 0) -> dict[str, Any]:  # fmt: skip
     """rate_hz 0: closed loop, every session steps again as soon as its frame arrives; else each
@@ -88,11 +100,7 @@ async def step_load(url: str, key: str, sessions: int, seconds: float, fmt: str 
 
         async def player(sid: str) -> None:
             nonlocal errors
-            tick = time.monotonic() + rng.random() / rate_hz if rate_hz else 0.0
-            while time.monotonic() < deadline:
-                if rate_hz:
-                    await asyncio.sleep(max(0.0, tick - time.monotonic()))
-                    tick = max(tick + 1.0 / rate_hz, time.monotonic())
+            async for _ in _paced(deadline, rate_hz, rng):
                 t0 = time.perf_counter()
                 try:
                     r = await c.post(f"/v1/sessions/{sid}/step",
@@ -171,11 +179,7 @@ async def stream_load(url: str, key: str, sessions: int, seconds: float, fmt: st
             nonlocal errors
             q = f"{ws_url}/v1/sessions/{sid}/stream?format={fmt}&key={key}"
             async with connect(q, max_size=None) as ws:
-                tick = time.monotonic() + rng.random() / rate_hz if rate_hz else 0.0
-                while time.monotonic() < deadline:
-                    if rate_hz:
-                        await asyncio.sleep(max(0.0, tick - time.monotonic()))
-                        tick = max(tick + 1.0 / rate_hz, time.monotonic())
+                async for _ in _paced(deadline, rate_hz, rng):
                     t0 = time.perf_counter()
                     await ws.send(orjson.dumps({"action": rng.randrange(5)}).decode())
                     meta = orjson.loads(await ws.recv())
