@@ -23,7 +23,7 @@ import orjson
 from shell import fingerprint, ledger, paths
 from shell.context import RunContext, RunOptions, RunResult, config_dict
 from shell.errors import BadInput, GateCrashed, GateError, OverBudget
-from shell.receipt import Receipt
+from shell.receipt import Receipt, read_receipt
 from shell.registry import Gate, Registry
 from shell.safety import os_error_line
 from shell.store import git_commit
@@ -153,7 +153,7 @@ def run_gate(
         receipt.emit("verdict", passed=False, exit_code=2,
                      duration_s=round(time.perf_counter() - t0, 4))  # fmt: skip
         receipt.close()
-        events = ledger.run_from_receipt(_read_events(receipt.path))
+        events = ledger.run_from_receipt(read_receipt(receipt.path))
         if events is not None:
             ledger.record_run_or_warn(paths.ledger_path(), *events)
 
@@ -233,12 +233,6 @@ def _over_budget(signum: int, frame: Any) -> None:
     raise OverBudget(
         "stopped: over its time budget (gate all --budget, or a served batch's budget_s)"
     )
-
-
-def _read_events(path: Path) -> list[dict[str, Any]]:
-    from shell.receipt import read_receipt
-
-    return read_receipt(path)
 
 
 def _write_bundle(
