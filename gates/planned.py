@@ -14,24 +14,6 @@ FM = "functional-milestones"
 
 PLANNED: list[Gate | Composite] = [
     Gate(
-        "m4",
-        "generate",
-        f"{FM}, Milestone 3",
-        ("m2",),
-        summary="30-frame coherent clips from one frame",
-    ),
-    Gate(
-        "m5",
-        "control",
-        f"{FM}, Milestone 4",
-        ("m4",),
-        (
-            C("action_accuracy", ">", 0.95),
-            C("response_ms", "<", 50, "ms"),
-        ),
-        summary="generation that follows the 5 actions",
-    ),  # fmt: skip
-    Gate(
         "m6",
         "distill",
         f"{FM}, Milestone 5",

@@ -13,6 +13,7 @@ from shell.commands import (
     ledger_cmds,
     lineage_cmds,
     model_cmds,
+    play_cmds,
     registry_cmds,
     run_cmds,
     schema_cmds,
@@ -75,6 +76,7 @@ def build_app() -> typer.Typer:
     run_cmds.register(app)
     data_cmds.register(app)
     serve_cmds.register(app), keys_cmds.register(app)
+    play_cmds.register(app)
     return app
 
 

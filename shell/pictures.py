@@ -189,3 +189,19 @@ def labelled_grid(
             if j == 0 and i < len(row_labels):
                 ax.set_ylabel(row_labels[i], fontsize="small")
     return _png_of(fig)
+
+
+def confusion(share: np.ndarray, names: Sequence[str], title: str) -> bytes:
+    """A confusion matrix [true, read] of shares in 0..1, each cell labelled."""
+    fig, ax = _figure(title, (5.5, 4.8))
+    im = ax.imshow(share, vmin=0, vmax=1, cmap="Blues")
+    ax.set_xticks(range(len(names)), names, rotation=30)
+    ax.set_yticks(range(len(names)), names)
+    ax.set_xlabel("action read back by the IDM")
+    ax.set_ylabel("action held")
+    for i in range(share.shape[0]):
+        for j in range(share.shape[1]):
+            ax.text(j, i, f"{share[i, j]:.2f}", ha="center", va="center",
+                    color="white" if share[i, j] > 0.5 else "black", fontsize="small")  # fmt: skip
+    fig.colorbar(im, ax=ax, label="share of clips")
+    return _png_of(fig)

@@ -39,16 +39,18 @@ def require_golden(path: Path, given: str, gate: str, backend: str, game: str) -
 
 
 def load_model(
-    ctx: Any, gate: str, kind: str, default: str, want: dict[str, Any]
+    ctx: Any, gate: str, kind: str, default: str, want: dict[str, Any], golden_gate: str = ""
 ) -> tuple[Any, Path | None, dict[str, Any]]:
-    """The model the run's config names (`model`: --model NAME_OR_PATH; empty: the gate's golden for
-    the game) -> (model speaking the kind's protocol, its folder or None, what the receipt records)."""
+    """The model the run's config names (`model`: --model NAME_OR_PATH; empty: the golden for the game
+    of `golden_gate`, default the gate itself: m5 judges m4's) -> (model speaking the kind's
+    protocol, its folder or None, what the receipt records)."""
     from shell import models
 
     cfg, backend = ctx.config, ctx.backend
-    golden = lambda name: paths.golden_dir(gate, model_name(name, backend, cfg.game))  # noqa: E731
+    owner = golden_gate or gate
+    golden = lambda name: paths.golden_dir(owner, model_name(name, backend, cfg.game))  # noqa: E731
     if not cfg.model:
-        require_golden(golden(default), "", gate, backend, cfg.game)
+        require_golden(golden(default), "", owner, backend, cfg.game)
     entry, path = models.resolve(cfg.model, kind, golden, gate, default)
     model = models.load(entry, path, ctx.device, {"game": cfg.game, **want})
     meta = getattr(model, "meta", None)

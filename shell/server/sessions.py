@@ -1,7 +1,7 @@
 """Play sessions: a model, its context frames, a seeded noise stream, a frame counter and a deadline.
 
 Models load on first use through shell.models (any registered world model, its golden looked up under
-artifacts/*/NAME), each with its own Batcher. Start frames come from the built-in platformer's reset or
+artifacts/*/NAME, the latest gate's: m4's predictor over m2's), each with its own Batcher. Start frames come from the built-in platformer's reset or
 from a PNG the client sends.
 """
 
@@ -45,8 +45,12 @@ class Session:
 def golden_for(name: str) -> Path:
     from shell import paths
 
-    found = sorted((paths.root() / "artifacts").glob(f"*/{name}/meta.json"))
-    return found[0].parent if found else paths.golden_dir("m2", name)
+    def gate_no(p: Path) -> int:  # artifacts/m4/predictor/meta.json -> 4
+        digits = p.parent.parent.name.lstrip("m")
+        return int(digits) if digits.isdigit() else -1
+
+    found = sorted((paths.root() / "artifacts").glob(f"*/{name}/meta.json"), key=gate_no)
+    return found[-1].parent if found else paths.golden_dir("m2", name)  # the latest gate's golden
 
 
 class Models:

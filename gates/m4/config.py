@@ -1,0 +1,11 @@
+"""Gate m4's configuration model; imported only when a run needs it (pydantic is slow to import)."""
+
+from __future__ import annotations
+
+from gates.common.config import ModelGateConfig
+
+
+class M4Config(ModelGateConfig):
+    warm: int = 40  # frames of the mixed policy before a start: away from the spawn point
+    candidates: int = 48  # starts tried; those whose clip crosses an episode end are dropped
+    device_threads: int = 0  # torch CPU threads (0 = min(2, cores))

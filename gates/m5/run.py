@@ -1,0 +1,180 @@
+"""Gate m5's run: every action held from held-out grounded states, in the game and in the model, read
+back by an inverse-dynamics model trained on the game's frames (definitions in gates/m5/__init__.py)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+import torch
+
+from core.games import get_game
+from core.games.platformer_decode import classify, player_crop, player_xy
+from core.games.platformer_state import take_envs
+from core.metrics import psnr, to_unit
+from core.models.idm import IDMConfig, InverseDynamics
+from gates.common.clips import Clip, generate, play, warm_starts
+from gates.common.evaldata import load_model, peak_memory_gb, set_threads
+from gates.m5 import spec
+from gates.m5.pictures import draw
+from shell.errors import BadInput
+
+
+def held_clips(game: Any, seed: int, candidates: int, warm: int, keep: int) -> tuple[Clip, Any]:
+    """States on the ground where no action ends the episode within HOLD frames, each under every
+    action held -> (clip of [S * A] clips, state-major, action-minor; the start State of each)."""
+    a = len(game.actions)
+    state = warm_starts(game, seed, candidates, warm)
+    rep = take_envs(state, torch.arange(candidates).repeat_interleave(a))
+    acts = torch.arange(a).repeat(candidates)[:, None].expand(-1, spec.HOLD)  # [C A, HOLD]
+    clip, _ = play(game, rep, acts.contiguous())
+    ok = ~clip.done.view(candidates, a, -1).any((1, 2)) & clip.info["on_ground"][::a, 0]  # [C]
+    idx = ok.nonzero().flatten()[:keep]
+    if idx.numel() < keep:
+        raise BadInput(f"candidates {candidates}: only {idx.numel()} usable states, {keep} needed")
+    rows = (idx[:, None] * a + torch.arange(a)).flatten()  # [S A]
+    sub = Clip(clip.frames[rows], clip.actions[rows], clip.done[rows],
+               {k: v[rows] for k, v in clip.info.items()})  # fmt: skip
+    return sub, take_envs(rep, rows)
+
+
+def features(frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """uint8 [N, F, H, W, 3] -> (crops [N, F, 3, 24, 16], moves [N, F-1, 2], positions [N, F, 2])."""
+    n, f = frames.shape[:2]
+    flat = frames.flatten(0, 1)
+    xy = player_xy(classify(flat))  # [N F, 2]
+    crops = player_crop(flat, xy).view(n, f, 3, *player_crop_shape())
+    xy = xy.view(n, f, 2)
+    moves = (xy[:, 1:] - xy[:, :-1]).nan_to_num(0.0)  # [N, F-1, 2]
+    return crops, moves, xy
+
+
+def player_crop_shape() -> tuple[int, int]:
+    from core.games.platformer_decode import CROP_H, CROP_W
+
+    return CROP_H, CROP_W
+
+
+def train_idm(clip: Clip, n_actions: int, seed: int) -> InverseDynamics:
+    """Full-batch AdamW on the true clips' features; seconds on a CPU."""
+    torch.manual_seed(seed)
+    crops, moves, _ = features(clip.frames)
+    y = clip.actions[:, 0]  # [N]
+    idm = InverseDynamics(IDMConfig(frames=clip.frames.shape[1], n_actions=n_actions))
+    opt = torch.optim.AdamW(idm.parameters(), lr=1e-3, weight_decay=1e-2)
+    for _ in range(300):  # converges in ~150 on 1280 clips; 300 leaves margin
+        loss = torch.nn.functional.cross_entropy(idm(crops, moves), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return idm.eval()
+
+
+@torch.no_grad()
+def read_actions(idm: InverseDynamics, frames: torch.Tensor) -> torch.Tensor:
+    crops, moves, _ = features(frames)
+    return idm(crops, moves).argmax(1)  # [N]
+
+
+def evaluate(ctx) -> None:
+    cfg = ctx.config
+    threads = set_threads(cfg.device_threads)
+    dev = ctx.device
+    game = get_game(cfg.game)
+    if cfg.game != "platformer":
+        raise BadInput(f"game {cfg.game}: m5 reads the built-in platformer's truth")
+    na = len(game.actions)
+    model, _, about = load_model(ctx, "m5", "world_model", "predictor",
+                                 {"n_actions": na, "config": cfg.arch}, golden_gate="m4")  # fmt: skip
+    if model.n_actions != na:
+        raise BadInput(f"--model: takes {model.n_actions} actions, the game has {na}")
+    with ctx.progress(4, "m5: the IDM, true clips, the model, latency") as advance:
+        train, _ = held_clips(game, spec.IDM_SEED, spec.IDM_STATES * 3, cfg.warm, spec.IDM_STATES)
+        idm = train_idm(train, na, spec.IDM_SEED)
+        advance(1)
+        truth, starts = held_clips(game, cfg.eval_seed, cfg.candidates, cfg.warm, spec.STATES)
+        acts = truth.actions  # [S A, HOLD]
+        first = truth.frames[:, 0]
+        copy = first[:, None].expand_as(truth.frames)
+        advance(1)
+        gen = torch.Generator().manual_seed(cfg.eval_seed)
+        z = torch.randn(acts.shape[0], spec.HOLD, model.noise_dim, generator=gen)
+        ours = generate(model, first, acts, z, dev)  # [S A, HOLD+1, H, W, 3]
+        rand = torch.randint(0, na, acts.shape, generator=gen)
+        ours_rand = generate(model, first, rand, z, dev)
+        again = generate(model, first[:8], acts[:8], z[:8], dev)
+        game_rand, _ = play(game, starts, rand)  # the game's own frames under the random actions
+        advance(1)
+        lat = _latency(model, first[:1], dev)
+        advance(1)
+    want = acts[:, 0]
+    read = {w: read_actions(idm, f) for w, f in
+            (("truth", truth.frames), ("model", ours), ("copy_last", copy))}  # fmt: skip
+    acc = {w: float((r == want).float().mean()) for w, r in read.items()}
+    per = {i: float((read["model"][want == i] == i).float().mean()) for i in range(na)}
+    ctx.metric("states", spec.STATES)
+    ctx.metric("clips", int(acts.shape[0]))
+    ctx.metric("copy_last_action_accuracy", acc["copy_last"])
+    for i, name in enumerate(game.actions):
+        ctx.metric(f"accuracy_{name.lower()}", per[i])
+    ctx.check("idm_accuracy_true", acc["truth"])
+    ctx.check("action_accuracy", acc["model"])
+    ctx.check("min_action_accuracy", min(per.values()))
+    d = _delta_psnr(truth.frames, ours, ours_rand, game_rand.frames)
+    for k, v in d.items():
+        ctx.metric(k, v, "dB")
+    ctx.check("delta_psnr", d["delta_psnr"])
+    ctx.metric("threads", threads)
+    ctx.check("response_ms", lat)
+    ctx.check("deterministic", float(torch.equal(again, ours[:8])))
+    disp = _displacement(truth.frames, ours, copy)
+    for k, v in disp.items():
+        ctx.metric(k, v, "px")
+    ctx.metric("peak_memory_gb", peak_memory_gb(dev), "GB")
+    draw(ctx, truth.frames, ours, read["model"], want, list(game.actions))
+    ctx.bundle_file("inputs.json", orjson.dumps({"model": about, "accuracy": acc, "per_action": per,
+                    "read": read["model"].tolist(), "wanted": want.tolist()}))  # fmt: skip
+
+
+def _delta_psnr(truth, ours, ours_rand, game_rand) -> dict[str, float]:
+    def mean_psnr(a, b) -> float:
+        x, y = to_unit(a[:, 1:].flatten(0, 1)), to_unit(b[:, 1:].flatten(0, 1))
+        return float(psnr(x, y).clamp(max=60).mean())  # identical frames: 60 dB, not inf
+
+    p_true, p_rand = mean_psnr(ours, truth), mean_psnr(ours_rand, truth)
+    return {
+        "psnr_true_actions": p_true,
+        "psnr_random_actions": p_rand,
+        "delta_psnr": p_true - p_rand,
+        "game_delta_psnr": 60.0 - mean_psnr(game_rand, truth),
+    }
+
+
+def _displacement(truth, ours, copy) -> dict[str, float]:
+    _, _, xt = features(truth[:, [0, -1]])
+    out = {}
+    for name, f in (("displacement_error_px", ours), ("copy_last_displacement_error_px", copy)):
+        _, _, xm = features(f[:, [0, -1]])
+        err = ((xm[:, 1] - xm[:, 0]) - (xt[:, 1] - xt[:, 0])).norm(dim=1)  # [N]
+        out[name] = float(err.nan_to_num(99.0).mean())  # a vanished player: a large error
+    return out
+
+
+@torch.no_grad()
+def _latency(model, first: torch.Tensor, dev) -> float:
+    """p95 ms of one predict at batch 1 (the context on the device, the frame waited for)."""
+    k = model.context_frames
+    ctx = to_unit(first).to(dev)[:, None].expand(-1, k, -1, -1, -1).contiguous()
+    a = torch.zeros(1, dtype=torch.int64, device=dev)
+    z = torch.zeros(1, model.noise_dim, device=dev)
+    sync = torch.cuda.synchronize if getattr(dev, "type", "cpu") == "cuda" else (lambda: None)
+    times = []
+    for i in range(spec.LATENCY_WARMUP + spec.LATENCY_FRAMES):
+        t0 = time.perf_counter()
+        model.predict(ctx, a, z)
+        sync()
+        if i >= spec.LATENCY_WARMUP:
+            times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    return times[int(0.95 * (len(times) - 1))]
