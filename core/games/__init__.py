@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from core.games import platformer
+from core.games import platformer, puzzle
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,21 @@ GAMES: dict[str, GameSpec] = {
         locate_player=platformer.locate_player,
         player_rgb=platformer.PLAYER_RGB,
         info_keys=platformer.INFO_KEYS,
+    ),
+    "puzzle": GameSpec(
+        id="puzzle",
+        actions=puzzle.ACTIONS,
+        params=puzzle.PARAMS,
+        reset=puzzle.reset,
+        step=puzzle.step,
+        render_rgb=puzzle.render_rgb,
+        render_screen=puzzle.render_screen,
+        render_shades=puzzle.render_shades,
+        scripted_policy=puzzle.scripted_policy,
+        random_policy=puzzle.random_policy,
+        locate_player=puzzle.locate_player,
+        player_rgb=puzzle.PLAYER_RGB,
+        info_keys=puzzle.INFO_KEYS,
     ),
 }
 
