@@ -37,6 +37,8 @@ VARIANTS: dict[str, list[dict[str, Any]]] = {
         {"render": "shades"},
         {"game": "puzzle", "render": "rgb"},
         {"game": "puzzle", "render": "shades"},
+        {"game": "rpg", "render": "rgb"},
+        {"game": "rpg", "render": "shades"},
     ],
 }
 
