@@ -11,7 +11,7 @@ from core.games import get_game
 from core.games import puzzle as P
 from core.games.puzzle_decode import decode_grid, legal_transition, same_grid, violations
 from core.games.puzzle_rules import Grid, move
-from core.games.puzzle_world import PARAMS, plan_level
+from core.games.puzzle_world import BORDER_RGB, PARAMS, plan_level
 from core.pixels import screen_to_obs
 
 _BANKS: dict[int, object] = {}
@@ -151,6 +151,22 @@ def test_renders_agree_and_locate_player_is_exact():
     g = get_game("puzzle")
     assert g.player_rgb not in [tuple(px) for px in s.bank.atlas[[0, 1, 2, 3, 4, 7, 8, 9, 10]]
                                 .reshape(-1, 3).tolist()]  # fmt: skip
+
+
+def test_pre_shaded_tiles_equal_the_pixel_pipeline_for_every_tile():
+    from core.games import rpg_world
+    from core.games.tiles import render_obs_tiles, render_screen_tiles
+
+    g = torch.Generator().manual_seed(0)
+    for bank, border in (
+        (_reset(0, 1).bank, BORDER_RGB),
+        (rpg_world.build_bank(0, "cpu"), (25, 25, 35)),
+    ):
+        t = bank.atlas.shape[0]
+        codes = torch.randint(0, t, (6, 16, 16), generator=g)
+        codes[0].view(-1)[:t] = torch.arange(t)  # every tile at least once
+        screen = render_screen_tiles(codes, bank.atlas_half, border)
+        assert torch.equal(render_obs_tiles(codes, bank.atlas_obs, border), screen_to_obs(screen))
 
 
 def test_decoding_true_frames_gives_the_true_grid_and_legal_moves():

@@ -56,9 +56,9 @@ from core.games.puzzle_world import (
 from core.games.tiles import (
     locate_colour,
     onehot,
+    render_obs_tiles,
     render_screen_tiles,
     render_tiles,
-    shades_of,
 )
 
 ACTIONS = ("UP", "DOWN", "LEFT", "RIGHT", "JUMP")  # JUMP = WAIT here
@@ -252,8 +252,8 @@ def tile_codes(g: Grid) -> torch.Tensor:
 
 
 def render_rgb(state: State, params: Params = PARAMS, out: torch.Tensor | None = None):
-    """uint8 [N, 256, 256, 3]. `out` is accepted for the GameSpec signature; a new tensor is returned."""
-    return render_tiles(tile_codes(grid(state)), state.bank.atlas)
+    """uint8 [N, 256, 256, 3]; written into `out` (a frame this function returned before) when given."""
+    return render_tiles(tile_codes(grid(state)), state.bank.atlas, out)
 
 
 def render_screen(state: State, params: Params = PARAMS, out: torch.Tensor | None = None):
@@ -262,9 +262,9 @@ def render_screen(state: State, params: Params = PARAMS, out: torch.Tensor | Non
 
 
 def render_shades(state: State, params: Params = PARAMS, out: torch.Tensor | None = None):
-    """uint8 [N, 72, 80] in 0..3: screen_to_obs(render_screen(state)), computed that way (the map is
-    small, so no faster path is needed); written into `out` when given."""
-    return shades_of(render_screen(state, params), out)
+    """uint8 [N, 72, 80] in 0..3: equal to screen_to_obs(render_screen(state)), built from pre-shaded
+    4x4 tiles (core/games/tiles.render_obs_tiles); written into `out` when given."""
+    return render_obs_tiles(tile_codes(grid(state)), state.bank.atlas_obs, BORDER_RGB, out)
 
 
 def locate_player(rgb: torch.Tensor) -> torch.Tensor:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from core.games.hashrng import hash_int
-from core.games.tiles import grid_xy, paint, solid
+from core.games.tiles import grid_xy, obs_atlas, paint, solid
 
 # Tile codes (atlas index).
 FLOOR, WALL, TARGET, BOX, BOX_T, PLAYER, PLAYER_T, KEY, DOOR, HUD, HUD_KEY = range(11)
@@ -234,6 +234,7 @@ class Bank:
     solution_len: torch.Tensor  # int64 [L]
     atlas: torch.Tensor  # uint8 [T, 16, 16, 3]
     atlas_half: torch.Tensor  # uint8 [T, 8, 8, 3]
+    atlas_obs: torch.Tensor  # uint8 [T, 4, 4] in 0..3: atlas_half shaded and halved (render_shades)
 
 
 def build_bank(seed: int, device: torch.device, p: Params = PARAMS) -> Bank:
@@ -261,5 +262,6 @@ def build_bank(seed: int, device: torch.device, p: Params = PARAMS) -> Bank:
         solution_len=torch.tensor([len(pl.solution) for pl in plans], dtype=torch.int64),
         atlas=tile_atlas(16),
         atlas_half=tile_atlas(8),
+        atlas_obs=obs_atlas(tile_atlas(8)),
     )
     return Bank(b.seed, *(getattr(b, f).to(device) for f in list(vars(b))[1:]))

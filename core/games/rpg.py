@@ -65,7 +65,7 @@ from core.games.rpg_art import (
 )
 from core.games.rpg_policy import random_policy, scripted_policy
 from core.games.rpg_world import PARAMS, ROOM_C, ROOM_CELLS, ROOM_R, Bank, Params, build_bank
-from core.games.tiles import locate_colour, render_screen_tiles, render_tiles, shades_of
+from core.games.tiles import locate_colour, render_obs_tiles, render_screen_tiles, render_tiles
 
 __all__ = ["ACTIONS", "INFO_KEYS", "PARAMS", "PLAYER_RGB", "State", "info", "locate_player",
            "put_envs", "random_policy", "render_rgb", "render_screen", "render_shades", "reset",
@@ -311,8 +311,8 @@ def tile_codes(state: State, params: Params = PARAMS) -> torch.Tensor:
 
 
 def render_rgb(state: State, params: Params = PARAMS, out: torch.Tensor | None = None):
-    """uint8 [N, 256, 256, 3]. `out` is accepted for the GameSpec signature; a new tensor is returned."""
-    return render_tiles(tile_codes(state, params), state.bank.atlas)
+    """uint8 [N, 256, 256, 3]; written into `out` (a frame this function returned before) when given."""
+    return render_tiles(tile_codes(state, params), state.bank.atlas, out)
 
 
 def render_screen(state: State, params: Params = PARAMS, out: torch.Tensor | None = None):
@@ -321,8 +321,9 @@ def render_screen(state: State, params: Params = PARAMS, out: torch.Tensor | Non
 
 
 def render_shades(state: State, params: Params = PARAMS, out: torch.Tensor | None = None):
-    """uint8 [N, 72, 80] in 0..3: screen_to_obs(render_screen(state)); written into `out` when given."""
-    return shades_of(render_screen(state, params), out)
+    """uint8 [N, 72, 80] in 0..3: equal to screen_to_obs(render_screen(state)), built from pre-shaded
+    4x4 tiles (core/games/tiles.render_obs_tiles); written into `out` when given."""
+    return render_obs_tiles(tile_codes(state, params), state.bank.atlas_obs, HUD_RGB, out)
 
 
 def locate_player(rgb: torch.Tensor) -> torch.Tensor:

@@ -20,6 +20,7 @@ import torch
 
 from core.games.hashrng import hash_int
 from core.games.rpg_art import FLOOR, GOLD, KEY, POTION, SPIKES, WALL, tile_atlas
+from core.games.tiles import obs_atlas
 
 ROOM_R, ROOM_C = 13, 16  # cells per room
 ROOM_CELLS = ROOM_R * ROOM_C
@@ -173,6 +174,7 @@ class Bank:
     neighbour: torch.Tensor  # int64 [rooms, 4] the room beyond each side, -1 where none
     atlas: torch.Tensor  # uint8 [T, 16, 16, 3]
     atlas_half: torch.Tensor  # uint8 [T, 8, 8, 3]
+    atlas_obs: torch.Tensor  # uint8 [T, 4, 4] in 0..3: atlas_half shaded and halved (render_shades)
 
 
 def build_bank(seed: int, device: torch.device, p: Params = PARAMS) -> Bank:
@@ -191,5 +193,6 @@ def build_bank(seed: int, device: torch.device, p: Params = PARAMS) -> Bank:
         neighbour=torch.tensor(nb),
         atlas=tile_atlas(16),
         atlas_half=tile_atlas(8),
+        atlas_obs=obs_atlas(tile_atlas(8)),
     )
     return Bank(seed=seed, **{k: v.to(device) for k, v in t.items()})

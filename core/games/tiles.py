@@ -10,17 +10,27 @@ from __future__ import annotations
 
 import torch
 
-from core.pixels import screen_to_obs
+from core.pixels import downsample2, rgb_to_shade
 
 SCREEN_H, SCREEN_W = 144, 160  # the Game Boy sized screen the shades come from
 
 
-def render_tiles(codes: torch.Tensor, atlas: torch.Tensor) -> torch.Tensor:
-    """codes int64 [N, R, C], atlas uint8 [T, t, t, 3] -> uint8 [N, R*t, C*t, 3]."""
+def render_tiles(
+    codes: torch.Tensor, atlas: torch.Tensor, out: torch.Tensor | None = None
+) -> torch.Tensor:
+    """codes int64 [N, R, C], atlas uint8 [T, t, t, 3] -> uint8 [N, R*t, C*t, 3]: one row gather
+    (each output pixel row is C tile rows of t px), written into `out` when it has the shape."""
     n, r, c = codes.shape
     t = atlas.shape[1]
-    img = atlas[codes]  # [N, R, C, t, t, 3]
-    return img.permute(0, 1, 3, 2, 4, 5).reshape(n, r * t, c * t, 3)
+    rows = atlas.reshape(-1, t * 3)  # [T*t, t*3]: every tile row
+    idx = codes.unsqueeze(2) * t + torch.arange(t, device=codes.device).view(
+        1, 1, t, 1
+    )  # [N, R, t, C]
+    shape = (n, r * t, c * t, 3)
+    if out is None or out.shape != shape or out.device != codes.device:
+        out = torch.empty(shape, dtype=torch.uint8, device=codes.device)
+    torch.index_select(rows, 0, idx.reshape(-1), out=out.view(-1, t * 3))
+    return out
 
 
 def render_screen_tiles(
@@ -39,12 +49,28 @@ def render_screen_tiles(
     return out
 
 
-def shades_of(screen: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
-    """uint8 [N, 72, 80]: screen_to_obs(screen), written into `out` when it has the right shape."""
-    obs = screen_to_obs(screen)  # [N, 72, 80]
-    if out is not None and out.shape == obs.shape and out.device == obs.device:
-        return out.copy_(obs)
-    return obs
+def obs_atlas(atlas_half: torch.Tensor) -> torch.Tensor:
+    """uint8 [T, t/2, t/2] in 0..3: each half-scale tile through the pixel pipeline (shade, /2)."""
+    return downsample2(rgb_to_shade(atlas_half))
+
+
+def render_obs_tiles(
+    codes: torch.Tensor, atlas_obs: torch.Tensor, border: tuple, out: torch.Tensor | None = None
+) -> torch.Tensor:
+    """uint8 [N, 72, 80]: screen_to_obs(render_screen_tiles(codes, atlas_half, border)), exactly, built
+    from pre-shaded tiles: the map sits at even offsets on the screen and its tiles are t/2 px (even),
+    so every 2x2 block the downsample averages lies inside one tile or inside the border."""
+    n, r, c = codes.shape
+    t = atlas_obs.shape[1]
+    inner = atlas_obs[codes].permute(0, 1, 3, 2, 4).reshape(n, r * t, c * t)  # [N, h, w]
+    shade = int(rgb_to_shade(torch.tensor(border, dtype=torch.uint8).view(1, 1, 3)))
+    oh, ow = SCREEN_H // 2, SCREEN_W // 2
+    if out is None or out.shape != (n, oh, ow) or out.device != codes.device:
+        out = torch.empty(n, oh, ow, dtype=torch.uint8, device=codes.device)
+    out.fill_(shade)
+    y0, x0 = (oh - r * t) // 2, (ow - c * t) // 2
+    out[:, y0 : y0 + r * t, x0 : x0 + c * t] = inner
+    return out
 
 
 def classify_tiles(rgb: torch.Tensor, atlas: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
