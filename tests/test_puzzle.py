@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 import torch
 
 from core.games import get_game
@@ -204,3 +205,31 @@ def test_illegal_transitions_are_flagged():
     frame = P.render_rgb(_reset(0, 1))
     frame[:, 100:140, 100:140] = 255  # a smear no tile explains
     assert not decode_grid(frame)[1].any()
+
+
+def test_envs_can_be_taken_and_put_back():
+    a, _ = _run(0, 5, 20)
+    idx = torch.tensor([3, 1])
+    part = P.take_envs(a, idx)
+    assert part.n == 2 and torch.equal(part.boxes, a.boxes[idx]) and part.bank is a.bank
+    b, _ = _run(0, 5, 7)
+    mixed = P.put_envs(b, idx, part)
+    assert torch.equal(mixed.row[idx], a.row[idx]) and torch.equal(mixed.boxes[0], b.boxes[0])
+    acts = torch.tensor([0, 3, 1, 2, 4])
+    s1, _ = P.step(part, acts[idx])
+    s2, _ = P.step(a, acts)
+    assert torch.equal(s1.boxes, s2.boxes[idx]) and torch.equal(s1.col, s2.col[idx])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_matches_cpu():
+    sc, sg = P.reset(9, 32, "cpu"), P.reset(9, 32, "cuda")
+    for i in range(100):
+        sc, _ = P.step(sc, P.scripted_policy(sc, i) if i % 3 else P.random_policy(sc, i))
+        sg, _ = P.step(sg, P.scripted_policy(sg, i) if i % 3 else P.random_policy(sg, i))
+    for name, v in _tensors(sc).items():
+        assert torch.equal(v, getattr(sg, name).cpu()), name
+    assert torch.equal(P.render_rgb(sc), P.render_rgb(sg).cpu())
+    assert torch.equal(P.render_shades(sc), P.render_shades(sg).cpu())
+    g, _ = decode_grid(P.render_rgb(sg))
+    assert same_grid(g, P.grid(sg)).all()

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import replace
 
+import pytest
 import torch
 
 from core.games import rpg as R
@@ -217,3 +218,29 @@ def test_worlds_are_connected_and_keys_reachable_without_locks():
         assert len(everything) > len(without)  # the locks do shut something off
         for c in [*plan.chests, plan.npc]:  # something solid is usable from a free side
             assert any(c + o in everything for o in (-1, 1, -ROOM_C, ROOM_C)), j
+
+
+def test_envs_can_be_taken_and_put_back():
+    a, _ = _run(0, 5, 20)
+    idx = torch.tensor([4, 0])
+    part = R.take_envs(a, idx)
+    assert part.n == 2 and torch.equal(part.collected, a.collected[idx]) and part.bank is a.bank
+    acts = torch.tensor([4, 3, 1, 2, 0])
+    s1, _ = R.step(part, acts[idx])
+    s2, _ = R.step(a, acts)
+    assert torch.equal(s1.row, s2.row[idx]) and torch.equal(s1.gold, s2.gold[idx])
+    mixed = R.put_envs(s2, idx, part)
+    assert torch.equal(mixed.row[idx], a.row[idx]) and torch.equal(mixed.row[1], s2.row[1])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_matches_cpu():
+    sc, sg = R.reset(9, 32, "cpu"), R.reset(9, 32, "cuda")
+    for i in range(150):
+        sc, _ = R.step(sc, R.scripted_policy(sc, i) if i % 3 else R.random_policy(sc, i))
+        sg, _ = R.step(sg, R.scripted_policy(sg, i) if i % 3 else R.random_policy(sg, i))
+    for name, v in _tensors(sc).items():
+        assert torch.equal(v, getattr(sg, name).cpu()), name
+    assert torch.equal(R.render_rgb(sc), R.render_rgb(sg).cpu())
+    assert torch.equal(R.render_shades(sc), R.render_shades(sg).cpu())
+    assert hud_matches(decode_frame(R.render_rgb(sg)), R.info(sg)).all()

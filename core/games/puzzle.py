@@ -129,7 +129,9 @@ def reset(
     key = env_keys(int(seed), n, dev)  # [N]
     tick = torch.zeros(n, dtype=torch.int64, device=dev)
     level = rand_u32(key, tick, _S_LEVEL) % params.n_levels  # [N]
-    return State(**_start(bank, level), level=level, tick=tick, key=key, episode=tick, bank=bank)
+    return State(
+        **_start(bank, level), level=level, tick=tick, key=key, episode=tick.clone(), bank=bank
+    )
 
 
 def grid(state: State) -> Grid:

@@ -138,7 +138,9 @@ def reset(
     key = env_keys(int(seed), n, dev)  # [N]
     tick = torch.zeros(n, dtype=torch.int64, device=dev)
     world = rand_u32(key, tick, _S_WORLD) % params.n_worlds  # [N]
-    return State(world=world, **_start(world, params), tick=tick, key=key, episode=tick, bank=bank)
+    return State(
+        world=world, **_start(world, params), tick=tick, key=key, episode=tick.clone(), bank=bank
+    )
 
 
 def step(
