@@ -150,7 +150,7 @@ def test_hud_persists_across_rooms_and_decodes_exactly():
     s = _reset(3, 6)
     changes = 0
     prev = R.info(s)
-    for i in range(120):
+    for i in range(80):
         s, info = R.step(s, R.scripted_policy(s, 1) if i % 5 else R.random_policy(s, i))
         moved_room = info["room_changed"] & ~info["done"]
         for f in ("hp", "gold", "keys", "potions"):  # a doorway changes none of them
