@@ -32,7 +32,14 @@ SEED = 7
 
 # Options a backend is checked with beyond its defaults (one run per entry).
 VARIANTS: dict[str, list[dict[str, Any]]] = {
-    "builtin": [{"render": "rgb"}, {"render": "shades"}],
+    "builtin": [
+        {"render": "rgb"},
+        {"render": "shades"},
+        {"game": "puzzle", "render": "rgb"},
+        {"game": "puzzle", "render": "shades"},
+        {"game": "rpg", "render": "rgb"},
+        {"game": "rpg", "render": "shades"},
+    ],
 }
 
 

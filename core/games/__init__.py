@@ -7,6 +7,9 @@ benchmarks, tests) can drive any game the same way:
     state = game.reset(seed, n, device)
     state, info = game.step(state, actions)      # actions: int64 [N] in 0..len(game.actions)-1
     obs = game.render_shades(state)              # uint8 [N, 72, 80] in 0..3
+
+The games: "platformer" (a side-scroller with physics), "puzzle" (box pushing with keys and doors),
+"rpg" (rooms, items, chests, an NPC and a HUD). Each module's docstring says how its actions map.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from core.games import platformer
+from core.games import platformer, puzzle, rpg
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,36 @@ GAMES: dict[str, GameSpec] = {
         locate_player=platformer.locate_player,
         player_rgb=platformer.PLAYER_RGB,
         info_keys=platformer.INFO_KEYS,
+    ),
+    "puzzle": GameSpec(
+        id="puzzle",
+        actions=puzzle.ACTIONS,
+        params=puzzle.PARAMS,
+        reset=puzzle.reset,
+        step=puzzle.step,
+        render_rgb=puzzle.render_rgb,
+        render_screen=puzzle.render_screen,
+        render_shades=puzzle.render_shades,
+        scripted_policy=puzzle.scripted_policy,
+        random_policy=puzzle.random_policy,
+        locate_player=puzzle.locate_player,
+        player_rgb=puzzle.PLAYER_RGB,
+        info_keys=puzzle.INFO_KEYS,
+    ),
+    "rpg": GameSpec(
+        id="rpg",
+        actions=rpg.ACTIONS,
+        params=rpg.PARAMS,
+        reset=rpg.reset,
+        step=rpg.step,
+        render_rgb=rpg.render_rgb,
+        render_screen=rpg.render_screen,
+        render_shades=rpg.render_shades,
+        scripted_policy=rpg.scripted_policy,
+        random_policy=rpg.random_policy,
+        locate_player=rpg.locate_player,
+        player_rgb=rpg.PLAYER_RGB,
+        info_keys=rpg.INFO_KEYS,
     ),
 }
 

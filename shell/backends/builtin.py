@@ -1,9 +1,9 @@
 """Backend `builtin`: any pure-torch game of core.games.GAMES as a batch of N envs on one device.
 
-Options: `game` (default "platformer", the only built-in so far) and `render`: "rgb" gives uint8
-[N, 256, 256, 3] (what people look at), "shades" gives uint8 [N, 72, 80] in 0..3 (what the m3 policy
-sees). `info` is the game's ground truth, batched tensors on the device (player_x/y, screen_x/y, obs_x/y,
-done, ...). `validate=False` skips the action checks (benchmarks); with it on, the checks never make the
+Options: `game` (default "platformer"; `gate backends --games builtin` lists them all) and `render`:
+"rgb" gives uint8 [N, 256, 256, 3] (what people look at), "shades" gives uint8 [N, 72, 80] in 0..3
+(what the m3 policy sees). `info` is the game's ground truth, batched tensors on the device (the game's
+INFO_KEYS: screen_x/y, obs_x/y, done, ... for every game). `validate=False` skips the action checks (benchmarks); with it on, the checks never make the
 host wait for an accelerator: shape and dtype are metadata, host-side actions are range-checked before
 they are copied over, and device-side actions fold into a flag on the device that is read at the next
 reset, save_state or close (or every `check_every` steps).
@@ -38,7 +38,7 @@ class BuiltinBackend:
         self,
         num_envs: int = 1,
         device: Any = "cpu",
-        game: str = "platformer",  # the only built-in game so far
+        game: str = "platformer",  # the first built-in game; any id of core.games.GAMES
         render: str = "rgb",  # what people look at; "shades" for the 72x80 policy view
         validate: bool = True,  # False only for benchmarks: skips every action check
         check_every: int = CHECK_EVERY,
@@ -265,7 +265,7 @@ def _create(num_envs: int = 1, device: Any = "cpu", **options: Any) -> BuiltinBa
 
 ENTRY = BackendEntry(
     name="builtin",
-    summary="pure-torch games from core.games (platformer), vectorized on CPU or CUDA, with ground truth",
+    summary="pure-torch games from core.games (platformer, puzzle, rpg), vectorized on CPU or CUDA, with ground truth",
     create=_create,
     available=lambda: None,
     options=("game", "render", "validate", "check_every", "reuse_frames"),
