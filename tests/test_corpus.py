@@ -60,6 +60,14 @@ def write(rel: str, data: bytes) -> Setup:
     return s
 
 
+def writes(files: dict[str, bytes]) -> Setup:
+    def s(root: Path) -> None:
+        for rel, data in files.items():
+            write(rel, data)(root)
+
+    return s
+
+
 def candidate(events: list[dict] | None = None, raw: bytes | None = None) -> Setup:
     """.gate/runs/RID/: a receipt (these extra events, or raw bytes) and a valid candidate template."""
 
@@ -307,6 +315,10 @@ CORPUS: list[Case] = [
     Case("batch-huge", ("m1", "train", "--batch", str(10**9), *CPU), 2, "--batch"),
     Case("template-is-a-huge-folder", ("m3", "--set", "template=/usr", *CPU), 2, "/usr"),
     Case("ledger-is-folder", ("runs",), 2, "gate ledger rebuild", write(".gate/ledger.db/x", b"")),
+    Case("import-bad-action-line", ("data", "import", "rec"), 2, "actions.jsonl: line 2",
+         write("rec/actions.jsonl", b'0\n"jump"\n')),
+    Case("import-frame-not-png", ("data", "import", "rec"), 2, "000000.png",
+         writes({"rec/actions.jsonl": b"0\n", "rec/000000.png": b"junk", "rec/000001.png": b"x"})),
     Case("all-unknown-gate", ("all", "--only", "m99"), 2, "m99"),
     Case("all-budget-nan", ("all", "--only", "m3", "--budget", "nan"), 2, "--budget"),
     Case("all-jobs-huge", ("all", "--only", "m3", "-j", str(10**20)), 2, "--jobs"),
