@@ -319,6 +319,8 @@ CORPUS: list[Case] = [
          write("rec/actions.jsonl", b'0\n"jump"\n')),
     Case("import-frame-not-png", ("data", "import", "rec"), 2, "000000.png",
          writes({"rec/actions.jsonl": b"0\n", "rec/000000.png": b"junk", "rec/000001.png": b"x"})),
+    Case("finetune-no-dataset", ("m12", "finetune", "--from", "autoencoder", "--data", "nowhere"),
+         2, "nowhere"),
     Case("all-unknown-gate", ("all", "--only", "m99"), 2, "m99"),
     Case("all-budget-nan", ("all", "--only", "m3", "--budget", "nan"), 2, "--budget"),
     Case("all-jobs-huge", ("all", "--only", "m3", "-j", str(10**20)), 2, "--jobs"),
