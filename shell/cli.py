@@ -17,6 +17,7 @@ from shell.commands import (
     run_cmds,
     schema_cmds,
     serve_cmds,
+    zoo_cmds,
 )
 
 
@@ -75,6 +76,7 @@ def build_app() -> typer.Typer:
     run_cmds.register(app)
     data_cmds.register(app)
     serve_cmds.register(app), keys_cmds.register(app)
+    zoo_cmds.register(app)
     return app
 
 

@@ -36,7 +36,8 @@ def tune(ctx: Any, args: FinetuneArgs, name: str = "", write: bool = True, ds: A
     n_actions = max(len(ds.meta.get("action_names", [])), int(ds.actions.max()) + 1)
     arch, model, _, src = build(args, n_actions, args.data)
     kind = ARCHES[arch][1]
-    game = str(ds.meta.get("game", "") or "dataset")
+    rom = str(ds.meta.get("backend_options", {}).get("rom", ""))
+    game = str(ds.meta.get("game", "") or Path(rom).stem or ds.meta.get("backend", "") or "data")
     name = name or f"{kind}-{game}"
     data = {"frames": sha256_bytes(frames.tobytes()), "actions": sha256_bytes(ds.actions.tobytes())}
     cls = AEConfig if arch == "patch_autoencoder" else PredictorConfig
