@@ -80,3 +80,10 @@ Resume = Annotated[
 CheckpointEvery = Annotated[
     int, typer.Option("--checkpoint-every", help="Steps between resumable checkpoints.")
 ]
+Nproc = Annotated[
+    int,
+    typer.Option(
+        "--nproc", help="Data-parallel processes (torch.distributed: gloo on CPU, NCCL on GPUs)."
+    ),
+]
+LogEvery = Annotated[int, typer.Option("--log-every", help="Steps between loss records.")]

@@ -313,6 +313,7 @@ CORPUS: list[Case] = [
     Case("collect-too-big-for-ram", ("data", "collect", "--episodes", "64", "--steps", "999999"), 2,
          "half of this machine"),
     Case("batch-huge", ("m1", "train", "--batch", str(10**9), *CPU), 2, "--batch"),
+    Case("nproc-huge", ("m2", "train", "--nproc", "1000", *CPU), 2, "--nproc"),
     Case("template-is-a-huge-folder", ("m3", "--set", "template=/usr", *CPU), 2, "/usr"),
     Case("ledger-is-folder", ("runs",), 2, "gate ledger rebuild", write(".gate/ledger.db/x", b"")),
     Case("import-bad-action-line", ("data", "import", "rec"), 2, "actions.jsonl: line 2",

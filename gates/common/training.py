@@ -37,6 +37,8 @@ def check_counts(args: Any, names: tuple[str, ...]) -> None:
     lr = float(getattr(args, "lr", 1.0))
     if not (math.isfinite(lr) and lr > 0):
         raise BadInput(f"--lr {lr}: must be a finite number > 0")
+    if getattr(args, "nproc", 1) > 64:
+        raise BadInput(f"--nproc {args.nproc}: at most 64 processes on one machine")
     if getattr(args, "batch", 0) > 4096 or args.steps > 10**8:  # a typo, not a workload
         raise BadInput(f"--batch {args.batch} / --steps {args.steps}: at most 4096 / 10**8")
 

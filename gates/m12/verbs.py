@@ -13,9 +13,6 @@ from gates.common.finetune import FinetuneArgs
 from shell import options
 
 D = FinetuneArgs("", "")
-Nproc = Annotated[
-    int, typer.Option("--nproc", help="Data-parallel processes (torch.distributed, gloo on CPU).")
-]
 
 
 def add_verbs(app) -> None:
@@ -38,7 +35,7 @@ def add_verbs(app) -> None:
         name: Annotated[
             str, typer.Option("--name", help="Candidate name (default KIND-GAME).")
         ] = "",
-        nproc: Nproc = 1,
+        nproc: options.Nproc = 1,
         json: options.Json = False,
         log_jsonl: options.LogJsonl = False,
     ) -> None:
