@@ -37,6 +37,7 @@ def tune(ctx: Any, args: FinetuneArgs, name: str = "", write: bool = True, ds: A
     arch, model, _, src = build(args, n_actions, args.data)
     kind = ARCHES[arch][1]
     rom = str(ds.meta.get("backend_options", {}).get("rom", ""))
+    rom = rom or ("roms/worldgate.gb" if ds.meta.get("backend") == "pyboy" else "")
     game = str(ds.meta.get("game", "") or Path(rom).stem or ds.meta.get("backend", "") or "data")
     name = name or f"{kind}-{game}"
     data = {"frames": sha256_bytes(frames.tobytes()), "actions": sha256_bytes(ds.actions.tobytes())}
