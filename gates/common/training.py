@@ -130,6 +130,7 @@ class Trainer:
     resume_name: str = RESUME  # the run's sub-folder of resumable checkpoints (one per Trainer)
     prefix: str = ""  # before the names of the metrics and pictures finish() reports
     nproc: int = 1  # data-parallel processes on this machine (gates/common/parallel.py)
+    resumable: bool = True  # False: no resume checkpoints (a baseline trained only to be measured)
 
     def __post_init__(self) -> None:
         import torch
@@ -177,7 +178,7 @@ class Trainer:
         """Weights, optimizer state and sampler RNG in the run's resume/: what --resume continues."""
         from shell import checkpoints
 
-        if self.world.rank != 0:
+        if self.world.rank != 0 or not self.resumable:
             return
         checkpoints.save_checkpoint(
             self.ctx.run_dir / self.resume_name, self.gate, self.ctx.run_id, self.params,

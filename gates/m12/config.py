@@ -17,11 +17,11 @@ def config(**values: Any) -> Any:
         episodes: int = Field(10, ge=2, le=256)  # pyboy episodes collected (a fifth held out)
         episode_steps: int = Field(40, ge=8, le=2000)
         data_seed: int = 7
-        ae_steps: int = Field(60, ge=1, le=100_000)  # the same budget for fine-tune and scratch
+        ae_steps: int = Field(150, ge=0, le=100_000)  # the same budget for fine-tune and scratch
+        # (learning rates: the train verbs own, gates/m12/run.py AE_LR and PRED_LR)
         ae_batch: int = Field(8, ge=1, le=512)
-        pred_steps: int = Field(40, ge=1, le=100_000)
-        pred_batch: int = Field(2, ge=1, le=64)
-        lr: float = Field(1e-3, gt=0, le=1)
+        pred_steps: int = Field(200, ge=0, le=100_000)
+        pred_batch: int = Field(4, ge=1, le=64)
         guide: str = "docs/TRAINING.md"
         guide_budget_s: float = Field(150, gt=0, le=3600)  # the guide's commands, all together
         threads: int = Field(1, ge=1, le=64)

@@ -92,7 +92,7 @@ def tune(ctx: Any, args: FinetuneArgs, name: str = "", write: bool = True, ds: A
         inputs={**data, **({"from": sha256_bytes((src / "meta.json").read_bytes())} if src else {})},
         lr=args.lr, steps=args.steps, seed=args.seed, resumed=resumed, log_every=args.log_every,
         checkpoint_every=args.checkpoint_every, resume_name=res_name, prefix=prefix,
-        nproc=args.nproc,
+        nproc=args.nproc, resumable=write,
         describe=lambda: {"data": data, "from": args.source or "scratch", "batch": args.batch,
                           "device": str(dev), "dataset": args.data},
     )  # fmt: skip
@@ -109,7 +109,8 @@ def tune(ctx: Any, args: FinetuneArgs, name: str = "", write: bool = True, ds: A
     if write:
         extra = {f"heldout_{k}": round(v, 6) for k, v in judged.items()}
         trainer.finish(name, extra, f"{prefix}m12_{kind}_loss.png", f"{label}: training loss")
-    return {"arch": arch, "name": name, "log": trainer.log, "heldout": judged, "seconds": seconds}
+    return {"arch": arch, "name": name, "log": trainer.log, "heldout": judged, "seconds": seconds,
+            "model": model}  # fmt: skip
 
 
 def pad_frames(x: Any, m: int) -> Any:
