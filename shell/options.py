@@ -82,8 +82,6 @@ CheckpointEvery = Annotated[
 ]
 Nproc = Annotated[
     int,
-    typer.Option(
-        "--nproc", help="Data-parallel processes (torch.distributed: gloo on CPU, NCCL on GPUs)."
-    ),
+    typer.Option("--nproc", help="Data-parallel processes on the CPU (torch.distributed, gloo)."),
 ]
 LogEvery = Annotated[int, typer.Option("--log-every", help="Steps between loss records.")]

@@ -41,8 +41,11 @@ def dataset(project: Path) -> Path:
     return project / "ds"
 
 
-def _receipt_metrics(project: Path) -> tuple[str, dict]:
-    run = sorted(p for p in (project / ".gate/runs").iterdir() if "-m12-" in p.name)[-1]
+def _receipt_metrics(project: Path, skip: tuple[str, ...] = ()) -> tuple[str, dict]:
+    """The m12 run (the only one not in skip: run ids of one second do not sort by time)."""
+    (run,) = [
+        p for p in (project / ".gate/runs").iterdir() if "-m12-" in p.name and p.name not in skip
+    ]
     events = [orjson.loads(x) for x in (run / "receipt.jsonl").read_bytes().splitlines()]
     return run.name, {e["name"]: e["value"] for e in events if e["event"] == "metric"}
 
@@ -58,7 +61,7 @@ def test_finetune_autoencoder_resumes_and_is_judged(dataset: Path, project: Path
     code, _, err = invoke("m12", "finetune", "--from", "autoencoder", "--data", str(dataset),
                           "--steps", "5", "--batch", "2", "--resume", rid)  # fmt: skip
     assert code == 0, err
-    assert _receipt_metrics(project)[1]["steps"] == 5  # 3 done, 2 more
+    assert _receipt_metrics(project, (rid,))[1]["steps"] == 5  # 3 done, 2 more
     from shell.builtin_models import load_autoencoder
 
     codec = load_autoencoder(cand, "cpu", {})

@@ -15,9 +15,11 @@ TINY = ("--steps", "6", "--episodes", "2", "--episode-steps", "8", "--batch", "4
 
 
 def _losses(project: Path, nproc: int) -> list[float]:
+    runs = project / ".gate/runs"
+    before = {p.name for p in runs.iterdir()} if runs.is_dir() else set()
     r = CliRunner().invoke(cli.build_app(), ["m1", "train", *TINY, "--nproc", str(nproc)])
     assert r.exit_code == 0, r.stderr
-    run = sorted(p for p in (project / ".gate/runs").iterdir() if "-m1-" in p.name)[-1]
+    (run,) = [p for p in runs.iterdir() if p.name not in before]
     return [x["loss"] for x in orjson.loads((run / "autoencoder" / "train_log.json").read_bytes())]
 
 

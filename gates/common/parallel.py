@@ -1,5 +1,6 @@
 """Data-parallel training for the shared Trainer: `--nproc N` runs N processes through
-torch.distributed (gloo on the CPU; NCCL where each process has its own GPU).
+torch.distributed with gloo, on the CPU (CUDA is refused: a forked worker cannot use the parent's CUDA
+context; spawning per-GPU processes is not built).
 
 How: the Trainer's process is rank 0; it forks N-1 workers right before the loop, so each starts with
 the same model, optimizer, data and sampler RNG state. Every rank draws the same global batch from the
@@ -31,9 +32,15 @@ class World:
     local: int = 0  # rank among this machine's processes
 
 
-def plan(nproc: int) -> tuple[World, str, int]:
+def plan(nproc: int, device: Any = None) -> tuple[World, str, int]:
     """-> (this process's World as local rank 0, init address, machines) from --nproc and the env."""
     from shell.errors import BadInput
+
+    if getattr(device, "type", str(device)) == "cuda":
+        raise BadInput(
+            "--nproc with --device cuda: the workers are forked, and CUDA does not survive a fork; "
+            "train data-parallel on the CPU (gloo), or one process per GPU machine"
+        )
 
     nodes = int(os.environ.get("GATE_NNODES", "1") or 1)
     node = int(os.environ.get("GATE_NODE_RANK", "0") or 0)
@@ -52,8 +59,7 @@ def plan(nproc: int) -> tuple[World, str, int]:
 def join(world: World, address: str, device: Any) -> None:
     import torch.distributed as dist
 
-    backend = "nccl" if getattr(device, "type", "cpu") == "cuda" else "gloo"
-    dist.init_process_group(backend, init_method=address, rank=world.rank,
+    dist.init_process_group("gloo", init_method=address, rank=world.rank,
                             world_size=world.size, timeout=timedelta(seconds=TIMEOUT_S))  # fmt: skip
 
 

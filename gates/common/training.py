@@ -197,8 +197,8 @@ class Trainer:
         self.model.train()
         pids: list[int] = []
         if self.nproc > 1:
-            world, address, nodes = parallel.plan(self.nproc)
-            self.ctx.say(f"{label}: {world.size} processes ({nodes} machine(s)), gloo/nccl")
+            world, address, nodes = parallel.plan(self.nproc, self.ctx.device)
+            self.ctx.say(f"{label}: {world.size} processes ({nodes} machine(s)), gloo")
 
             def worker(w: parallel.World) -> None:
                 self.world = w
