@@ -253,7 +253,8 @@ def add(folder: Path, name: str, summary: str, license: str, zoo: str | None = N
 
 def gates(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The newest run of each model gate that judged this card's model (its golden by default, its
-    folder or name given as --model), with its verdict and criteria, from this checkout's ledger."""
+    folder or name given as --model), and the run that made it (a gate m12 run, a train verb's), with
+    its verdict and criteria (a verb's held-out metrics), from this checkout's ledger."""
     from shell import ledger
 
     out: dict[str, dict[str, Any]] = {}
@@ -274,4 +275,15 @@ def gates(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 "figures": {c["name"]: c["value"] for c in full.get("criteria", [])},
             }
             break
+    rid = card.get("run_id", "")
+    made = ledger.get_run(paths.ledger_path(), rid) if rid else None
+    if made is not None and made.get("gate") not in out:  # the run that made it, e.g. gate m12
+        out[made["gate"]] = {
+            "verdict": "pass" if made.get("exit_code") == 0 else "fail",
+            "run_id": rid,
+            "when": made.get("started_at"),
+            "made_by": made.get("kind", "gate"),
+            "figures": {c["name"]: c["value"] for c in made.get("criteria", [])}
+            or {m["name"]: m["value"] for m in made.get("metrics", []) if "heldout" in m["name"]},
+        }
     return out

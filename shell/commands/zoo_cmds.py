@@ -139,11 +139,8 @@ def compare(
         )
         if z.is_url(str(dest)):
             raise BadInput("--out: a file here (the zoo is a URL)")
-        groups = {
-            k: {n: r[k] for n, r in rows.items() if k in r}
-            for k in keys
-            if "psnr" in k or "ssim" in k
-        }
+        shown = [k for k in keys if "psnr" in k] or [k for k in keys if k.endswith("mse")]
+        groups = {k: {n: r[k] for n, r in rows.items() if k in r} for k in shown}
         pic = pictures.bars(groups or {"parameters (M)": {n: r.get("parameters_M", 0) for n, r in rows.items()}},
                             "zoo compare: " + " vs ".join(names))  # fmt: skip
         write_bytes_atomic(dest, pic)
@@ -152,6 +149,8 @@ def compare(
         return
     width = max(len(k) for k in keys) + 2 if keys else 10
     print(f"{'':<{width}}" + "".join(f"{n[:22]:>24}" for n in rows))
+    games = "".join(f"{str(c.get('game', ''))[:22]:>24}" for c in cards)
+    print(f"{'game (held-out figures are its)':<{width}}{games}")
     for k in keys:
         cells = "".join(f"{_fmt(r.get(k)):>24}" for r in rows.values())
         print(f"{k:<{width}}{cells}")
