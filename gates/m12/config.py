@@ -25,5 +25,8 @@ def config(**values: Any) -> Any:
         guide: str = "docs/TRAINING.md"
         guide_budget_s: float = Field(150, gt=0, le=3600)  # the guide's commands, all together
         threads: int = Field(1, ge=1, le=64)
+        ale_game: str = (
+            ""  # e.g. pong: the same comparison on an ALE game (extra `ale`), reported only
+        )
 
     return M12Config(**values)

@@ -19,7 +19,6 @@ AE_LR, PRED_LR = 2e-3, 1e-3  # the train verbs' own learning rates (gate m1 trai
 
 def evaluate(ctx: Any) -> None:
     from gates.common.evaldata import set_threads
-    from gates.m12.tune import tune
     from shell import paths
     from shell.datasets import collect
     from shell.store import sha256_bytes
@@ -35,20 +34,8 @@ def evaluate(ctx: Any) -> None:
     ctx.say(f"m12: {cfg.episodes} episodes x {cfg.episode_steps} steps of {rom.name} (frames sha256 "
             f"{sha256_bytes(ds.truth['rgb'].tobytes())[:16]}); held-out episodes "
             f"{ds.split['heldout']}")  # fmt: skip
-    common = {"data": f"(collected by the run: {rom.name}, seed {cfg.data_seed})",
-              "threads": cfg.threads, "seed": 0, "log_every": 5, "checkpoint_every": 10**6}  # fmt: skip
-    ae = FinetuneArgs("autoencoder", steps=cfg.ae_steps, batch=cfg.ae_batch, lr=AE_LR, **common)
-    pr = FinetuneArgs("predictor", steps=cfg.pred_steps, batch=cfg.pred_batch, lr=PRED_LR, **common)
-    out: dict[str, dict[str, Any]] = {}
     t0 = time.perf_counter()
-    for tag, args, arch in (("ae", ae, "patch_autoencoder"), ("pred", pr, "frame_predictor")):
-        kind = args.source
-        out[f"shipped_{tag}"] = tune(ctx, replace(args, steps=0), f"shipped-{kind}", write=False,
-                                     ds=ds, prefix=f"shipped_{tag}_")  # fmt: skip
-        out[f"ft_{tag}"] = tune(ctx, args, f"{kind}-{rom.stem}", ds=ds, prefix=f"ft_{tag}_")
-        out[f"scratch_{tag}"] = tune(ctx, replace(args, source="", arch=arch, scratch=True),
-                                     f"scratch-{kind}", write=False, ds=ds,
-                                     prefix=f"scratch_{tag}_")  # fmt: skip
+    out = _compare(ctx, cfg, ds, rom.stem, f"{rom.name}, seed {cfg.data_seed}", "")
     ctx.metric("training_seconds", time.perf_counter() - t0, "s")
 
     psnr = {k: v["heldout"]["psnr"] for k, v in out.items() if k.endswith("_ae")}
@@ -59,10 +46,51 @@ def evaluate(ctx: Any) -> None:
     ctx.check("m2_ratio_vs_shipped", mse["ft_pred"] / max(mse["shipped_pred"], 1e-12))
     ctx.check("m2_ratio_vs_scratch", mse["ft_pred"] / max(mse["scratch_pred"], 1e-12))
     _pictures(ctx, out, ds)
+    if cfg.ale_game:
+        _ale(ctx, cfg)
     guide = root / cfg.guide
     ctx.check("documentation", _documentation(guide, root / "README.md", cfg.guide))
     ctx.check("reproducibility", _reproduce(ctx, guide, cfg.guide_budget_s))
     ctx.say(f"m12: margins: PSNR +{MARGIN_DB} dB over shipped and scratch; MSE < {MSE_RATIO}x both")
+
+
+def _compare(ctx: Any, cfg: Any, ds: Any, game: str, about: str, pre: str) -> dict[str, Any]:
+    """Shipped (0 steps), fine-tuned and from-scratch autoencoder and predictor, the same budget."""
+    from gates.m12.tune import tune
+
+    common = {"data": f"(collected by the run: {about})", "threads": cfg.threads, "seed": 0,
+              "log_every": 5, "checkpoint_every": 10**6}  # fmt: skip
+    ae = FinetuneArgs("autoencoder", steps=cfg.ae_steps, batch=cfg.ae_batch, lr=AE_LR, **common)
+    pr = FinetuneArgs("predictor", steps=cfg.pred_steps, batch=cfg.pred_batch, lr=PRED_LR, **common)
+    out: dict[str, dict[str, Any]] = {}
+    for tag, args, arch in (("ae", ae, "patch_autoencoder"), ("pred", pr, "frame_predictor")):
+        kind = args.source
+        out[f"shipped_{tag}"] = tune(ctx, replace(args, steps=0), f"{pre}shipped-{kind}",
+                                     write=False, ds=ds, prefix=f"{pre}shipped_{tag}_")  # fmt: skip
+        out[f"ft_{tag}"] = tune(ctx, args, f"{kind}-{game}", ds=ds, prefix=f"{pre}ft_{tag}_")
+        out[f"scratch_{tag}"] = tune(ctx, replace(args, source="", arch=arch, scratch=True),
+                                     f"{pre}scratch-{kind}", write=False, ds=ds,
+                                     prefix=f"{pre}scratch_{tag}_")  # fmt: skip
+    return out
+
+
+def _ale(ctx: Any, cfg: Any) -> None:
+    """The same comparison on an ALE game where the extra is installed: reported, not judged."""
+    from shell.datasets import collect
+    from shell.registry import get_backend
+
+    why = get_backend("ale").available()
+    if why is not None:
+        ctx.say(f"m12: ale_game {cfg.ale_game}: not run here ({why})")
+        return
+    with ctx.progress(cfg.episode_steps, f"m12: collecting ALE {cfg.ale_game}") as advance:
+        ds = collect("ale", cfg.episodes, cfg.episode_steps, "scripted", cfg.data_seed,
+                     progress=advance, game=cfg.ale_game)  # fmt: skip
+    out = _compare(ctx, cfg, ds, f"ale-{cfg.ale_game}", f"ALE {cfg.ale_game}", "ale_")
+    for tag, key in (("ae", "psnr"), ("pred", "mse")):
+        figs = ", ".join(f"{w} {out[f'{w}_{tag}']['heldout'][key]:.4g}"
+                         for w in ("shipped", "ft", "scratch"))  # fmt: skip
+        ctx.say(f"m12: ALE {cfg.ale_game} {key} (held-out, not judged): {figs}")
 
 
 def _documentation(guide: Path, readme: Path, rel: str) -> float:
