@@ -38,7 +38,6 @@ PLANNED: list[Gate | Composite] = [
     ),  # fmt: skip
     Gate("m9", "genres", f"{FM}, Milestone 8", ("m8",), summary="specialised models per genre"),
     Gate("m10", "web", f"{FM}, Milestone 9", ("m9",), summary="playable in a browser"),
-    Gate("m12", "community", f"{FM}, Milestone 11", ("m11",), summary="others can fine-tune it"),
     Gate("m13", "scale", f"{FM}, Milestone 12", ("m12",), summary="1000+ concurrent users"),
 ]
 

@@ -18,6 +18,7 @@ from shell.commands import (
     run_cmds,
     schema_cmds,
     serve_cmds,
+    zoo_cmds,
 )
 
 
@@ -77,6 +78,7 @@ def build_app() -> typer.Typer:
     data_cmds.register(app)
     serve_cmds.register(app), keys_cmds.register(app)
     play_cmds.register(app)
+    zoo_cmds.register(app)
     return app
 
 

@@ -27,10 +27,11 @@ COMMANDS = {  # name -> the first line of its help, in the order `gate --help` l
     "schema": "Print the JSON Schema (draft 2020-12) of one published file format.",
     "run": "Run one gate: exit 0 if it passes, 1 if a criterion fails, 2 on bad input, 3 if not runnable here.",
     "all": "Run every built gate in prerequisite order; a gate whose prerequisite failed is blocked, not run.",
-    "data": "Frame datasets: collect episodes from a backend into a hashed artifact.",
+    "data": "Frame datasets: collect episodes from a backend, or import recorded frames, into a hashed artifact.",
     "serve": "Serve the world models and the harness over HTTP and WebSocket (FastAPI on uvicorn).",
     "keys": "API keys of gate serve: create, list, revoke (stored hashed).",
     "play": "Play a world model live (the m4 golden by default): keyboard in a terminal, or --keys headless.",
+    "zoo": "The model zoo: model cards (goldens first), local, a shared folder or a URL.",
 }  # fmt: skip
 
 

@@ -80,3 +80,8 @@ Resume = Annotated[
 CheckpointEvery = Annotated[
     int, typer.Option("--checkpoint-every", help="Steps between resumable checkpoints.")
 ]
+Nproc = Annotated[
+    int,
+    typer.Option("--nproc", help="Data-parallel processes on the CPU (torch.distributed, gloo)."),
+]
+LogEvery = Annotated[int, typer.Option("--log-every", help="Steps between loss records.")]

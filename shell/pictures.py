@@ -205,3 +205,19 @@ def confusion(share: np.ndarray, names: Sequence[str], title: str) -> bytes:
                     color="white" if share[i, j] > 0.5 else "black", fontsize="small")  # fmt: skip
     fig.colorbar(im, ax=ax, label="share of clips")
     return _png_of(fig)
+
+
+def bars(groups: dict[str, dict[str, float]], title: str, ylabel: str = "value") -> bytes:
+    """Grouped bars: one group per outer key (a measure), one bar per inner key (a model) in it."""
+    fig, ax = _figure(title, (max(6.0, 1.6 * len(groups) + 3), 4.0))
+    names = sorted({k for g in groups.values() for k in g})
+    width = 0.8 / max(1, len(names))
+    for j, n in enumerate(names):
+        xs = [i + j * width for i in range(len(groups))]
+        ys = [float(g.get(n, float("nan"))) for g in groups.values()]
+        ax.bar(xs, ys, width, label=n)
+    ax.set_xticks([i + 0.4 - width / 2 for i in range(len(groups))], list(groups), rotation=15)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend()
+    return _png_of(fig)

@@ -60,6 +60,14 @@ def write(rel: str, data: bytes) -> Setup:
     return s
 
 
+def writes(files: dict[str, bytes]) -> Setup:
+    def s(root: Path) -> None:
+        for rel, data in files.items():
+            write(rel, data)(root)
+
+    return s
+
+
 def candidate(events: list[dict] | None = None, raw: bytes | None = None) -> Setup:
     """.gate/runs/RID/: a receipt (these extra events, or raw bytes) and a valid candidate template."""
 
@@ -311,8 +319,25 @@ CORPUS: list[Case] = [
     Case("collect-too-big-for-ram", ("data", "collect", "--episodes", "64", "--steps", "999999"), 2,
          "half of this machine"),
     Case("batch-huge", ("m1", "train", "--batch", str(10**9), *CPU), 2, "--batch"),
+    Case("nproc-huge", ("m2", "train", "--nproc", "1000", *CPU), 2, "--nproc"),
     Case("template-is-a-huge-folder", ("m3", "--set", "template=/usr", *CPU), 2, "/usr"),
     Case("ledger-is-folder", ("runs",), 2, "gate ledger rebuild", write(".gate/ledger.db/x", b"")),
+    Case("import-bad-action-line", ("data", "import", "rec"), 2, "actions.jsonl: line 2",
+         write("rec/actions.jsonl", b'0\n"jump"\n')),
+    Case("import-frame-not-png", ("data", "import", "rec"), 2, "000000.png",
+         writes({"rec/actions.jsonl": b"0\n", "rec/000000.png": b"junk", "rec/000001.png": b"x"})),
+    Case("finetune-no-dataset", ("m12", "finetune", "--from", "autoencoder", "--data", "nowhere"),
+         2, "nowhere"),
+    Case("zoo-list-zoo-is-file", ("zoo", "list", "--zoo", "notes.txt"), 2, "notes.txt",
+         write("notes.txt", b"mine\n")),
+    Case("zoo-show-unknown", ("zoo", "show", "nosuch"), 2, "nosuch"),
+    Case("zoo-add-not-a-model", ("zoo", "add", "notes", "--name", "x"), 2, "notes",
+         write("notes/a.txt", b"mine\n")),
+    Case("zoo-add-traversal", ("zoo", "add", GOLD, "--name", "../x"), 2, "--name"),
+    Case("zoo-add-not-a-model-artifact", ("zoo", "add", GOLD, "--name", "x"), 2,
+         "no such model artifact"),
+    Case("zoo-compare-one", ("zoo", "compare", "autoencoder"), 2, "two or more"),
+    Case("zoo-card-damaged", ("zoo", "list"), 2, "card.json", write(".gate/zoo/x/card.json", b"{")),
     Case("all-unknown-gate", ("all", "--only", "m99"), 2, "m99"),
     Case("all-budget-nan", ("all", "--only", "m3", "--budget", "nan"), 2, "--budget"),
     Case("all-jobs-huge", ("all", "--only", "m3", "-j", str(10**20)), 2, "--jobs"),

@@ -37,6 +37,8 @@ def check_counts(args: Any, names: tuple[str, ...]) -> None:
     lr = float(getattr(args, "lr", 1.0))
     if not (math.isfinite(lr) and lr > 0):
         raise BadInput(f"--lr {lr}: must be a finite number > 0")
+    if getattr(args, "nproc", 1) > 64:
+        raise BadInput(f"--nproc {args.nproc}: at most 64 processes on one machine")
     if getattr(args, "batch", 0) > 4096 or args.steps > 10**8:  # a typo, not a workload
         raise BadInput(f"--batch {args.batch} / --steps {args.steps}: at most 4096 / 10**8")
 
@@ -125,12 +127,23 @@ class Trainer:
     log_every: int = 25  # steps between loss records: a readable curve at a negligible cost
     checkpoint_every: int = 100  # steps between resumable checkpoints of a running job
     describe: Callable[[], dict[str, Any]] = dict  # the verb's own fields of the training record
+    resume_name: str = RESUME  # the run's sub-folder of resumable checkpoints (one per Trainer)
+    prefix: str = ""  # before the names of the metrics and pictures finish() reports
+    nproc: int = 1  # data-parallel processes on this machine (gates/common/parallel.py)
+    resumable: bool = True  # False: no resume checkpoints (a baseline trained only to be measured)
 
     def __post_init__(self) -> None:
         import torch
 
+        from gates.common.parallel import World
         from shell import checkpoints
 
+        self.world = World()
+        batch = self.params.get("batch")
+        if self.nproc > 1 and isinstance(batch, int) and batch % self.nproc:
+            from shell.errors import BadInput
+
+            raise BadInput(f"--batch {batch}: must be a multiple of --nproc {self.nproc}")
         self.opt = torch.optim.AdamW(self.model.parameters(), lr=self.lr, weight_decay=0.0)
         self.gen = torch.Generator().manual_seed(self.seed)  # the data sampler's own stream
         r = self.resumed
@@ -147,6 +160,10 @@ class Trainer:
                 f"total and rises again at step {r.start} (lr {lr_at(r.start, self.steps, self.lr):.2g})"
             )
 
+    def part(self, rows: list[Any]) -> list[Any]:
+        """This process's share of a global batch drawn from the shared sampler stream."""
+        return rows[self.world.rank :: self.world.size] if self.world.size > 1 else rows
+
     @property
     def done(self) -> int:
         return max(self.start, self.steps)
@@ -161,8 +178,10 @@ class Trainer:
         """Weights, optimizer state and sampler RNG in the run's resume/: what --resume continues."""
         from shell import checkpoints
 
+        if self.world.rank != 0 or not self.resumable:
+            return
         checkpoints.save_checkpoint(
-            self.ctx.run_dir / RESUME, self.gate, self.ctx.run_id, self.params,
+            self.ctx.run_dir / self.resume_name, self.gate, self.ctx.run_id, self.params,
             checkpoints.pack(self.model, self.opt, self.gen), self.model_meta,
             self.record(step, secs), self.log, self.inputs,
         )  # fmt: skip
@@ -172,29 +191,63 @@ class Trainer:
 
         Returns the seconds spent in all runs of this training so far; the final state is checkpointed.
         """
+        from gates.common import parallel
+
         t0 = time.perf_counter()
         self.model.train()
-        with self.ctx.progress(max(0, self.steps - self.start), label) as advance:
-            for step in range(self.start, self.steps):
-                lr = lr_at(step, self.steps, self.lr)
-                for g in self.opt.param_groups:
-                    g["lr"] = lr
-                loss = loss_at(self.gen)
-                self.opt.zero_grad(set_to_none=True)
-                loss.backward()
-                self.opt.step()
-                advance(1)
-                n = step + 1
-                if n % self.log_every == 0 or n == self.steps:
-                    secs = round(self.seconds + time.perf_counter() - t0, 2)
-                    self.log.append({"step": n, "loss": loss.item(), "lr": lr, "seconds": secs})
-                    self.ctx.step(step=n, loss=loss.item(), lr=lr)
-                if n % self.checkpoint_every == 0 and n < self.steps:
-                    self.checkpoint(n, self.seconds + time.perf_counter() - t0)
+        pids: list[int] = []
+        if self.nproc > 1:
+            world, address, nodes = parallel.plan(self.nproc, self.ctx.device)
+            self.ctx.say(f"{label}: {world.size} processes ({nodes} machine(s)), gloo")
+
+            def worker(w: parallel.World) -> None:
+                self.world = w
+                parallel.join(w, address, self.ctx.device)
+                self._loop(loss_at, t0, lambda n: None)
+                parallel.leave()
+
+            pids = parallel.start_workers(self.nproc, world, address, worker)
+            self.world = world
+            parallel.join(world, address, self.ctx.device)
+        try:
+            with self.ctx.progress(max(0, self.steps - self.start), label) as advance:
+                self._loop(loss_at, t0, advance)
+        finally:
+            if pids:
+                parallel.leave()
+                parallel.reap(pids)
         self.seconds += time.perf_counter() - t0
         self.checkpoint(self.done, self.seconds)  # resumable to more steps later
         self.model.eval()
         return self.seconds
+
+    def _loop(
+        self, loss_at: Callable[[Any], Any], t0: float, advance: Callable[[int], None]
+    ) -> None:
+        from gates.common import parallel
+
+        size = self.world.size
+        for step in range(self.start, self.steps):
+            lr = lr_at(step, self.steps, self.lr)
+            for g in self.opt.param_groups:
+                g["lr"] = lr
+            loss = loss_at(self.gen)
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if size > 1:
+                parallel.average_gradients(self.model, size)
+                loss = parallel.average(loss, size)
+            self.opt.step()
+            advance(1)
+            n = step + 1
+            if self.world.rank != 0:
+                continue
+            if n % self.log_every == 0 or n == self.steps:
+                secs = round(self.seconds + time.perf_counter() - t0, 2)
+                self.log.append({"step": n, "loss": loss.item(), "lr": lr, "seconds": secs})
+                self.ctx.step(step=n, loss=loss.item(), lr=lr)
+            if n % self.checkpoint_every == 0 and n < self.steps:
+                self.checkpoint(n, self.seconds + time.perf_counter() - t0)
 
     def finish(self, name: str, extra: dict[str, Any], loss_picture: str, title: str) -> None:
         """The candidate artifact `name` (weights only), its metrics and the loss curve picture."""
@@ -202,10 +255,11 @@ class Trainer:
 
         from shell import checkpoints, pictures
 
-        self.ctx.metric("train_seconds", self.seconds, "s")
-        self.ctx.metric("steps", self.done)
+        pre = self.prefix
+        self.ctx.metric(f"{pre}train_seconds", self.seconds, "s")
+        self.ctx.metric(f"{pre}steps", self.done)
         if self.log:
-            self.ctx.metric("final_loss", self.log[-1]["loss"])
+            self.ctx.metric(f"{pre}final_loss", self.log[-1]["loss"])
             steps = [r["step"] for r in self.log]
             self.ctx.picture(
                 loss_picture,

@@ -32,6 +32,7 @@ class TrainArgs:
     threads: int = options.TRAIN_THREADS
     resume: str = ""  # checkpoint folder or run id
     checkpoint_every: int = 250  # steps between checkpoints of a running job
+    nproc: int = 1  # data-parallel processes (gates/common/parallel.py)
     log_every: int = 50  # steps between loss records
 
 
@@ -54,13 +55,15 @@ def add_train_verb(app) -> None:
         threads: options.Threads = D.threads,
         resume: options.Resume = "",
         checkpoint_every: options.CheckpointEvery = D.checkpoint_every,
+        nproc: options.Nproc = D.nproc,
+        log_every: options.LogEvery = D.log_every,
         json: options.Json = False,
         log_jsonl: options.LogJsonl = False,
     ) -> None:
         """Train the m1 autoencoder; writes the candidate artifact `autoencoder` (approve it)."""
         args = TrainArgs(
             steps, episodes, episode_steps, batch, crop, lr, seed, backend, game, threads, resume,
-            checkpoint_every,
+            checkpoint_every, nproc=nproc, log_every=log_every,
         )  # fmt: skip
         launch("m1", args, train_autoencoder, device, json, log_jsonl)
 
@@ -69,7 +72,15 @@ def _check(args: TrainArgs) -> None:
     from gates.common.training import check_train_args
     from shell.errors import BadInput
 
-    counts = ("steps", "episodes", "episode_steps", "batch", "checkpoint_every", "log_every")
+    counts = (
+        "steps",
+        "episodes",
+        "episode_steps",
+        "batch",
+        "checkpoint_every",
+        "log_every",
+        "nproc",
+    )
     check_train_args(args, counts, EVAL_SEED)
     if args.crop < 8 or args.crop % 8:
         raise BadInput(f"--crop {args.crop}: must be a positive multiple of 8")
@@ -121,7 +132,7 @@ def train_autoencoder(ctx, args: TrainArgs) -> None:
         },
         inputs={"frames": sha256_bytes(ds.frames.tobytes())},
         lr=args.lr, steps=args.steps, seed=args.seed, resumed=resumed, log_every=args.log_every,
-        checkpoint_every=args.checkpoint_every,
+        checkpoint_every=args.checkpoint_every, nproc=args.nproc,
         describe=lambda: {
             "data": data, "batch": args.batch, "crop": args.crop, "threads": threads,
             "device": str(dev),
@@ -133,12 +144,10 @@ def train_autoencoder(ctx, args: TrainArgs) -> None:
         idx = torch.randint(0, train.shape[0], (args.batch,), generator=gen).tolist()
         oy = (torch.randint(0, gh, (args.batch,), generator=gen) * 8).tolist()
         ox = (torch.randint(0, gw, (args.batch,), generator=gen) * 8).tolist()
+        rows = trainer.part(list(zip(idx, oy, ox, strict=True)))  # this process's share (--nproc)
         crops = torch.stack(
-            [
-                train[i, y : y + args.crop, x : x + args.crop]
-                for i, y, x in zip(idx, oy, ox, strict=True)
-            ]
-        )  # uint8 [B, crop, crop, 3]
+            [train[i, y : y + args.crop, x : x + args.crop] for i, y, x in rows]
+        )  # uint8 [B / nproc, crop, crop, 3]
         x = to_unit(crops.to(dev))  # [B, 3, crop, crop]
         return recon_loss(model(x), x)
 

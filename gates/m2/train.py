@@ -32,6 +32,7 @@ class TrainArgs:
     threads: int = options.TRAIN_THREADS
     resume: str = ""  # checkpoint folder or run id
     checkpoint_every: int = 100  # steps between checkpoints of a running job
+    nproc: int = 1  # data-parallel processes (gates/common/parallel.py)
     log_every: int = 25  # steps between loss records
     branch_envs: int = 0  # envs RNG-branched for the coverage loss; 0: none, the golden's recipe
     # (48 made the issue-8 candidate over-sample rare outcomes: it failed trajectory by one object)
@@ -57,6 +58,8 @@ def add_train_verb(app) -> None:
         threads: options.Threads = D.threads,
         resume: options.Resume = "",
         checkpoint_every: options.CheckpointEvery = D.checkpoint_every,
+        nproc: options.Nproc = D.nproc,
+        log_every: options.LogEvery = D.log_every,
         branch_envs: Annotated[
             int, typer.Option(help="Envs RNG-branched for the coverage loss (0: none).")
         ] = D.branch_envs,
@@ -66,7 +69,7 @@ def add_train_verb(app) -> None:
         """Train the m2 predictor; writes the candidate artifact `predictor` (approve it)."""
         args = TrainArgs(
             steps, episodes, episode_steps, batch, k, lr, seed, backend, game, threads, resume,
-            checkpoint_every, branch_envs=branch_envs,
+            checkpoint_every, nproc=nproc, log_every=log_every, branch_envs=branch_envs,
         )  # fmt: skip
         launch("m2", args, train_predictor, device, json, log_jsonl)
 
@@ -76,7 +79,18 @@ def _check(args: TrainArgs) -> None:
     from shell.errors import BadInput
 
     check_train_args(
-        args, ("steps", "episodes", "episode_steps", "batch", "k", "checkpoint_every"), EVAL_SEED
+        args,
+        (
+            "steps",
+            "episodes",
+            "episode_steps",
+            "batch",
+            "k",
+            "checkpoint_every",
+            "log_every",
+            "nproc",
+        ),
+        EVAL_SEED,
     )
     if args.episode_steps < 4:
         raise BadInput(f"--episode-steps {args.episode_steps}: a window needs 4 frames")
@@ -145,7 +159,7 @@ def train_predictor(ctx, args: TrainArgs) -> None:
             "actions": sha256_bytes(ds.actions.tobytes()),
         },
         lr=args.lr, steps=args.steps, seed=args.seed, resumed=resumed, log_every=args.log_every,
-        checkpoint_every=args.checkpoint_every,
+        checkpoint_every=args.checkpoint_every, nproc=args.nproc,
         describe=lambda: {
             "data": data, "batch": args.batch, "k": args.k, "threads": threads,
             "device": str(dev), "windows": len(train),
@@ -155,7 +169,8 @@ def train_predictor(ctx, args: TrainArgs) -> None:
     )  # fmt: skip
 
     def loss_at(gen: torch.Generator) -> torch.Tensor:
-        ws = [train[i] for i in torch.randint(0, len(train), (args.batch,), generator=gen).tolist()]
+        pick = torch.randint(0, len(train), (args.batch,), generator=gen).tolist()
+        ws = [train[i] for i in trainer.part(pick)]  # this process's share (--nproc)
         c = pad_to(context(frames, ws), cfg.multiple).to(dev)  # [B, 3, 3, H', W']
         a = torch.stack([actions[e, t] for e, t in ws]).to(dev)  # [B]
         y = pad_to(to_unit(torch.stack([frames[e, t + 1] for e, t in ws])), cfg.multiple).to(dev)

@@ -132,13 +132,114 @@ def _collect_run(ctx: Any, params: dict[str, Any], out: Path | None) -> Path:
     return dest
 
 
+def import_(
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            help="A folder of PNG frames and an actions.jsonl (or sub-folders of such)."
+        ),
+    ],
+    episode_steps: Annotated[
+        int,
+        typer.Option(
+            "--episode-steps", help="Cut recordings into episodes of N steps (0: one each)."
+        ),
+    ] = 0,
+    game: Annotated[
+        str, typer.Option("--game", help="The game's name, recorded in the dataset.")
+    ] = "",
+    action_names: Annotated[
+        str, typer.Option("--action-names", help="The actions' names in order, comma separated.")
+    ] = "",
+    seed: options.Seed = 0,
+    heldout: Annotated[
+        float, typer.Option("--heldout", help="Fraction of episodes held out (by episode).")
+    ] = 0.2,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the dataset here (default: in the run folder)."),
+    ] = None,
+    force: options.Force = False,
+    json: options.Json = False,
+) -> None:
+    """Import recorded frames (PNG) and actions (actions.jsonl) as a hashed dataset; print its path."""
+    from shell.errors import BadInput
+
+    with guard():
+        if out is not None:
+            from shell.safety import check_out
+
+            check_out(out, "--out", folder=True)
+        if out is not None and out.exists() and any(out.iterdir()) and not force:
+            raise BadInput(f"--out {out}: exists and is not empty (add --force to replace it)")
+        if not 0.0 <= heldout < 1.0:
+            raise BadInput(f"--heldout {heldout}: must lie in [0, 1)")
+        names = [n.strip() for n in action_names.split(",") if n.strip()]
+        params = {"folder": str(folder), "episode_steps": episode_steps, "game": game,
+                  "action_names": names, "seed": seed, "heldout_fraction": heldout,
+                  "out": str(out) if out else None}  # fmt: skip
+        from shell.recordings import import_frames
+
+        ds = import_frames(folder, episode_steps, seed, heldout, game, names)  # bad input: exit 2
+
+    def make(ctx: Any, advance: Any) -> Any:
+        advance(ds.steps)
+        return ds
+
+    _dataset_run(params, out, "import", make, ds.steps, "cpu", seed, json, "import")
+
+
+def _dataset_run(params: dict[str, Any], out: Path | None, verb: str, make: Any, total: int,
+                 device: str, seed: int, json: bool, backend: str) -> None:  # fmt: skip
+    """A dataset-making verb as a run of its own; prints the dataset's path (or --json)."""
+    from shell.runner import RunOptions, run_gate
+
+    written: list[Path] = []
+
+    def run(ctx: Any) -> None:
+        written.append(_write_run(ctx, params, out, make, total))
+
+    with guard():
+        run_opts = RunOptions(backend=backend, device=device, seed=seed, json=json)
+        res = run_gate(_data_registry(run), GROUP, run_opts, verb=verb, fn=run, params=params)
+    path = str(written[0]) if written and res.exit_code == 0 else None
+    if json:
+        emit_json({**res.to_json(), "dataset": path})
+    elif path:
+        say = console()
+        say.print(f"data {verb}: done ({res.duration_s:.1f} s)")
+        say.print(f"  receipt: {Path(res.run_dir or '') / 'receipt.jsonl'}")
+        print(path, flush=True)
+    if res.exit_code:
+        print(f"gate: error: {res.message}", file=sys.stderr, flush=True)
+    raise typer.Exit(res.exit_code)
+
+
+def _write_run(ctx: Any, params: dict[str, Any], out: Path | None, make: Any, total: int) -> Path:
+    from shell.datasets import PIPELINE_VERSION, write_dataset
+    from shell.store import artifact_meta_fields, sha256_bytes
+
+    dest = out if out is not None else ctx.run_dir / "dataset"
+    with ctx.progress(total, "data: frames") as advance:
+        ds = make(ctx, advance)
+    ctx.metric("episodes", float(ds.episodes), "")
+    ctx.metric("frames", float(ds.frames.shape[0] * ds.frames.shape[1]), "")
+    meta = artifact_meta_fields(GROUP, ctx.run_id, dest.name, params, {}, PIPELINE_VERSION)
+    write_dataset(dest, ds, meta)
+    meta_sha = sha256_bytes((dest / "meta.json").read_bytes())
+    ctx.receipt.emit("artifact", path=str(dest), sha256=meta_sha, name="dataset", meta="meta.json")
+    ctx.artifacts.append(str(dest))
+    return dest
+
+
 def register(app: typer.Typer) -> None:
     group = typer.Typer(
         name=GROUP,
-        help="Frame datasets: collect episodes from a backend into a hashed artifact.",
+        help="Frame datasets: collect episodes from a backend, or import recorded frames, into a hashed artifact.",
         no_args_is_help=True,
         add_completion=False,
         rich_markup_mode=None,
     )
     group.command("collect")(collect)
+    group.command("import")(import_)
     app.add_typer(group)
