@@ -1,0 +1,32 @@
+// A gate's demo from its last run (GET /v1/runs?gate=ID&limit=1): the story, the verdict, the pictures
+// (before/after), criteria and metrics; live parts where the milestone has them (play, the API).
+import { api, criteriaTable, el, metricsTable, page, pictures, verdict } from "./common.mjs";
+
+const DEMOS = {
+  m1: ["reconstruct", "Can a small codec squeeze a game frame into a latent and bring it back? The pictures show real frames beside their reconstructions (before / after) and the latent space; the criteria say how close is close enough.", null],
+  m2: ["predict", "Given the last frames and an action, can the model predict the next frame? Truth beside prediction, the error over a rollout, and how different futures look from one start. Try it live: the same model runs on the play page.", ["/play", "Play this model →"]],
+  m3: ["goal", "Can an agent tell from pixels alone that it reached its goal? The distance to a captured goal template along a replayed trace: it must drop below the threshold at the goal, and stay above it everywhere else.", null],
+  m11: ["api", "Can others build on it? The world models and the harness over HTTP and WebSocket, with keys, a contract and measured latency. The API documentation is live on this server.", ["/docs", "Open the API docs →"]],
+};
+
+page(null, async (main) => {
+  const gate = location.pathname.split("/").pop();
+  const [name, story, live] = DEMOS[gate] || [gate, "", null];
+  document.title = `${gate} ${name} demo · worldgate`;
+  main.querySelector("h1").textContent = `${gate}: ${name}`;
+  main.append(el("p", { class: "story" }, story));
+  if (live) main.append(el("p", {}, el("a", { href: live[0] }, live[1])));
+  const rows = (await api(`/v1/runs?gate=${encodeURIComponent(gate)}&limit=1`)).runs;
+  if (!rows.length) {
+    main.append(el("p", { class: "empty" }, `No run of ${gate} yet: run `, el("code", {}, `uv run gate ${gate}`), " and reload."));
+    return;
+  }
+  const run = await api(`/v1/runs/${encodeURIComponent(rows[0].id)}`);
+  main.append(
+    el("p", {}, "last run ", el("a", { href: `/runs/${encodeURIComponent(run.id)}` }, run.id), " · ", verdict(run),
+      ` · ${(run.started_at || "").replace("T", " ").slice(0, 19)} UTC`),
+    el("h2", {}, "Pictures"), pictures(run),
+    el("h2", {}, "Criteria"), criteriaTable(run),
+    el("h2", {}, "Metrics"), metricsTable(run),
+  );
+});
