@@ -63,7 +63,7 @@ export function pictures(run) {
   if (!names.length) return el("p", {}, "This run left no pictures.");
   return el("div", { class: "pics" }, ...names.map((n) => {
     const src = `/v1/runs/${encodeURIComponent(run.id)}/pictures/${encodeURIComponent(n)}`;
-    return el("figure", {}, el("a", { href: src }, el("img", { src, alt: n, loading: "lazy" })), el("figcaption", {}, n));
+    return el("figure", {}, el("a", { href: src }, el("img", { src, alt: n})), el("figcaption", {}, n));
   }));
 }
 

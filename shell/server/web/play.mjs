@@ -21,7 +21,13 @@ page("/play", async (main) => {
   const hud = (id, label) => el("span", {}, `${label} `, el("output", { id }, "—"));
   const status = el("p", { id: "status", role: "status", "aria-live": "polite" }, "starting…");
   const model = el("select", { id: "model", name: "model" },
-    ...cfg.models.map((m) => el("option", { value: m.name, selected: m.name === q.get("model") }, `${m.name} — ${m.summary}`)));
+    ...cfg.models.map((m) => el("option", { value: m.name, selected: m.name === q.get("model"), title: m.summary }, m.name)));
+  const wanted = q.get("model");  // a model the list does not name (the server decides: 404 if unknown)
+  if (wanted && !cfg.models.some((m) => m.name === wanted)) model.append(el("option", { value: wanted, selected: true }, wanted));
+  const about = el("p", { class: "story", id: "model-summary" });
+  const describe = () => { about.textContent = cfg.models.find((m) => m.name === model.value)?.summary || ""; };
+  model.addEventListener("change", describe);
+  describe();
   const seed = el("input", { id: "seed", name: "seed", type: "number", min: 0, value: q.get("seed") || "0", inputmode: "numeric" });
   const level = el("select", { id: "level", name: "level" }, el("option", { value: "" }, "the seed's"),
     ...Array.from({ length: cfg.levels }, (_, i) => el("option", { value: i, selected: q.get("level") === String(i) }, String(i))));
@@ -40,7 +46,7 @@ page("/play", async (main) => {
     }));
   main.append(el("div", { class: "play" },
     el("div", {}, canvas, pad),
-    el("div", {}, form, el("div", { class: "hud" }, hud("fps", "FPS"), hud("latency", "latency ms"), hud("server", "server ms"), hud("frame", "frame"), hud("action", "action")), status,
+    el("div", {}, form, about, el("div", { class: "hud" }, hud("fps", "FPS"), hud("latency", "latency ms"), hud("server", "server ms"), hud("frame", "frame"), hud("action", "action")), status,
       el("p", { class: "story" }, "Every frame here is drawn by the world model, not the game: it sees the last frames and your action and predicts the next one. Keys: WASD or arrows, Space to jump; idle sends DOWN (the game has no no-op)."))));
 
   const focusGame = (e) => !e.target.closest("input, select, textarea, button, a");
@@ -67,6 +73,7 @@ page("/play", async (main) => {
     const kin = document.getElementById("key");
     if (kin) { key = kin.value; sessionStorage.setItem("worldgate-key", key); }
     status.textContent = `loading ${body.model}…`;
+    for (const id of ["fps", "latency", "server", "frame", "action"]) document.getElementById(id).textContent = "—";
     const s = await api("/v1/sessions", { method: "POST", body: JSON.stringify(body),
       headers: { "Content-Type": "application/json", Authorization: `Bearer ${key}` } });
     canvas.width = s.width; canvas.height = s.height;
