@@ -81,3 +81,25 @@ def test_a_levels_start_frame_differs_from_another_level() -> None:
 def test_lineage_of_an_unknown_run_is_a_404_naming_run_id(client) -> None:
     r = client.get("/v1/runs/20261121T101500Z-m1-3fa2c1/lineage")
     assert r.status_code == 404 and r.json()["field"] == "run_id"
+
+
+def test_m1_live_reconstructs_an_upload_and_names_a_bad_one(client) -> None:
+    import base64
+    import io
+
+    from PIL import Image
+
+    from shell.server.sessions import start_frame
+
+    key = {"Authorization": f"Bearer {client.get('/v1/web/config').json()['key']}"}
+    buf = io.BytesIO()
+    Image.fromarray(start_frame(None, 0, (144, 160))).save(buf, format="PNG")
+    body = {"image": base64.b64encode(buf.getvalue()).decode()}
+    r = client.post("/v1/demo/m1/reconstruct", json=body, headers=key)
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    assert doc["psnr_db"] > 20 and doc["latent_bytes"] < doc["frame_bytes"]
+    assert base64.b64decode(doc["heatmap"]).startswith(b"\x89PNG")
+    bad = client.post("/v1/demo/m1/reconstruct", json={"image": "bm90IGFuIGltYWdl"}, headers=key)
+    assert bad.status_code == 422 and bad.json()["field"] == "image"
+    assert client.post("/v1/demo/m1/reconstruct", json=body).status_code == 401

@@ -110,3 +110,21 @@ class WebConfig(BaseModel):
     demos: list[str]
     actions: list[str]
     levels: int
+
+
+class ImageIn(Strict):
+    image: str = Field(
+        ..., max_length=1_400_000, description="base64 PNG or JPEG (resized to 256x256)"
+    )
+
+
+class ReconstructOut(BaseModel):
+    width: int
+    height: int
+    mse: float
+    psnr_db: float
+    latent_bytes: int
+    frame_bytes: int
+    input: str = Field(..., description="base64 PNG: the frame the codec saw")
+    reconstruction: str = Field(..., description="base64 PNG")
+    heatmap: str = Field(..., description="base64 PNG: |error| per pixel, black 0, white >= 0.25")

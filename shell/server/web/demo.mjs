@@ -16,6 +16,7 @@ page(null, async (main) => {
   main.querySelector("h1").textContent = `${gate}: ${name}`;
   main.append(el("p", { class: "story" }, story));
   if (live) main.append(el("p", {}, el("a", { href: live[0] }, live[1])));
+  if (gate === "m1") main.append(await uploader());
   const rows = (await api(`/v1/runs?gate=${encodeURIComponent(gate)}&limit=1`)).runs;
   if (!rows.length) {
     main.append(el("p", { class: "empty" }, `No run of ${gate} yet: run `, el("code", {}, `uv run gate ${gate}`), " and reload."));
@@ -30,3 +31,33 @@ page(null, async (main) => {
     el("h2", {}, "Metrics"), metricsTable(run),
   );
 });
+
+// m1 live: a screenshot through the golden codec -> the frame it saw, its reconstruction, the error.
+async function uploader() {
+  const cfg = await api("/v1/web/config");
+  const out = el("div", { class: "pics", id: "m1-live", "aria-live": "polite" });
+  const input = el("input", { id: "shot", type: "file", accept: "image/png,image/jpeg" });
+  input.addEventListener("change", async () => {
+    const file = input.files[0];
+    if (!file) return;
+    out.replaceChildren(el("p", {}, "reconstructing…"));
+    try {
+      const b64 = await new Promise((ok, bad) => {
+        const r = new FileReader();
+        r.onload = () => ok(String(r.result).split(",", 2)[1]);
+        r.onerror = bad;
+        r.readAsDataURL(file);
+      });
+      const headers = { "Content-Type": "application/json" };
+      if (cfg.key) headers.Authorization = `Bearer ${cfg.key}`;
+      const res = await api("/v1/demo/m1/reconstruct", { method: "POST", headers, body: JSON.stringify({ image: b64 }) });
+      const fig = (b, cap) => el("figure", {}, el("img", { src: `data:image/png;base64,${b}`, alt: cap }), el("figcaption", {}, cap));
+      out.replaceChildren(fig(res.input, "your frame (256x256)"), fig(res.reconstruction, `reconstruction: PSNR ${res.psnr_db.toFixed(1)} dB`),
+        fig(res.heatmap, `error heatmap; latent ${res.latent_bytes} B of ${res.frame_bytes} B`));
+    } catch (e) {
+      out.replaceChildren(el("p", { class: "error", role: "alert" }, String(e.message || e)));
+    }
+  });
+  return el("section", {}, el("h2", {}, "Try it: upload a screenshot"),
+    el("label", { for: "shot" }, "a PNG or JPEG of a game frame", input), out);
+}
