@@ -103,3 +103,8 @@ def test_m1_live_reconstructs_an_upload_and_names_a_bad_one(client) -> None:
     bad = client.post("/v1/demo/m1/reconstruct", json={"image": "bm90IGFuIGltYWdl"}, headers=key)
     assert bad.status_code == 422 and bad.json()["field"] == "image"
     assert client.post("/v1/demo/m1/reconstruct", json=body).status_code == 401
+    huge = io.BytesIO()
+    Image.new("1", (5000, 5000)).save(huge, format="PNG")  # a few KB claiming 25 M pixels
+    r = client.post("/v1/demo/m1/reconstruct", headers=key,
+                    json={"image": base64.b64encode(huge.getvalue()).decode()})  # fmt: skip
+    assert r.status_code == 422 and "pixels" in r.json()["detail"]

@@ -17,6 +17,7 @@ from shell.server.schemas import ImageIn, ReconstructOut
 
 router = APIRouter(prefix="/v1/demo", tags=["demo"])
 SIZE = 256  # frames are resized to the codec's training size
+MAX_PIXELS = 4096 * 4096  # a small PNG can claim a huge canvas: refused before it is decoded
 
 
 @router.post("/m1/reconstruct", response_model=ReconstructOut)
@@ -66,9 +67,14 @@ def _reconstruct(codec: Any, raw: bytes) -> dict[str, Any]:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        img = Image.open(io.BytesIO(raw)).convert("RGB").resize((SIZE, SIZE), Image.BILINEAR)
-    except (UnidentifiedImageError, OSError, ValueError):
-        raise Problem(422, "image: not a PNG or JPEG image", "image") from None
+        img = Image.open(io.BytesIO(raw))
+        if img.width * img.height > MAX_PIXELS:
+            raise Problem(
+                422, f"image: {img.width}x{img.height} is over {MAX_PIXELS} pixels", "image"
+            )
+        img = img.convert("RGB").resize((SIZE, SIZE), Image.BILINEAR)
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        raise Problem(422, "image: not a PNG or JPEG image (or too large)", "image") from None
     x = np.asarray(img, dtype=np.uint8).copy()
     with torch.no_grad():
         z = codec.encode(torch.from_numpy(x)[None])
