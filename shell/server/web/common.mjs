@@ -39,7 +39,8 @@ const NAV = [["/", "Gates"], ["/play", "Play"], ["/runs", "Runs"], ["/docs", "AP
 export function header(active) {
   const nav = el("nav", { "aria-label": "main" },
     ...NAV.map(([href, label]) => el("a", { href, "aria-current": href === active ? "page" : null }, label)));
-  document.body.prepend(el("header", {}, el("a", { href: "/", class: "brand" }, "worldgate"), nav));
+  document.body.prepend(el("a", { href: "#main", class: "skip" }, "Skip to content"),
+    el("header", {}, el("a", { href: "/", class: "brand" }, "worldgate"), nav));
 }
 
 export function table(cols, rows) {

@@ -1,6 +1,6 @@
 // A gate's demo from its last run (GET /v1/runs?gate=ID&limit=1): the story, the verdict, the pictures
 // (before/after), criteria and metrics; live parts where the milestone has them (play, the API).
-import { api, criteriaTable, el, metricsTable, page, pictures, verdict } from "./common.mjs";
+import { api, criteriaTable, el, metricsTable, page, pictures, table, verdict } from "./common.mjs";
 
 const DEMOS = {
   m1: ["reconstruct", "Can a small codec squeeze a game frame into a latent and bring it back? The pictures show real frames beside their reconstructions (before / after) and the latent space; the criteria say how close is close enough.", null],
@@ -17,6 +17,7 @@ page(null, async (main) => {
   main.append(el("p", { class: "story" }, story));
   if (live) main.append(el("p", {}, el("a", { href: live[0] }, live[1])));
   if (gate === "m1") main.append(await uploader());
+  if (gate === "m11") main.append(await serverNow());
   const rows = (await api(`/v1/runs?gate=${encodeURIComponent(gate)}&limit=1`)).runs;
   if (!rows.length) {
     main.append(el("p", { class: "empty" }, `No run of ${gate} yet: run `, el("code", {}, `uv run gate ${gate}`), " and reload."));
@@ -60,4 +61,14 @@ async function uploader() {
   });
   return el("section", {}, el("h2", {}, "Try it: upload a screenshot"),
     el("label", { for: "shot" }, "a PNG or JPEG of a game frame", input), out);
+}
+
+// m11 live: this very server's health, its play sessions and the step timing it measured so far.
+async function serverNow() {
+  const [health, stats] = await Promise.all([api("/v1/health"), api("/v1/stats")]);
+  const rows = Object.entries(stats.models).map(([name, m]) =>
+    [name, String(m.frames ?? "—"), m.step_ms_p95 != null ? m.step_ms_p95.toFixed(1) : "—"]);
+  return el("section", {}, el("h2", {}, "This server, now"),
+    el("p", {}, `health: ${health.ok ? "ok" : "not ok"} · live play sessions: ${stats.sessions} · batching: ${stats.batching.enabled ? `on (up to ${stats.batching.max_batch})` : "off"}`),
+    rows.length ? table(["loaded model", "frames served", "step p95 ms"], rows) : el("p", {}, "No model loaded yet: play one and come back."));
 }
