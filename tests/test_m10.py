@@ -38,12 +38,16 @@ def test_declaring_m10_imports_nothing_heavy() -> None:
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
 
 
-def test_no_browser_is_exit_3_naming_what_to_install(tmp_path: Path) -> None:
+def test_no_browser_is_exit_3_naming_what_to_install(tmp_path: Path, monkeypatch) -> None:
     from gates.m10.browser import find_chromium
     from shell.errors import Unavailable
 
     with pytest.raises(Unavailable, match="apt-get install -y chromium"):
         find_chromium(str(tmp_path / "no-such-chromium"))
+    monkeypatch.setenv("PATH", str(tmp_path))  # no chromium on PATH
+    with pytest.raises(Unavailable, match="apt-get install -y chromium") as e:
+        find_chromium()
+    assert e.value.exit_code == 3
 
 
 class Toy:
