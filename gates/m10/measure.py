@@ -220,9 +220,11 @@ def _page(ctx: Any, context: Any, url: str, name: str, path: str, vp: str) -> li
             imgs = imgs and _upload(page)
         state = page.get_attribute("main", "data-state")
         text = len(page.inner_text("main"))
+        wide = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
         ctx.picture(f"page_{name}_{vp}.png", page.screenshot(full_page=True))
         bad = watch.errors + ([] if state == "ready" else [f"state {state}"])
         bad += [] if imgs else ["a picture did not load"]
+        bad += [] if wide <= 1 else [f"{wide} px wider than the viewport (scrolls sideways)"]
         return bad + ([] if text > 80 else [f"only {text} characters of content"])
     except Exception as e:  # noqa: BLE001 - a page that never rendered fails the criterion
         if type(e).__name__ != "TimeoutError":
