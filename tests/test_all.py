@@ -96,8 +96,8 @@ def test_a_planned_prerequisite_does_not_block_but_a_failed_one_does(project: Pa
     from shell.scheduler import Plan
 
     reg = load_gates()
-    assert not reg.gates["m10"].built and reg.gates["m11"].built
-    plan = Plan(reg, RunOptions(), ["m11"], changed=False)
-    assert plan.blocked_by("m11", {}) is None  # m10 is only planned
+    assert not reg.gates["m9"].built and reg.gates["m10"].built
+    plan = Plan(reg, RunOptions(), ["m10"], changed=False)
+    assert plan.blocked_by("m10", {}) is None  # m9 is only planned
     failed = {"m1": RunResult("r", "m1", 1, False, "failed")}
     assert plan.blocked_by("m2", failed) == "blocked: prerequisite m1 did not pass"

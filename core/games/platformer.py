@@ -68,6 +68,7 @@ __all__ = [
     "render_screen",
     "render_shades",
     "reset",
+    "reset_level",
     "scripted_policy",
     "step",
     "put_envs",
@@ -126,6 +127,13 @@ def reset(
         episode=torch.zeros(n, dtype=torch.int32, device=dev),
         bank=bank,
     )
+
+
+def reset_level(seed: int, level: int, device: torch.device | str = "cpu", params: Params = PARAMS):
+    """One env at the start of level `level` (0..n_levels-1) of the seed's level bank."""
+    s = reset(seed, 1, device, params)
+    lv = torch.full_like(s.level, int(level) % params.n_levels)
+    return replace(s, **_spawn(s.bank, lv, params), level=lv)
 
 
 def _solid(bank: Bank, level: torch.Tensor, row: torch.Tensor, col: torch.Tensor, p: Params):

@@ -7,7 +7,5 @@ from gates.common.config import ModelGateConfig
 
 class M5Config(ModelGateConfig):
     warm: int = 40  # frames of the mixed policy before a state: away from the spawn point
-    candidates: int = (
-        200  # states tried; ~40% are kept: on the ground, no episode end under any action
-    )
+    candidates: int = 256  # states tried; ~30% kept: on the ground, no episode end under any action
     device_threads: int = 0  # torch CPU threads (0 = min(2, cores))

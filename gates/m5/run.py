@@ -27,15 +27,14 @@ def held_clips(game: Any, seed: int, candidates: int, warm: int, keep: int) -> t
     a = len(game.actions)
     state = warm_starts(game, seed, candidates, warm)
     rep = take_envs(state, torch.arange(candidates).repeat_interleave(a))
-    acts = torch.arange(a).repeat(candidates)[:, None].expand(-1, spec.HOLD)  # [C A, HOLD]
-    clip, _ = play(game, rep, acts.contiguous())
-    ok = ~clip.done.view(candidates, a, -1).any((1, 2)) & clip.info["on_ground"][::a, 0]  # [C]
+    acts = torch.arange(a).repeat(candidates)[:, None].expand(-1, spec.HOLD).contiguous()  # [C A, HOLD]
+    probe, _ = play(game, rep, acts, render=False)  # the truth only: which states are usable
+    ok = ~probe.done.view(candidates, a, -1).any((1, 2)) & probe.info["on_ground"][::a, 0]  # [C]
     idx = ok.nonzero().flatten()[:keep]
     if idx.numel() < keep:
         raise BadInput(f"candidates {candidates}: only {idx.numel()} usable states, {keep} needed")
     rows = (idx[:, None] * a + torch.arange(a)).flatten()  # [S A]
-    sub = Clip(clip.frames[rows], clip.actions[rows], clip.done[rows],
-               {k: v[rows] for k, v in clip.info.items()})  # fmt: skip
+    sub, _ = play(game, take_envs(rep, rows), acts[rows])  # rendered, the kept ones only
     return sub, take_envs(rep, rows)
 
 
@@ -90,7 +89,7 @@ def evaluate(ctx) -> None:
     if model.n_actions != na:
         raise BadInput(f"--model: takes {model.n_actions} actions, the game has {na}")
     with ctx.progress(4, "m5: the IDM, true clips, the model, latency") as advance:
-        train, _ = held_clips(game, spec.IDM_SEED, spec.IDM_STATES * 3, cfg.warm, spec.IDM_STATES)
+        train, _ = held_clips(game, spec.IDM_SEED, spec.IDM_STATES * 4, cfg.warm, spec.IDM_STATES)
         idm = train_idm(train, na, spec.IDM_SEED)
         advance(1)
         truth, starts = held_clips(game, cfg.eval_seed, cfg.candidates, cfg.warm, spec.STATES)

@@ -9,7 +9,15 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from shell.server import problems, routes_harness, routes_jobs, routes_meta, routes_play
+from shell.server import (
+    problems,
+    routes_demo,
+    routes_harness,
+    routes_jobs,
+    routes_meta,
+    routes_play,
+    routes_web,
+)
 from shell.server.deps import Keys
 from shell.server.jobs import Jobs
 from shell.server.sessions import Models, Sessions
@@ -67,6 +75,11 @@ def create_app(cfg: ServerConfig | None = None) -> FastAPI:
     problems.install(app)
     for r in (routes_meta, routes_play, routes_harness, routes_jobs):
         app.include_router(r.router)
+    app.include_router(routes_web.api)
+    app.include_router(routes_demo.router)
+    app.include_router(
+        routes_web.pages
+    )  # the pages last: /, /play, /demo/{gate}, /runs, /runs/{id}
     app.add_middleware(problems.BodyLimit, limit=cfg.max_body)
 
     def openapi() -> dict:

@@ -3,7 +3,9 @@ server is told otherwise), per-key rate limits (a token bucket: 429 with Retry-A
 
 from __future__ import annotations
 
+import hmac
 import math
+import secrets
 import threading
 import time
 from typing import Any
@@ -16,6 +18,7 @@ from shell.server.store import Store
 
 bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <key> (gate keys create)")
 header = APIKeyHeader(name="X-API-Key", auto_error=False, description="or X-API-Key: <key>")
+PAGE_KEY = {"id": "page", "name": "web pages", "rate": 0, "quota": None, "revoked": False}
 
 
 class Keys:
@@ -23,6 +26,9 @@ class Keys:
 
     def __init__(self, store: Store, open_reads: bool) -> None:
         self.store, self.open_reads = store, open_reads
+        # The web pages' key: minted per process, never stored, handed out by GET /v1/web/config only
+        # while reads are open (bound to localhost), so the play page works with no `gate keys create`.
+        self.page_key = "wg_page_" + secrets.token_urlsafe(24) if open_reads else None
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
@@ -32,6 +38,10 @@ class Keys:
                 return None
             raise Problem(401, "an API key is required (Authorization: Bearer <key>)", "key",
                           {"WWW-Authenticate": "Bearer"})  # fmt: skip
+        if self.page_key is not None and hmac.compare_digest(
+            secret.encode(), self.page_key.encode()
+        ):
+            return PAGE_KEY
         key = self.store.key_by_secret(secret)
         if key is None:
             raise Problem(401, "unknown API key", "key", {"WWW-Authenticate": "Bearer"})

@@ -86,6 +86,20 @@ def receipt(run_id: str = RunId) -> Any:
     return {"lines": [orjson.loads(x) for x in f.read_bytes().splitlines() if x.strip()]}
 
 
+@router.get("/runs/{run_id}/lineage", response_model=Doc)
+def run_lineage(run_id: str = RunId) -> Any:
+    """What the run used (and which runs made it), what it produced, and which later runs used that:
+    the same document as `gate lineage RUN_ID --json`."""
+    from shell.errors import BadInput
+    from shell.lineage import lineage
+
+    _run(run_id)
+    try:
+        return lineage(run_id)
+    except BadInput as e:
+        raise Problem(404, str(e), "run_id") from None
+
+
 @router.get("/runs/{run_id}/pictures/{name}", response_class=Response,
             responses={200: {"content": {"image/png": {}}}})  # fmt: skip
 def picture(

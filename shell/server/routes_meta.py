@@ -48,13 +48,3 @@ async def stats(request: Request) -> Any:
 async def docs() -> HTMLResponse:
     """Interactive docs rendered from /openapi.json by a page with no external resource."""
     return HTMLResponse(DOCS.read_text())
-
-
-@router.get("/", response_model=Doc, include_in_schema=False)
-async def index() -> Any:
-    return {
-        "name": "worldgate",
-        "docs": "/docs",
-        "openapi": "/openapi.json",
-        "health": "/v1/health",
-    }

@@ -31,7 +31,7 @@ async def create_session(body: SessionCreate, request: Request, key: dict = Depe
             raise Problem(422, "start_png: not base64", "start_png") from None
     model, _ = await request.app.state.models.get(body.model)
     s = await asyncio.to_thread(
-        request.app.state.sessions.create, body.model, model, png, body.seed
+        request.app.state.sessions.create, body.model, model, png, body.seed, body.level
     )
     return s.doc()
 

@@ -17,6 +17,12 @@ class SessionCreate(Strict):
     model: str = Field("predictor", max_length=128, description="a world model from /v1/models")
     game: Literal["platformer"] = "platformer"
     seed: int = Field(0, ge=0, le=2**31 - 1)
+    level: int | None = Field(
+        None,
+        ge=0,
+        le=7,
+        description="start of this level of the seed's 8 (else the seed draws one)",
+    )
     start_png: str | None = Field(
         None, description="base64 PNG start frame (else the game's reset)"
     )
@@ -91,3 +97,34 @@ class Doc(BaseModel):
     """A free-form JSON document (the same as the command's --json)."""
 
     model_config = ConfigDict(extra="allow")
+
+
+class ModelChoice(BaseModel):
+    name: str
+    summary: str
+
+
+class WebConfig(BaseModel):
+    key: str | None = Field(None, description="the pages' write key (only while reads are open)")
+    models: list[ModelChoice] = Field(..., description="world models to play, the default first")
+    demos: list[str]
+    actions: list[str]
+    levels: int
+
+
+class ImageIn(Strict):
+    image: str = Field(
+        ..., max_length=1_400_000, description="base64 PNG or JPEG (resized to 256x256)"
+    )
+
+
+class ReconstructOut(BaseModel):
+    width: int
+    height: int
+    mse: float
+    psnr_db: float
+    latent_bytes: int
+    frame_bytes: int
+    input: str = Field(..., description="base64 PNG: the frame the codec saw")
+    reconstruction: str = Field(..., description="base64 PNG")
+    heatmap: str = Field(..., description="base64 PNG: |error| per pixel, black 0, white >= 0.25")

@@ -97,8 +97,11 @@ class Models:
             b.close()
 
 
-def start_frame(png: bytes | None, seed: int, size: tuple[int, int]) -> Any:
-    """uint8 [H, W, 3]: the PNG given (resized to the model's size), or the platformer's reset."""
+def start_frame(
+    png: bytes | None, seed: int, size: tuple[int, int], level: int | None = None
+) -> Any:
+    """uint8 [H, W, 3]: the PNG given (resized to the model's size), or the platformer's reset (at the
+    start of `level` of the seed's levels when given, else the level the seed draws)."""
     import numpy as np
 
     if png is not None:
@@ -111,12 +114,16 @@ def start_frame(png: bytes | None, seed: int, size: tuple[int, int]) -> Any:
         if img.size != (size[1], size[0]):
             img = img.resize((size[1], size[0]))
         return np.asarray(img, dtype=np.uint8)
-    return _reset_frame(seed).copy()
+    return _reset_frame(seed, level).copy()
 
 
 @functools.lru_cache(maxsize=256)
-def _reset_frame(seed: int) -> Any:
+def _reset_frame(seed: int, level: int | None = None) -> Any:
     """The platformer's first frame for a seed (cached: 256 sessions start without 256 resets)."""
+    if level is not None:
+        from core.games import platformer
+
+        return platformer.render_rgb(platformer.reset_level(seed, level))[0].numpy()
     from shell.registry import get_backend
 
     env = get_backend("builtin").create(num_envs=1, device="cpu", game="platformer")
@@ -133,7 +140,8 @@ class Sessions:
         self.live: dict[str, Session] = {}
         self.expired: set[str] = set()
 
-    def create(self, model_name: str, model: Any, png: bytes | None, seed: int) -> Session:
+    def create(self, model_name: str, model: Any, png: bytes | None, seed: int,
+               level: int | None = None) -> Session:  # fmt: skip
         import torch
 
         self.sweep()
@@ -141,7 +149,7 @@ class Sessions:
             raise Problem(429, f"{self.max} sessions are live: end one first", "session",
                           {"Retry-After": "1"})  # fmt: skip
         h, w = getattr(model, "frame_size", (256, 256))
-        frame = start_frame(png, seed, (h, w))
+        frame = start_frame(png, seed, (h, w), level)
         x = torch.from_numpy(frame).permute(2, 0, 1).float().div(255.0)
         ctx = x.unsqueeze(0).repeat(model.context_frames, 1, 1, 1).contiguous()
         gen = torch.Generator().manual_seed(seed)
