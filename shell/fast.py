@@ -30,7 +30,7 @@ COMMANDS = {  # name -> the first line of its help, in the order `gate --help` l
     "data": "Frame datasets: collect episodes from a backend, or import recorded frames, into a hashed artifact.",
     "serve": "Serve the world models and the harness over HTTP and WebSocket (FastAPI on uvicorn).",
     "keys": "API keys of gate serve: create, list, revoke (stored hashed).",
-    "play": "Play a world model live (the m4 golden by default): keyboard in a terminal, or --keys headless.",
+    "play": "Play a world model live (the latest golden: m4's, else m2's): keyboard in a terminal, or --keys headless.",
     "zoo": "The model zoo: model cards (goldens first), local, a shared folder or a URL.",
 }  # fmt: skip
 

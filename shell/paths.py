@@ -44,3 +44,15 @@ def golden_dir(gate: str, name: str | None = None) -> Path:
 
 def traces_dir(gate: str) -> Path:
     return root() / "traces" / gate
+
+
+def latest_golden(name: str) -> Path:
+    """The golden folder of model `name` from the latest gate that has one (artifacts/m4/predictor
+    over artifacts/m2/predictor): what play sessions and `gate play` start from. m2's when none has."""
+
+    def gate_no(p: Path) -> int:  # artifacts/m4/predictor/meta.json -> 4
+        digits = p.parent.parent.name.lstrip("m")
+        return int(digits) if digits.isdigit() else -1
+
+    found = sorted((root() / "artifacts").glob(f"*/{name}/meta.json"), key=gate_no)
+    return found[-1].parent if found else golden_dir("m2", name)

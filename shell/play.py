@@ -2,7 +2,7 @@
 
     player = Player.start(model, seed=0)          # the platformer's first frame as the only context
     frame = player.step(action)                   # uint8 [H, W, 3]: the model's next frame
-    with Recorder(Path("session")) as rec: ...    # frames/NNNNNN.png + actions.jsonl, renamed in at the end
+    with Recorder(Path("session")) as rec: ...    # NNNNNN.png + actions.jsonl, renamed in at the end
 
 `Player.step` is the reducer (context, action) -> (context, frame); the terminal loop and the headless
 loop are the imperative shell around it. The game has no no-op action, so when no key is down the
@@ -90,8 +90,8 @@ class Player:
 
 @dataclass
 class Recorder:
-    """A session as a dataset folder: frames/000000.png (the start) ..., actions.jsonl (one line per
-    step: {"t", "action", "name"}), meta.json. Written to DIR.partial and renamed to DIR at the end, so
+    """A session as a recording `gate data import` reads (shell/recordings.py): 000000.png (the start),
+    000001.png ..., actions.jsonl (one line per step: {"t", "action", "name"}), meta.json. Written to DIR.partial and renamed to DIR at the end, so
     an interrupted session never leaves a half-written DIR."""
 
     path: Path
@@ -109,7 +109,7 @@ class Recorder:
         self.check()
         self.tmp = self.path.with_name(self.path.name + ".partial")
         shutil.rmtree(self.tmp, ignore_errors=True)
-        (self.tmp / "frames").mkdir(parents=True)
+        self.tmp.mkdir()
         self.actions = open(self.tmp / "actions.jsonl", "wb")  # noqa: SIM115 - closed in __exit__
         self.n = 0
         return self
@@ -118,7 +118,7 @@ class Recorder:
         from PIL import Image
 
         Image.fromarray(img.numpy() if hasattr(img, "numpy") else img).save(
-            self.tmp / "frames" / f"{self.n:06d}.png"
+            self.tmp / f"{self.n:06d}.png"
         )
         self.n += 1
 

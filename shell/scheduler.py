@@ -1,5 +1,7 @@
 """`gate all`: every built gate in prerequisite order; a gate whose built prerequisite did not pass is
-reported blocked and not run (a prerequisite that is only planned does not block). Each gate keeps its own exit code (3 stays 3: missing here is not a failure).
+reported blocked and not run (a prerequisite that is only planned does not block). Each gate keeps its
+own exit code (3 stays 3: missing here is not a failure), and a gate blocked only by prerequisites
+missing here (no golden yet, no browser) is itself missing here: 3, not 1.
 
 - `jobs > 1` or a `budget`: each gate runs as `gate run ID --json` in a process of its own, up to `jobs`
   at once as prerequisites allow; past the budget, running gates get SIGTERM (they write their verdict
@@ -105,7 +107,9 @@ def run_all(
 def _settle(plan: Plan, gid: str, results: dict[str, RunResult]) -> RunResult | None:
     """A verdict without running: blocked, or skipped as unchanged; None when the gate must run."""
     if why := plan.blocked_by(gid, results):
-        return RunResult(None, gid, 1, False, why)
+        bad = [results[p] for p in plan.reg.gates[gid].prerequisites if p in results]
+        missing = all(r.exit_code == 3 for r in bad if not r.passed)  # missing here propagates
+        return RunResult(None, gid, 3 if missing else 1, False, why)
     try:
         return plan.unchanged(gid, results)
     except GateError as e:

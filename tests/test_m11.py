@@ -19,7 +19,7 @@ def test_m11_is_declared_once_with_the_spec_thresholds() -> None:
 
     gate = load_gates().get("m11")
     assert gate.built and (gate.id, gate.name) == ("m11", "api")
-    assert gate.source == "functional-milestones, Milestone 10" and gate.prerequisites == ("m10",)
+    assert gate.source == "functional-milestones, Milestone 10" and gate.prerequisites == ("m2",)
     assert "m11" not in {g.id for g in PLANNED}
     c = {x.name: (x.op, x.threshold) for x in gate.criteria}
     assert c["p95_ms"] == ("<", 100) and c["cheap_rps"] == (">=", 1000)

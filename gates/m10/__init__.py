@@ -48,7 +48,7 @@ GATE = Gate(
     "m10",
     "web",
     "functional-milestones, Milestone 9",
-    ("m9",),
+    ("m5", "m9"),  # the playable, controllable world model of m4/m5; m9 is the roadmap's order
     (
         Criterion("loads", "==", 1, description="the play page loads and plays at desktop and phone viewports"),
         Criterion("moves", "==", 1, description="LEFT, RIGHT, UP, JUMP each move the player the right way (canvas pixels), both viewports"),

@@ -7,5 +7,8 @@ from gates.common.config import ModelGateConfig
 
 class M4Config(ModelGateConfig):
     warm: int = 40  # frames of the mixed policy before a start: away from the spawn point
-    candidates: int = 48  # starts tried; those whose clip crosses an episode end are dropped
+    candidates: int = (
+        160  # starts tried (played unrendered under each RNG branch first): those whose
+    )
+    # branches move a visible enemy differently come first, episode ends are dropped
     device_threads: int = 0  # torch CPU threads (0 = min(2, cores))

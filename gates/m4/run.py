@@ -16,45 +16,50 @@ from gates.m4 import measure, spec
 from gates.m4.pictures import draw
 from shell.errors import BadInput
 
-CHUNK = 4  # starts branched at once: 4 x 16 rendered clips of 31 frames, ~400 MB
 
+def true_starts(game: Any, cfg: Any) -> tuple[Any, torch.Tensor, list[torch.Tensor], list[int]]:
+    """-> (the kept starts' true clips uint8 [S, T+1, H, W, 3], their actions [S, T], each start's
+    distinct-looking true futures as 4x-pooled float16 clips [F, T, 3, H/4, W/4], kept candidate
+    indices). Every candidate is played under BRANCHES RNG keys without rendering first: a start is
+    dropped when a branch ends an episode (a reset is a cut, not something to generate); starts whose
+    branches move a visible enemy differently come first (the diversity criterion needs them), the
+    rest fill up to STARTS."""
+    from core.games.platformer_state import take_envs
 
-def true_starts(game: Any, cfg: Any) -> tuple[Any, torch.Tensor, torch.Tensor, list[torch.Tensor]]:
-    """-> (clip of the kept starts, their actions [S, T], distinct futures per start as 4x-pooled
-    float16 clips [F, T, 3, H/4, W/4], kept start indices). A start is dropped when any branch of it
-    ends an episode inside the clip (a reset is a cut, not something to generate)."""
     state = warm_starts(game, cfg.eval_seed, cfg.candidates, cfg.warm)
     acts = held_actions(cfg.candidates, spec.CLIP, cfg.eval_seed)
-    keep, futures, clips = [], [], []
-    for c0 in range(0, cfg.candidates, CHUNK):
-        idx = torch.arange(c0, min(c0 + CHUNK, cfg.candidates))
-        from core.games.platformer_state import take_envs
-
-        sub = branch(take_envs(state, idx), spec.BRANCHES)
-        clip, _ = play(game, sub, acts[idx].repeat_interleave(spec.BRANCHES, 0))
-        for j, s in enumerate(idx.tolist()):
-            rows = slice(j * spec.BRANCHES, (j + 1) * spec.BRANCHES)
-            if clip.done[rows].any():
-                continue
-            keep.append(s)
-            clips.append(clip.frames[rows.start])  # branch 0: the original key
-            futures.append(pool(clip.frames[rows]).unique(dim=0))  # the futures that LOOK different
-            if len(keep) == spec.STARTS:
-                break
-        if len(keep) == spec.STARTS:
-            break
+    rep = branch(state, spec.BRANCHES)
+    probe, _ = play(game, rep, acts.repeat_interleave(spec.BRANCHES, 0), render=False)
+    done = probe.done.view(cfg.candidates, spec.BRANCHES, -1).any((1, 2))  # [C]
+    ex = probe.info["enemy_screen_x"].view(cfg.candidates, spec.BRANCHES, spec.CLIP + 1, -1)
+    seen = (ex > -8) & (ex < 264)  # [C, B, T+1, E]: any part of the 16-px enemy on screen
+    differs = ((ex != ex[:, :1]) & (seen | seen[:, :1])).flatten(1).any(1)  # [C]
+    order = [
+        *(~done & differs).nonzero().flatten().tolist(),
+        *(~done & ~differs).nonzero().flatten().tolist(),
+    ]
+    keep = order[: spec.STARTS]
     if len(keep) < spec.STARTS:
         raise BadInput(
             f"candidates {cfg.candidates}: only {len(keep)} starts without an episode end"
         )
+    clips, futures = [], []
+    for s in keep:
+        rows = torch.arange(s * spec.BRANCHES, (s + 1) * spec.BRANCHES)
+        n = spec.BRANCHES if bool(differs[s]) else 1  # one future is all a calm start has
+        clip, _ = play(game, take_envs(rep, rows[:n]), acts[s : s + 1].expand(n, -1))
+        clips.append(clip.frames[0])
+        futures.append(pool(clip.frames).unique(dim=0))  # the futures that LOOK different
     return torch.stack(clips), acts[keep], futures, keep
 
 
 def pool(clips: torch.Tensor) -> torch.Tensor:
     """uint8 [N, T+1, H, W, 3] -> float16 [N, T, 3, H/4, W/4] (the generated frames only)."""
-    x = clips[:, 1:].permute(0, 1, 4, 2, 3).flatten(0, 1).float() / 255.0
-    y = F.avg_pool2d(x, 4)  # [N T, 3, H/4, W/4]
-    return y.view(clips.shape[0], clips.shape[1] - 1, *y.shape[1:]).half()
+    out = []
+    for clip in clips:  # one at a time: a float copy of 64 clips would be 1.5 GB
+        x = clip[1:].permute(0, 3, 1, 2).float() / 255.0  # [T, 3, H, W]
+        out.append(F.avg_pool2d(x, 4).half())  # [T, 3, H/4, W/4]
+    return torch.stack(out)
 
 
 def coverage(samples: list[torch.Tensor], futures: list[torch.Tensor]) -> tuple[float, int]:

@@ -11,7 +11,8 @@ alone, the m4 golden by default), and judges the generated frames (numbers in ga
   of the 5 actions (copy-last's are reported beside: ~1/5).
 - delta_psnr: Genie's controllability, PSNR of the model's frames under the true actions minus under
   uniformly random actions, both against the game's frames under the true actions (dB, mean over the
-  HOLD frames). The game's own (its frames under random actions) is reported as the ceiling.
+  HOLD frames). The game's own frames under the random actions are measured the same way
+  (game_random_actions_psnr): what a perfect model would score for them.
 - response_ms: one predicted frame at batch 1 on this device, p95 over LATENCY_FRAMES after warm-up.
 - deterministic: two rollouts with the same noise are bit-identical.
 - displacement_error_px (reported): |the model's decoded player displacement over the hold - the

@@ -27,7 +27,9 @@ def held_clips(game: Any, seed: int, candidates: int, warm: int, keep: int) -> t
     a = len(game.actions)
     state = warm_starts(game, seed, candidates, warm)
     rep = take_envs(state, torch.arange(candidates).repeat_interleave(a))
-    acts = torch.arange(a).repeat(candidates)[:, None].expand(-1, spec.HOLD).contiguous()  # [C A, HOLD]
+    acts = (
+        torch.arange(a).repeat(candidates)[:, None].expand(-1, spec.HOLD).contiguous()
+    )  # [C A, HOLD]
     probe, _ = play(game, rep, acts, render=False)  # the truth only: which states are usable
     ok = ~probe.done.view(candidates, a, -1).any((1, 2)) & probe.info["on_ground"][::a, 0]  # [C]
     idx = ok.nonzero().flatten()[:keep]
@@ -38,12 +40,17 @@ def held_clips(game: Any, seed: int, candidates: int, warm: int, keep: int) -> t
     return sub, take_envs(rep, rows)
 
 
+CHUNK = 256  # frames classified at once: int32 colour indices of 256 frames are 64 MB
+
+
 def features(frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """uint8 [N, F, H, W, 3] -> (crops [N, F, 3, 24, 16], moves [N, F-1, 2], positions [N, F, 2])."""
     n, f = frames.shape[:2]
     flat = frames.flatten(0, 1)
-    xy = player_xy(classify(flat))  # [N F, 2]
-    crops = player_crop(flat, xy).view(n, f, 3, *player_crop_shape())
+    xy = torch.cat(
+        [player_xy(classify(flat[i : i + CHUNK])) for i in range(0, flat.shape[0], CHUNK)]
+    )
+    crops = player_crop(flat, xy).view(n, f, 3, *player_crop_shape())  # [N, F, 3, 24, 16]
     xy = xy.view(n, f, 2)
     moves = (xy[:, 1:] - xy[:, :-1]).nan_to_num(0.0)  # [N, F-1, 2]
     return crops, moves, xy
@@ -132,7 +139,8 @@ def evaluate(ctx) -> None:
         ctx.metric(k, v, "px")
     ctx.metric("peak_memory_gb", peak_memory_gb(dev), "GB")
     draw(ctx, truth.frames, ours, read["model"], want, list(game.actions))
-    ctx.bundle_file("inputs.json", orjson.dumps({"model": about, "accuracy": acc, "per_action": per,
+    ctx.bundle_file("inputs.json", orjson.dumps({"model": about, "accuracy": acc,
+                    "per_action": {game.actions[i]: v for i, v in per.items()},
                     "read": read["model"].tolist(), "wanted": want.tolist()}))  # fmt: skip
 
 

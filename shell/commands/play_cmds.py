@@ -9,8 +9,6 @@ import typer
 
 from shell import options
 
-GOLDEN_OF = "m4"  # the playable world model's gate: its golden is what `gate play` plays
-
 
 def play(
     model: options.Model = "",
@@ -37,7 +35,7 @@ def play(
     device: options.Device = "auto",
     threads: options.Threads = 0,
 ) -> None:
-    """Play a world model live (the m4 golden by default): keyboard in a terminal, or --keys headless."""
+    """Play a world model live (the latest golden: m4's, else m2's): keyboard in a terminal, or --keys headless."""
     import contextlib
     import sys
 
@@ -79,8 +77,7 @@ def _player(spec: str, seed: int, device: str, threads: int):
 
     set_threads(threads)
     dev = resolve_device(device)
-    entry, path = models.resolve(spec, "world_model", lambda n: paths.golden_dir(GOLDEN_OF, n),
-                                 "play", "predictor")  # fmt: skip
+    entry, path = models.resolve(spec, "world_model", paths.latest_golden, "play", "predictor")
     game = get_game("platformer")
     model = models.load(entry, path, dev, {"game": "platformer", "n_actions": len(game.actions)})
     first = game.render_rgb(game.reset(seed, 1, "cpu"))[0]  # uint8 [H, W, 3]

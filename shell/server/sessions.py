@@ -14,7 +14,6 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from shell.server.batcher import Batcher
@@ -42,17 +41,6 @@ class Session:
                 "expires_in_s": max(0.0, self.ttl_s - (time.monotonic() - self.last))}  # fmt: skip
 
 
-def golden_for(name: str) -> Path:
-    from shell import paths
-
-    def gate_no(p: Path) -> int:  # artifacts/m4/predictor/meta.json -> 4
-        digits = p.parent.parent.name.lstrip("m")
-        return int(digits) if digits.isdigit() else -1
-
-    found = sorted((paths.root() / "artifacts").glob(f"*/{name}/meta.json"), key=gate_no)
-    return found[-1].parent if found else paths.golden_dir("m2", name)  # the latest gate's golden
-
-
 class Models:
     """Loaded world models and their batchers, by name."""
 
@@ -76,7 +64,7 @@ class Models:
     def _load(self, name: str) -> Any:
         import torch
 
-        from shell import models
+        from shell import models, paths
         from shell.errors import BadInput, Unavailable
 
         reg = models.load_models()
@@ -85,7 +73,7 @@ class Models:
             raise Problem(404, f"unknown world model {name!r}; known: {', '.join(known)}", "model")
         torch.set_num_threads(self.opts["threads"])
         try:
-            entry, path = models.resolve(name, "world_model", golden_for, "m11", name)
+            entry, path = models.resolve(name, "world_model", paths.latest_golden, "m11", name)
             return models.load(entry, path, torch.device("cpu"), {"game": "platformer"})
         except Unavailable as e:
             raise Problem(409, str(e), "model") from None
