@@ -144,9 +144,11 @@ class FramePredictor(nn.Module):
         action: torch.Tensor,
         z: torch.Tensor,
         shift: torch.Tensor | None = None,
+        aux: dict[str, torch.Tensor] | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """-> (frame [N, 3, H, W], camera logits [N, G]). shift int64 [N] in 0..G-1 forces the camera
-        decision (training: the shift that best explains the target); None takes the argmax."""
+        decision (training: the shift that best explains the target); None takes the argmax. aux, when
+        given, receives the per-cell shift distributions "px" and "py" (a loss may shape them)."""
         cfg = self.cfg
         last, h1 = enc["last"], enc["h1"]  # [N, 3, H, W], [N, w1, H/c, W/c]
         cond = torch.cat([F.one_hot(action, cfg.n_actions).to(z.dtype), z, enc["kpv"]], 1)
@@ -167,6 +169,8 @@ class FramePredictor(nn.Module):
         rest = out[:, self.n_res :]  # [N, DX + DY + 1, H/c, W/c]
         px = rest[:, : self.n_dx].softmax(1)  # [N, DX, H/c, W/c]
         py = rest[:, self.n_dx : self.n_dx + self.n_dy].softmax(1)  # [N, DY, H/c, W/c]
+        if aux is not None:
+            aux["px"], aux["py"] = px, py
         alpha = F.interpolate(rest[:, -1:], scale_factor=cfg.cell, mode="nearest")  # [N, 1, H, W]
         base = shift_global(last, g - cfg.max_global)  # [N, 3, H, W]: the camera's move, exact
         moved = shift_mix(shift_mix(base, py, cfg.max_dy, 2), px, cfg.max_dx, 3)  # [N, 3, H, W]

@@ -47,6 +47,8 @@ def unroll_loss(
     ctx_noise: float = 0.03,  # ~8 grey levels at most: an off-palette pixel, not a new scene
     motion_weight: float = 20.0,  # sprites are ~0.5% of a frame: weigh where things move
     camera_weight: float = 0.01,  # the camera decision's cross-entropy, ~ the pixel loss's scale
+    sharp_weight: float = 0.0,  # entropy of the per-cell shift choices: > 0 pushes each cell to
+    # move by one whole shift (an average of shifts is a blur, and a blur fed back becomes a smear)
 ) -> torch.Tensor:
     """Mean over the T steps of the best-of-k weighted MSE, each step from the previous best sample."""
     kc = net.cfg.context
@@ -61,10 +63,14 @@ def unroll_loss(
         z = torch.randn(k * b, net.cfg.noise_dim, generator=gen).to(window.device)  # [kB, Z]
         enc = {n: v.repeat(k, *([1] * (v.dim() - 1))) for n, v in net.encode(ctx).items()}
         g = best_shift(last, target, net.cfg.max_global).repeat(k)  # [kB] the camera's move
-        y, glog = net.decode(enc, actions[:, t].repeat(k), z, shift=g)  # [kB, 3, H, W], [kB, G]
+        aux: dict[str, torch.Tensor] = {}
+        y, glog = net.decode(enc, actions[:, t].repeat(k), z, shift=g, aux=aux)  # [kB, 3, H, W]
         err = (w * (y - target.repeat(k, 1, 1, 1)).square()).flatten(1).mean(1).view(k, b)
         best = err.argmin(0)  # [B]
         total = total + err.min(0).values.mean() + camera_weight * F.cross_entropy(glog, g)
+        if sharp_weight:
+            ent = sum(-(p * p.clamp_min(1e-8).log()).sum(1).mean() for p in (aux["px"], aux["py"]))
+            total = total + sharp_weight * ent
         pick = y.view(k, b, *y.shape[1:])[best, torch.arange(b, device=y.device)]  # [B, 3, H, W]
         ctx = torch.cat([ctx[:, 1:], pick.detach().clamp(0, 1)[:, None]], 1)  # [B, K, 3, H, W]
     return total / max(1, steps)

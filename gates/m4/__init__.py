@@ -10,7 +10,7 @@ copy-last-frame, reported beside the model. Definitions (gates/m4/spec.py holds 
 - coherence: share of generated steps with no flicker (the frame's change within the true clips'
   largest step change), in palette (PALETTE_SHARE of pixels within PALETTE_TOL of the game's colours)
   and no player jump (the decoded player moves no farther than the true clips' largest step + JUMP_TOL
-  px, and does not vanish or appear).
+  px, and is there: a frame whose player cannot be found, e.g. smeared away, is not coherent).
 - consistency: share of generated steps whose coins and enemies change only as the rules allow: a
   coin or enemy that disappears was touched by the player or was at the screen's edge; one that
   appears does so at the edge.
@@ -21,9 +21,10 @@ copy-last-frame, reported beside the model. Definitions (gates/m4/spec.py holds 
 - floating: share of generated frames where the player has rested vertically for REST_FRAMES frames
   with nothing under its feet.
 - diversity: where the game's own RNG makes the futures of a start differ (its key branched
-  BRANCHES times), the samples of the model are matched to the nearest distinct true future; coverage
-  = distinct futures reached / min(futures, samples), mean over such starts, at least
-  STOCHASTIC_MIN of them.
+  BRANCHES times, a visible enemy moving differently: the candidates are probed unrendered and such
+  starts are taken first), the samples of the model are matched to the nearest distinct-looking true
+  future (4x-pooled frames); coverage = distinct futures reached / min(futures, samples), mean over
+  such starts, at least STOCHASTIC_MIN of them.
 - beats_baseline: diversity beats copy-last's by DIVERSE_MARGIN and the model's gravity_error is
   below copy-last's (copy-last is coherent and consistent by construction; it fails physics).
 

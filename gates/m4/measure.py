@@ -118,7 +118,8 @@ def judge(tr: Tracks, b: Bounds) -> dict[str, torch.Tensor]:
     floating [N, T+1], and the airborne accelerations (a flat tensor)."""
     d = (tr.xy[:, 1:] - tr.xy[:, :-1]).norm(dim=2)  # [N, T]; NaN where either frame lacks a player
     present = ~tr.xy[..., 0].isnan()  # [N, T+1]
-    jump = (d > b.step_px + spec.JUMP_TOL) | (present[:, 1:] != present[:, :-1])
+    jump = (d > b.step_px + spec.JUMP_TOL) | ~present[:, 1:] | ~present[:, :-1]  # moved too far, or
+    # no player to be found (a smear of the sprite is not a player; the true clips always show one)
     flicker = tr.change > b.change * 1.25  # a quarter above the truth's largest step change
     off = tr.palette[:, 1:] < spec.PALETTE_SHARE
     coherent = ~(jump | flicker | off)

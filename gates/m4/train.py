@@ -43,6 +43,7 @@ class TrainArgs:
     init: str = "artifacts/m2/predictor"  # weights to start from ("" = from scratch)
     one_frame: float = 0.25  # share of windows starting from one repeated frame (m4's input)
     ctx_noise: float = 0.03  # the context noise level's upper bound (GameNGen-style)
+    sharp: float = 0.0  # weight of the shift choices' entropy (core.models.unroll.unroll_loss)
     checkpoint_every: int = 100
     log_every: int = 25
 
@@ -74,6 +75,9 @@ def add_train_verb(app) -> None:
         ctx_noise: Annotated[
             float, typer.Option(help="Upper bound of the context noise level (0: none).")
         ] = D.ctx_noise,
+        sharp: Annotated[
+            float, typer.Option(help="Weight of the per-cell shift choices' entropy (0: none).")
+        ] = D.sharp,
         checkpoint_every: options.CheckpointEvery = D.checkpoint_every,
         json: options.Json = False,
         log_jsonl: options.LogJsonl = False,
@@ -82,7 +86,7 @@ def add_train_verb(app) -> None:
         args = TrainArgs(
             steps=steps, episodes=episodes, episode_steps=episode_steps, batch=batch, k=k,
             horizon=horizon, lr=lr, seed=seed, game=game, threads=threads, resume=resume, init=init,
-            one_frame=one_frame, ctx_noise=ctx_noise, checkpoint_every=checkpoint_every,
+            one_frame=one_frame, ctx_noise=ctx_noise, sharp=sharp, checkpoint_every=checkpoint_every,
         )  # fmt: skip
         launch("m4", args, train_world_model, device, json, log_jsonl)
 
@@ -97,6 +101,8 @@ def _check(args: TrainArgs) -> None:
         raise BadInput(f"--game {args.game}: m4 reads the built-in platformer's truth")
     if not (0 <= args.one_frame <= 1):
         raise BadInput(f"--one-frame {args.one_frame}: a share in 0..1")
+    if not (0 <= args.sharp <= 1):
+        raise BadInput(f"--sharp {args.sharp}: in 0..1")
     if not (0 <= args.ctx_noise <= 0.5):
         raise BadInput(f"--ctx-noise {args.ctx_noise}: in 0..0.5")
     if args.horizon > 32 or args.episode_steps < 3 + args.horizon:
@@ -189,7 +195,9 @@ def train_world_model(ctx, args: TrainArgs) -> None:
     def loss_at(gen: torch.Generator) -> torch.Tensor:
         pick = torch.randint(0, len(train), (args.batch,), generator=gen).tolist()
         x, a = window([train[i] for i in pick])
-        return unroll_loss(net, x, a, args.k, gen, args.one_frame, args.ctx_noise)
+        return unroll_loss(
+            net, x, a, args.k, gen, args.one_frame, args.ctx_noise, sharp_weight=args.sharp
+        )
 
     seconds = trainer.fit(loss_at, "m4 train")
     extra = _heldout(net, window, held[:32], cfg, mse) if held else {}
