@@ -114,7 +114,7 @@ def _errors(api: Client, raw: httpx.Client, key: str, out: list[Check]) -> None:
 
 
 def _jobs(api: Client, out: list[Check]) -> None:
-    j = _try("job submit (planned gate m12)", lambda: api.submit("m12"), out)
+    j = _try("job submit (planned gate m13)", lambda: api.submit("m13"), out)
     if j is not None:
         _try("job result: exit 2, not built",
              lambda: (lambda d: (d["exit_code"] == 2 and d["state"] == "error", str(d["error"])))(

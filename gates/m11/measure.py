@@ -25,7 +25,7 @@ def run(ctx: Any) -> None:
     db = ctx.run_dir / "server.db"
     store = Store(db)
     admin = store.create_key("m11-admin")["key"]
-    args = ["--db", str(db), "--job-gates", "m1,m12", "--job-workers", "2",
+    args = ["--db", str(db), "--job-gates", "m1,m13", "--job-workers", "2",
             "--threads", str(cfg.threads)]  # fmt: skip
     srv = start_server(args)
     ctx.say(f"m11: gate serve at {srv.url}")

@@ -145,16 +145,17 @@ def evaluate(ctx) -> None:
 
 
 def _delta_psnr(truth, ours, ours_rand, game_rand) -> dict[str, float]:
-    def mean_psnr(a, b) -> float:
-        x, y = to_unit(a[:, 1:].flatten(0, 1)), to_unit(b[:, 1:].flatten(0, 1))
-        return float(psnr(x, y).clamp(max=60).mean())  # identical frames: 60 dB, not inf
+    def mean_psnr(a, b) -> float:  # 32 clips at a time: a float copy of all 320 is 1.5 GB
+        vals = [psnr(to_unit(a[i : i + 32, 1:].flatten(0, 1)), to_unit(b[i : i + 32, 1:].flatten(0, 1)))
+                for i in range(0, a.shape[0], 32)]  # fmt: skip
+        return float(torch.cat(vals).clamp(max=60).mean())  # identical frames: 60 dB, not inf
 
     p_true, p_rand = mean_psnr(ours, truth), mean_psnr(ours_rand, truth)
     return {
         "psnr_true_actions": p_true,
         "psnr_random_actions": p_rand,
         "delta_psnr": p_true - p_rand,
-        "game_delta_psnr": 60.0 - mean_psnr(game_rand, truth),
+        "game_random_actions_psnr": mean_psnr(game_rand, truth),  # what a perfect model scores
     }
 
 
