@@ -65,7 +65,9 @@ def main() -> None:
     g = get_game("platformer")
     first = g.render_rgb(g.reset(0, 1, "cpu"))[0]
     print(f"model: {args.model}; {args.frames} frames per row (after 10 warm-up), 256x256\n")
-    print("| threads | batch | model frames/s | ms/frame | game frames/s | model / game |")
+    print(
+        "| threads | batch | model frames/s | ms per step (the batch) | game frames/s | model / game |"
+    )
     print("| --- | --- | --- | --- | --- | --- |")
     for threads, batch in ((1, 1), (2, 1), (2, 4), (2, 16)):
         torch.set_num_threads(threads)
