@@ -28,7 +28,8 @@ def client(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.mark.parametrize("path", ["/", "/play", "/runs", "/runs/20261121T101500Z-m1-3fa2c1",
-                                  "/demo/m1", "/demo/m2", "/demo/m3", "/demo/m11"])  # fmt: skip
+                                  "/demo/m1", "/demo/m2", "/demo/m3", "/demo/m4", "/demo/m5",
+                                  "/demo/m11", "/demo/m12"])  # fmt: skip
 def test_every_page_is_served_with_a_policy_that_allows_no_other_origin(client, path: str) -> None:
     r = client.get(path)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")

@@ -16,7 +16,15 @@ from shell.server.problems import Problem
 from shell.server.schemas import WebConfig
 
 WEB = Path(__file__).with_name("web")
-DEMOS = ("m1", "m2", "m3", "m11")  # built gates with a demo page of their own (demo.mjs knows each)
+DEMOS = (
+    "m1",
+    "m2",
+    "m3",
+    "m4",
+    "m5",
+    "m11",
+    "m12",
+)  # built gates with a demo page of their own (demo.mjs knows each)
 TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
          ".mjs": "text/javascript; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png"}  # fmt: skip
 CSP = ("default-src 'self'; img-src 'self' data: blob:; connect-src 'self' ws: wss:; "

@@ -6,6 +6,9 @@ const DEMOS = {
   m1: ["reconstruct", "Can a small codec squeeze a game frame into a latent and bring it back? The pictures show real frames beside their reconstructions (before / after) and the latent space; the criteria say how close is close enough.", null],
   m2: ["predict", "Given the last frames and an action, can the model predict the next frame? Truth beside prediction, the error over a rollout, and how different futures look from one start. Try it live: the same model runs on the play page.", ["/play", "Play this model →"]],
   m3: ["goal", "Can an agent tell from pixels alone that it reached its goal? The distance to a captured goal template along a replayed trace: it must drop below the threshold at the goal, and stay above it everywhere else.", null],
+  m4: ["generate", "From one frame, can the model make 30 more under the player's actions, coherent, obeying gravity, keeping its coins and enemies, and different each time? The game's clip beside the model's, several samples from one start, the player decoded from the pixels, and a GIF.", ["/play", "Play this model →"]],
+  m5: ["control", "Does the model do what each of the 5 actions says? An inverse-dynamics model trained on the game reads the action back from the generated frames: the confusion matrix, and one state under each action, game beside model.", ["/play", "Play this model →"]],
+  m12: ["community", "Can others train it on their own game? A shipped model fine-tuned on a Game Boy ROM it never saw, against the same budget from scratch: the learning curves and the held-out predictions.", null],
   m11: ["api", "Can others build on it? The world models and the harness over HTTP and WebSocket, with keys, a contract and measured latency. The API documentation is live on this server.", ["/docs", "Open the API docs →"]],
 };
 
