@@ -77,6 +77,11 @@ def dist(frame: torch.Tensor, goal: torch.Tensor, chunk: int | None = None) -> t
     check_pair(frame, goal)
     n, per = frame.shape[0], goal.numel()
     step = chunk or (CPU_CHUNK if frame.device.type == "cpu" else max(n, 1))
+    if n <= step:  # one pass (N=1 in a replay): no scratch for the sums, a few torch ops fewer
+        d = frame - goal  # [N, (K,) H, W] uint8, wrapping as below
+        d = torch.minimum(d, d.neg())  # [N, (K,) H, W] |f - g|
+        total = d.reshape(n, per).sum(dim=1, dtype=torch.int32)  # [N]
+        return total.to(torch.float32).div_(float(per * SHADE_MAX))  # [N]; the same one rounding
     total = torch.empty(n, dtype=torch.int32, device=frame.device)  # [N] sum of |frame - goal|
     for s in range(0, n, step):
         d = (
@@ -101,7 +106,9 @@ def step(
         )
     check_params(tau, k)
     d = dist(frame, goal)  # [N]
-    nxt = torch.where(d < tau, consec.clamp(max=k - 1) + 1, torch.zeros_like(consec))  # [N] int32
+    nxt = (
+        consec.clamp(max=k - 1).add_(1).mul_(d < tau)
+    )  # [N] int32: the count + 1, or 0 off the goal
     return nxt, d, nxt >= k  # [N], [N], [N] bool
 
 

@@ -17,7 +17,9 @@ STACK_K = 4  # frames in the policy's stack; the newest is last: stack[:, -1]
 
 def gray_to_shade(gray: torch.Tensor) -> torch.Tensor:
     """uint8 gray [..., H, W] -> uint8 shade [..., H, W] in 0..3 (0 = white): (255 - g) * 4 // 256."""
-    return (255 - gray) >> 6  # uint8 throughout: no widening pass
+    if gray.dtype == torch.uint8:  # 255 - g is ~g in uint8: one op, then the shift in place
+        return torch.bitwise_not(gray).bitwise_right_shift_(6)
+    return (255 - gray) >> 6
 
 
 def rgb_to_shade(rgb: torch.Tensor) -> torch.Tensor:
@@ -38,13 +40,11 @@ def downsample2(shade: torch.Tensor) -> torch.Tensor:
     if (
         shade.dtype == torch.uint8
     ):  # shades (<= 63): four of them plus 2 fit in a uint8, no widening
-        s = (
-            shade[..., 0::2, 0::2]
-            + shade[..., 0::2, 1::2]
-            + shade[..., 1::2, 0::2]
-            + shade[..., 1::2, 1::2]
-        )
-        return (s + 2) >> 2  # [..., H/2, W/2]
+        # rows then columns: two adds instead of three over four strided slices (uint8 addition wraps
+        # the same in any order, so the bytes equal the four-slice sum's for any input)
+        s = shade[..., 0::2, :] + shade[..., 1::2, :]  # [..., H/2, W]
+        s = s[..., 0::2] + s[..., 1::2]  # [..., H/2, W/2]
+        return s.add_(2).bitwise_right_shift_(2)
     x = shade.to(torch.int32).reshape(*shade.shape[:-2], h // 2, 2, w // 2, 2)
     return ((x.sum(dim=(-3, -1)) + 2) // 4).to(torch.uint8)  # [..., H/2, W/2]
 

@@ -67,28 +67,41 @@ def _view(
     torch.index_select(runs, 0, idx, out=buf[:-1].view(n * h, w * 3))
     m = 16 // stride
     u = torch.arange(m, device=dev)  # [m]
-    env = torch.arange(n, device=dev).view(n, 1, 1, 1)
+    # Only sprites whose 16-px box meets the view can draw: on the CPU the per-pixel work runs on
+    # those (env, sprite) pairs alone, kept in draw order; elsewhere on all of them (no host sync).
+    ox1, xend, yend = ox.unsqueeze(1), w * stride, h * stride
     for fr, sx, sy, shown in _sprites(s, p):
-        i0 = (ox.unsqueeze(1) - sx) % stride  # [N, S] first sprite column that lands on a view px
+        vis = shown & (sx > ox1 - 16) & (sx < ox1 + xend) & (sy > oy - 16) & (sy < oy + yend)
+        vis = vis.reshape(-1)  # [N*S]
+        if dev.type == "cpu":
+            sel = vis.nonzero().squeeze(1)  # [M] flat (env, sprite) indices, ascending
+            if sel.numel() == 0:
+                continue
+        else:
+            sel = torch.arange(vis.numel(), device=dev)
+        env = (sel // sx.shape[1]).view(-1, 1, 1)  # [M, 1, 1]
+        fr, sx, sy = (_take(t.reshape(-1), sel) for t in (fr, sx, sy))  # [M]
+        o = _take(ox, env.view(-1))
+        i0 = (o - sx) % stride  # [M] first sprite column that lands on a view px
         j0 = (oy - sy) % stride
-        tx = ((sx + i0 - ox.unsqueeze(1)) // stride).unsqueeze(-1).unsqueeze(-1) + u  # [N, S, 1, m]
-        ty = ((sy + j0 - oy) // stride).unsqueeze(-1).unsqueeze(-1) + u.unsqueeze(1)  # [N, S, m, 1]
+        tx = ((sx + i0 - o) // stride).view(-1, 1, 1) + u  # [M, 1, m]
+        ty = ((sy + j0 - oy) // stride).view(-1, 1, 1) + u.unsqueeze(1)  # [M, m, 1]
         src = (
-            fr.unsqueeze(-1).unsqueeze(-1) * 1024
-            + (j0.unsqueeze(-1).unsqueeze(-1) + stride * u.unsqueeze(1)) * 32
-            + i0.unsqueeze(-1).unsqueeze(-1)
+            fr.view(-1, 1, 1) * 1024
+            + (j0.view(-1, 1, 1) + stride * u.unsqueeze(1)) * 32
+            + i0.view(-1, 1, 1)
             + stride * u
-        )  # [N, S, m, m]
+        )  # [M, m, m]
         ok = (
-            shown.unsqueeze(-1).unsqueeze(-1)
-            & (b.atlas[src] != 0)
+            _take(vis, sel).view(-1, 1, 1)
+            & (_take(b.atlas, src) != 0)
             & (tx >= 0)
             & (tx < w)
             & (ty >= 0)
             & (ty < h)
         )
-        dest = torch.where(ok, (env * h + ty) * w + tx, n * h * w).reshape(-1, 1)  # [N*S*m*m, 1]
-        buf.scatter_(0, dest.expand(-1, 3), b.atlas_rgb[src.reshape(-1)])
+        dest = torch.where(ok, (env * h + ty) * w + tx, n * h * w).reshape(-1, 1)  # [M*m*m, 1]
+        buf.scatter_(0, dest.expand(-1, 3), b.atlas_rgb.index_select(0, src.reshape(-1)))
     return buf[:-1].view(n, h, w, 3)
 
 

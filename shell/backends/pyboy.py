@@ -136,16 +136,21 @@ class PyBoyBackend:
 
     def _screens(self) -> Any:
         """-> the screens on the device: uint8 gray [N, 144, 160] (DMG) or RGB [N, 144, 160, 3] (colour)."""
+        return self._host_screens().to(self.device, copy=True)  # [N, 144, 160(, 3)]
+
+    def _host_screens(self) -> Any:
+        """The screens in the reused host buffer, as a CPU tensor sharing it (valid until the next call)."""
         import torch
 
         for host, view in zip(self._host, self._views, strict=True):
             np.copyto(host, view[..., 0] if self._host.ndim == 3 else view[..., :3])
-        return torch.from_numpy(self._host).to(self.device, copy=True)  # [N, 144, 160(, 3)]
+        return torch.from_numpy(self._host)  # [N, 144, 160(, 3)]
 
     def _observe(self) -> tuple[Any, dict[str, Any]]:
         from core.pixels import screen_to_obs
 
-        scr = self._screens()  # [N, 144, 160(, 3)]
+        # on the CPU the shade pipeline reads the host buffer directly (its output is a fresh tensor)
+        scr = self._host_screens() if self.device.type == "cpu" else self._screens()
         info: dict[str, Any] = {"frame": self.frames}
         if self.rgb:
             info["rgb"] = self.screen_rgb()  # [N, 144, 160, 3]
@@ -220,6 +225,7 @@ class _Watchdog:
 
     def __init__(self, rom: str) -> None:
         import threading
+        import time
 
         self.rom = rom
         self.budget = _budget()
@@ -227,6 +233,7 @@ class _Watchdog:
         self.what = "running"
         self._stop = threading.Event()
         self._thread: Any = None
+        self._clock = time.monotonic  # arm() runs once per env step: no import or lookup there
 
     def _start(self) -> None:
         import threading
@@ -238,12 +245,10 @@ class _Watchdog:
             self._thread.start()
 
     def arm(self, what: str = "running") -> None:
-        import time
-
         if self._thread is None:
             self._start()
         self.what = what
-        self.deadline = time.monotonic() + self.budget
+        self.deadline = self._clock() + self.budget
 
     def disarm(self) -> None:
         self.deadline = 0.0
