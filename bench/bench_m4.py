@@ -16,6 +16,9 @@ from pathlib import Path
 
 import torch
 
+from core.metrics import to_unit
+from core.models.protocols import one_frame_context, slide
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -27,17 +30,15 @@ def load(path: Path):
 
 @torch.no_grad()
 def model_fps(model, first: torch.Tensor, batch: int, frames: int) -> float:
-    k = model.context_frames
-    ctx = (
-        (first.permute(2, 0, 1).float() / 255)[None, None].expand(batch, k, -1, -1, -1).contiguous()
-    )
+    x = to_unit(first[None]).expand(batch, -1, -1, -1)  # [B, 3, H, W]
+    ctx = one_frame_context(x, model.context_frames)  # [B, K, 3, H, W]
     gen = torch.Generator().manual_seed(0)
     for i in range(frames + 10):  # 10 warm-up steps
         if i == 10:
             t0 = time.perf_counter()
         a = torch.randint(0, 5, (batch,), generator=gen)
         y = model.predict(ctx, a, torch.randn(batch, model.noise_dim, generator=gen))
-        ctx = torch.cat([ctx[:, 1:], y[:, None]], 1)
+        ctx = slide(ctx, y)
     return frames * batch / (time.perf_counter() - t0)
 
 

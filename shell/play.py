@@ -70,20 +70,24 @@ class Player:
         """first: uint8 [H, W, 3] (numpy or torch), the only frame of context."""
         import torch
 
-        x = torch.as_tensor(first).permute(2, 0, 1).float().div(255.0).to(device)  # [3, H, W]
-        ctx = x[None, None].expand(1, model.context_frames, -1, -1, -1).contiguous()
+        from core.metrics import to_unit
+        from core.models.protocols import one_frame_context
+
+        x = to_unit(torch.as_tensor(first)[None]).to(device)  # [1, 3, H, W]
+        ctx = one_frame_context(x, model.context_frames)  # [1, K, 3, H, W]
         return cls(model, ctx, torch.Generator().manual_seed(seed), device)
 
     def step(self, action: int) -> Any:
         import torch
 
         from core.metrics import to_frames
+        from core.models.protocols import slide
 
         a = torch.tensor([action], dtype=torch.int64, device=self.device)
         z = torch.randn(1, self.model.noise_dim, generator=self.gen).to(self.device)
         with torch.no_grad():
             y = self.model.predict(self.context, a, z).float().clamp(0, 1)  # [1, 3, H, W]
-        self.context = torch.cat([self.context[:, 1:], y[:, None]], 1)
+        self.context = slide(self.context, y)
         self.frame += 1
         return to_frames(y.cpu())[0]  # uint8 [H, W, 3]
 
@@ -91,8 +95,9 @@ class Player:
 @dataclass
 class Recorder:
     """A session as a recording `gate data import` reads (shell/recordings.py): 000000.png (the start),
-    000001.png ..., actions.jsonl (one line per step: {"t", "action", "name"}), meta.json. Written to DIR.partial and renamed to DIR at the end, so
-    an interrupted session never leaves a half-written DIR."""
+    000001.png ..., actions.jsonl (one line per step: {"t", "action", "name"}), meta.json. Written to
+    DIR.partial and renamed to DIR at the end, so an interrupted session never leaves a half-written
+    DIR."""
 
     path: Path
     meta: dict[str, Any] = field(default_factory=dict)
@@ -122,8 +127,10 @@ class Recorder:
         )
         self.n += 1
 
-    def action(self, t: int, a: int) -> None:
-        self.actions.write(orjson.dumps({"t": t, "action": a, "name": NAMES[a]}) + b"\n")
+    def step(self, a: int, img: Any) -> None:
+        """Action a, taken after the frames so far, and the frame it produced."""
+        self.actions.write(orjson.dumps({"t": self.n - 1, "action": a, "name": NAMES[a]}) + b"\n")
+        self.frame(img)
 
     def __exit__(self, *exc: Any) -> None:
         self.actions.close()
@@ -141,8 +148,7 @@ def play_scripted(player: Player, actions: list[int], rec: Recorder | None) -> d
     for a in actions:
         img = player.step(a)
         if rec is not None:
-            rec.action(player.frame - 1, a)
-            rec.frame(img)
+            rec.step(a, img)
     secs = time.perf_counter() - t0
     return {"frames": len(actions), "seconds": secs, "fps": len(actions) / max(secs, 1e-9)}
 
@@ -175,8 +181,7 @@ def play_terminal(
             a = max(down, key=lambda k: held[k]) if down else IDLE
             img = player.step(a)
             if rec is not None:
-                rec.action(player.frame - 1, a)
-                rec.frame(img)
+                rec.step(a, img)
             n += 1
             fps = n / max(time.perf_counter() - t0, 1e-9)
             out.write("\x1b[H" + half_blocks(img, cols) + f"\n{NAMES[a]:<6} frame {n}  {fps:5.1f} FPS  "

@@ -14,6 +14,7 @@ left out: bricks are found by their brick colour).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import torch
@@ -39,10 +40,16 @@ CLASSES = ((SHIRT, PLAYER_RGB, TOL), (COIN, COIN_RGB, TOL), (ENEMY, ENEMY_RGB, T
            (SHOE, SHOE_RGB, TOL), *((SOLID_C, RGB[n], SOLID_TOL) for n in SOLID))  # fmt: skip
 
 
+def _centres(device: torch.device) -> torch.Tensor:
+    """int64 [64**3, 3]: the colour at the centre of each lookup-table bin, in table order."""
+    q = (torch.arange(256 >> QUANT, device=device) << QUANT) + (1 << QUANT) // 2  # [64]
+    return torch.stack(torch.meshgrid(q, q, q, indexing="ij"), -1).view(-1, 3)
+
+
+@functools.cache
 def _lut(table: tuple, device: torch.device) -> torch.Tensor:
     """uint8 [64**3]: each quantised colour's class (the first whose tolerance it is within)."""
-    q = (torch.arange(256 >> QUANT, device=device) << QUANT) + (1 << QUANT) // 2  # [64] centres
-    rgb = torch.stack(torch.meshgrid(q, q, q, indexing="ij"), -1).view(-1, 3)  # [64**3, 3]
+    rgb = _centres(device)  # [64**3, 3]
     out = torch.zeros(rgb.shape[0], dtype=torch.uint8, device=device)
     for cls, ref, tol in reversed(table):  # the first listed wins
         hit = (rgb - torch.tensor(ref, device=device)).abs().amax(1) <= tol
@@ -50,16 +57,10 @@ def _lut(table: tuple, device: torch.device) -> torch.Tensor:
     return out
 
 
-_TABLES: dict[tuple, torch.Tensor] = {}
-
-
 def lookup(q: torch.Tensor, table: tuple = CLASSES) -> torch.Tensor:
     """quantised colours int32 [...] (`quantised`) -> uint8 [...]: each pixel's class under `table`
     ((class, rgb, tol), ...), one table gather per pixel."""
-    key = (table, q.device)
-    if key not in _TABLES:
-        _TABLES[key] = _lut(table, q.device)
-    return _TABLES[key][q]
+    return _lut(table, q.device)[q]
 
 
 def quantised(frames: torch.Tensor) -> torch.Tensor:
@@ -70,8 +71,7 @@ def quantised(frames: torch.Tensor) -> torch.Tensor:
 
 def palette_table(palette: torch.Tensor, tol: float) -> torch.Tensor:
     """bool [64**3]: quantised colours within Euclidean `tol` (0..255) of a palette uint8 [K, 3]."""
-    q = (torch.arange(256 >> QUANT) << QUANT).float() + (1 << QUANT) / 2  # [64]
-    rgb = torch.stack(torch.meshgrid(q, q, q, indexing="ij"), -1).view(-1, 3)  # [64**3, 3]
+    rgb = _centres(palette.device).float()  # [64**3, 3]
     return torch.cdist(rgb, palette.float()).amin(1) <= tol
 
 

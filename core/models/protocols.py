@@ -53,6 +53,17 @@ class WorldModel(Protocol):
         ...
 
 
+def one_frame_context(frame: torch.Tensor, k: int) -> torch.Tensor:
+    """float [N, 3, H, W] -> [N, K, 3, H, W]: one frame repeated as the whole context (a start from
+    a single frame: m4's input, a play session's first step)."""
+    return frame[:, None].expand(-1, k, -1, -1, -1).contiguous()
+
+
+def slide(context: torch.Tensor, frame: torch.Tensor) -> torch.Tensor:
+    """[N, K, 3, H, W], the next frame [N, 3, H, W] -> the context without its oldest frame, plus it."""
+    return torch.cat([context[:, 1:], frame[:, None]], 1)
+
+
 def rollout_by_steps(
     model: WorldModel, context: torch.Tensor, actions: torch.Tensor, noise: torch.Tensor
 ) -> torch.Tensor:
@@ -61,5 +72,5 @@ def rollout_by_steps(
     for t in range(actions.shape[1]):
         y = model.predict(context, actions[:, t], noise[:, t])  # [B, 3, H, W]
         out.append(y)
-        context = torch.cat([context[:, 1:], y[:, None]], 1)  # [B, K, 3, H, W]
+        context = slide(context, y)  # [B, K, 3, H, W]
     return torch.stack(out, 1)  # [B, T, 3, H, W]

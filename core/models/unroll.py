@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from core.models.predictor import FramePredictor, best_shift, motion_weights
+from core.models.protocols import one_frame_context, slide
 
 
 def start_context(
@@ -30,7 +31,7 @@ def start_context(
     b = window.shape[0]
     ctx = window[:, :k_ctx]  # [B, K, 3, H, W]
     one = (torch.rand(b, generator=gen) < one_frame).to(window.device)  # [B]
-    rep = window[:, k_ctx - 1 : k_ctx].expand_as(ctx)  # [B, K, 3, H, W]: the last one repeated
+    rep = one_frame_context(window[:, k_ctx - 1], k_ctx)  # [B, K, 3, H, W]: the last one repeated
     ctx = torch.where(one[:, None, None, None, None], rep, ctx)
     level = torch.rand(b, generator=gen).to(window.device) * ctx_noise  # [B]
     noise = torch.randn(ctx.shape, generator=gen).to(window.device)  # [B, K, 3, H, W]
@@ -72,5 +73,5 @@ def unroll_loss(
             ent = sum(-(p * p.clamp_min(1e-8).log()).sum(1).mean() for p in (aux["px"], aux["py"]))
             total = total + sharp_weight * ent
         pick = y.view(k, b, *y.shape[1:])[best, torch.arange(b, device=y.device)]  # [B, 3, H, W]
-        ctx = torch.cat([ctx[:, 1:], pick.detach().clamp(0, 1)[:, None]], 1)  # [B, K, 3, H, W]
+        ctx = slide(ctx, pick.detach().clamp(0, 1))  # [B, K, 3, H, W]
     return total / max(1, steps)

@@ -91,16 +91,8 @@ def play(
     return clip, state
 
 
-INFO = (
-    "screen_x",
-    "screen_y",
-    "on_ground",
-    "vx",
-    "vy",
-    "n_collected",
-    "camera_x",
-    "enemy_screen_x",
-)
+INFO = ("on_ground", "enemy_screen_x")  # the truth the gates read per frame (m5: grounded starts;
+# m4: which RNG branches move a visible enemy differently)
 
 
 def _info(game: Any, state: Any) -> dict[str, torch.Tensor]:
@@ -123,12 +115,13 @@ def warm_starts(game: Any, seed: int, n: int, warm: int) -> Any:
 def branch(state: Any, copies: int, salt: int = 0x9E3779B1) -> Any:
     """Each env repeated `copies` times (env-major), copy j with its RNG key changed (j = 0 keeps the
     original): the same state whose random events (an enemy turning) unfold differently."""
+    from core.games.hashrng import M32
     from core.games.platformer_state import take_envs
 
     n = state.x.shape[0]
     rep = take_envs(state, torch.arange(n).repeat_interleave(copies))
     j = torch.arange(copies, dtype=torch.int64).repeat(n)  # [N * copies]
-    return replace(rep, key=(rep.key ^ (j * salt)) & 0xFFFFFFFF)
+    return replace(rep, key=(rep.key ^ (j * salt)) & M32)
 
 
 @torch.no_grad()
@@ -138,12 +131,12 @@ def generate(
     """The model's clip from one frame: uint8 first [N, H, W, 3], actions [N, T], noise [N, T, Z]
     -> uint8 [N, T+1, H, W, 3] (the first frame, then T generated; NaN shows as black)."""
     from core.metrics import to_frames, to_unit
+    from core.models.protocols import one_frame_context
 
     out = []
     k = model.context_frames
     for i in range(0, first.shape[0], BATCH):
-        x = to_unit(first[i : i + BATCH]).to(device)  # [B, 3, H, W]
-        ctx = x[:, None].expand(-1, k, -1, -1, -1).contiguous()  # [B, K, 3, H, W]: one frame in
+        ctx = one_frame_context(to_unit(first[i : i + BATCH]).to(device), k)  # [B, K, 3, H, W]
         a, z = actions[i : i + BATCH].to(device), noise[i : i + BATCH].to(device)
         y = model.rollout(ctx, a, z).float().cpu()  # [B, T, 3, H, W]
         frames = to_frames(y.flatten(0, 1)).view(y.shape[0], y.shape[1], *first.shape[1:])

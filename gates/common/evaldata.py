@@ -3,7 +3,6 @@ models' grid, model names per game, CPU threads, peak memory, timing."""
 
 from __future__ import annotations
 
-import os
 import resource
 import statistics
 import time
@@ -13,6 +12,7 @@ from typing import Any
 
 from shell import paths
 from shell.errors import BadInput
+from shell.threads import set_threads  # noqa: F401 - the gates call it from here
 
 EVAL_SEED = 1_000_003  # held-out levels of m1 and m2: the train verbs refuse this seed
 DEFAULT_BACKEND = "builtin"
@@ -64,14 +64,6 @@ def load_model(
     return model, path, about
 
 
-def set_threads(n: int) -> int:
-    import torch
-
-    n = n if n > 0 else max(1, min(2, os.cpu_count() or 1))  # the spec's 2-core machine
-    torch.set_num_threads(n)
-    return n
-
-
 def collect_frames(
     backend: str,
     game: str,
@@ -107,8 +99,8 @@ def peak_memory_gb(device: Any) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9  # Linux: KiB
 
 
-def median_ms(fn: Callable[[], Any], runs: int, device: Any, warmup: int = 3) -> float:
-    """Median wall time of fn() in ms (CUDA synchronised around each call)."""
+def timings_ms(fn: Callable[[], Any], runs: int, device: Any, warmup: int = 3) -> list[float]:
+    """Wall time of each of `runs` calls of fn() in ms, after `warmup` calls (CUDA synchronised)."""
     import torch
 
     sync = (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" else (lambda: None)
@@ -121,7 +113,12 @@ def median_ms(fn: Callable[[], Any], runs: int, device: Any, warmup: int = 3) ->
         fn()
         sync()
         times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
+    return times
+
+
+def median_ms(fn: Callable[[], Any], runs: int, device: Any, warmup: int = 3) -> float:
+    """Median wall time of fn() in ms (CUDA synchronised around each call)."""
+    return statistics.median(timings_ms(fn, runs, device, warmup))
 
 
 def check_train_seed(seed: int, eval_seed: int) -> None:

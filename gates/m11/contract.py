@@ -38,7 +38,15 @@ def _status(fn: Callable[[], Any], status: int, field: str | None = None) -> tup
     return False, "no error"
 
 
-def contract(url: str, key: str) -> list[Check]:
+def planned_gate() -> str:
+    """A gate declared but not built: what the job contract submits to see exit 2 "not built". Read
+    from the registry, so a gate landing does not turn the contract's job into a real run."""
+    from shell.registry import load_gates
+
+    return next(g.id for g in load_gates().gates.values() if not g.built)
+
+
+def contract(url: str, key: str, planned: str) -> list[Check]:
     out: list[Check] = []
     api = Client(url, key=key)
     raw = httpx.Client(base_url=url, timeout=30)
@@ -52,7 +60,7 @@ def contract(url: str, key: str) -> list[Check]:
         _try("runs filter", lambda: isinstance(api.runs(verdict="pass", limit=5), list), out)
         _play(api, out)
         _errors(api, raw, key, out)
-        _jobs(api, out)
+        _jobs(api, out, planned)
     finally:
         api.close()
         raw.close()
@@ -113,8 +121,8 @@ def _errors(api: Client, raw: httpx.Client, key: str, out: list[Check]) -> None:
          lambda: _status(lambda: api.run("20000101T000000Z-x-000000"), 404, "run_id"), out)  # fmt: skip
 
 
-def _jobs(api: Client, out: list[Check]) -> None:
-    j = _try("job submit (planned gate m13)", lambda: api.submit("m13"), out)
+def _jobs(api: Client, out: list[Check], planned: str) -> None:
+    j = _try(f"job submit (planned gate {planned})", lambda: api.submit(planned), out)
     if j is not None:
         _try("job result: exit 2, not built",
              lambda: (lambda d: (d["exit_code"] == 2 and d["state"] == "error", str(d["error"])))(

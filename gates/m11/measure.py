@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from gates.m11.contract import contract, key_checks
+from gates.m11.contract import contract, key_checks, planned_gate
 from shell.errors import Unavailable
 from shell.server.load import cheap_load, start_server, step_load, stream_load
 from shell.server.store import Store
@@ -25,21 +25,22 @@ def run(ctx: Any) -> None:
     db = ctx.run_dir / "server.db"
     store = Store(db)
     admin = store.create_key("m11-admin")["key"]
-    args = ["--db", str(db), "--job-gates", "m1,m13", "--job-workers", "2",
+    planned = planned_gate()
+    args = ["--db", str(db), "--job-gates", f"m1,{planned}", "--job-workers", "2",
             "--threads", str(cfg.threads)]  # fmt: skip
     srv = start_server(args)
     ctx.say(f"m11: gate serve at {srv.url}")
     try:
-        _measure(ctx, cfg, srv.url, admin, store, st)
+        _measure(ctx, cfg, srv.url, admin, store, st, planned)
     finally:
         srv.stop()
         store.close()
 
 
-def _measure(ctx: Any, cfg: Any, url: str, admin: str, store: Store, st: str) -> None:
+def _measure(ctx: Any, cfg: Any, url: str, admin: str, store: Store, st: str, planned: str) -> None:
     from shell.pictures import histogram, line_plot
 
-    checks = contract(url, admin)
+    checks = contract(url, admin, planned)
     _report(ctx, "contract", checks)
     with httpx.Client(base_url=url, timeout=30) as c:
         keys = key_checks(c, store)

@@ -3,6 +3,7 @@ gates/m4/__init__.py). The same functions judge the true clips, copy-last and th
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import torch
@@ -37,20 +38,21 @@ class Tracks:
     appeared: torch.Tensor  # bool [N, T] one appeared away from the edges
 
 
-_PAL: list[torch.Tensor] = []
+@functools.cache
+def _in_palette() -> torch.Tensor:
+    """bool [64**3]: the game's colours within PALETTE_TOL, built once per process."""
+    return palette_table(GAME_PALETTE, spec.PALETTE_TOL)
 
 
 def tracks(clips: torch.Tensor) -> Tracks:
     """Decode every frame of clips uint8 [N, T+1, H, W, 3] (one clip at a time: bounded memory)."""
-    if not _PAL:
-        _PAL.append(palette_table(GAME_PALETTE, spec.PALETTE_TOL))
     parts = []
     for clip in clips:
         q = quantised(clip)  # [T+1, H, W]
         cls = lookup(q)
         xy = player_xy(cls)  # [T+1, 2]
         box = player_box(cls, xy)
-        pal = _PAL[0][q].flatten(1).float().mean(1)  # [T+1]
+        pal = _in_palette()[q].flatten(1).float().mean(1)  # [T+1]
         c = clip[:, ::2, ::2].to(torch.int16)  # every other pixel: a mean needs no more
         change = (c[1:] - c[:-1]).abs().float().mean((1, 2, 3)) / 255.0  # [T]
         van, app = _objects(cls, xy)

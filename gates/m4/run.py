@@ -17,6 +17,20 @@ from gates.m4.pictures import draw
 from shell.errors import BadInput
 
 
+def probe(game: Any, state: Any, acts: torch.Tensor) -> tuple[Any, torch.Tensor, torch.Tensor]:
+    """Each of C states played under its actions [C, T] and BRANCHES RNG keys, unrendered ->
+    (the branched states [C * BRANCHES], env-major; bool [C]: a branch ended an episode; bool [C]: the
+    branches move a visible enemy differently, so the futures look different)."""
+    c, t = acts.shape
+    rep = branch(state, spec.BRANCHES)
+    clip, _ = play(game, rep, acts.repeat_interleave(spec.BRANCHES, 0), render=False)
+    done = clip.done.view(c, spec.BRANCHES, -1).any((1, 2))  # [C]
+    ex = clip.info["enemy_screen_x"].view(c, spec.BRANCHES, t + 1, -1)  # [C, B, T+1, E]
+    seen = (ex > -8) & (ex < 264)  # any part of the 16-px enemy on screen
+    differs = ((ex != ex[:, :1]) & (seen | seen[:, :1])).flatten(1).any(1)  # [C]
+    return rep, done, differs
+
+
 def true_starts(game: Any, cfg: Any) -> tuple[Any, torch.Tensor, list[torch.Tensor], list[int]]:
     """-> (the kept starts' true clips uint8 [S, T+1, H, W, 3], their actions [S, T], each start's
     distinct-looking true futures as 4x-pooled float16 clips [F, T, 3, H/4, W/4], kept candidate
@@ -28,12 +42,7 @@ def true_starts(game: Any, cfg: Any) -> tuple[Any, torch.Tensor, list[torch.Tens
 
     state = warm_starts(game, cfg.eval_seed, cfg.candidates, cfg.warm)
     acts = held_actions(cfg.candidates, spec.CLIP, cfg.eval_seed)
-    rep = branch(state, spec.BRANCHES)
-    probe, _ = play(game, rep, acts.repeat_interleave(spec.BRANCHES, 0), render=False)
-    done = probe.done.view(cfg.candidates, spec.BRANCHES, -1).any((1, 2))  # [C]
-    ex = probe.info["enemy_screen_x"].view(cfg.candidates, spec.BRANCHES, spec.CLIP + 1, -1)
-    seen = (ex > -8) & (ex < 264)  # [C, B, T+1, E]: any part of the 16-px enemy on screen
-    differs = ((ex != ex[:, :1]) & (seen | seen[:, :1])).flatten(1).any(1)  # [C]
+    rep, done, differs = probe(game, state, acts)
     order = [
         *(~done & differs).nonzero().flatten().tolist(),
         *(~done & ~differs).nonzero().flatten().tolist(),
@@ -112,7 +121,8 @@ def evaluate(ctx) -> None:
     rows["model"] = measure.summary(merged, true_acc)
     per_start = [torch.stack([p[i] for p in pooled]) for i in range(len(keep))]
     div, n_sto = coverage(per_start, futures)
-    cdiv, _ = coverage([pool(copy)[i : i + 1].expand(spec.SAMPLES, -1, -1, -1, -1)
+    cpool = pool(copy)  # [S, T, 3, h, w], once: copy-last's samples are all the same
+    cdiv, _ = coverage([cpool[i : i + 1].expand(spec.SAMPLES, -1, -1, -1, -1)
                         for i in range(len(keep))], futures)  # fmt: skip
     rows["model"]["diversity"], rows["copy_last"]["diversity"] = div, cdiv
     rows["truth"]["diversity"] = float("nan")  # the truth's futures are the reference

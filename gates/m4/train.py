@@ -213,9 +213,10 @@ def _heldout(net, window, held, cfg, mse) -> dict[str, float]:
     import torch
 
     from core.models.builtin import PixelWorldModel
+    from core.models.protocols import one_frame_context
 
     x, a = window(held)  # [B, L, 3, H', W']
-    start = x[:, cfg.context - 1 : cfg.context].expand(-1, cfg.context, -1, -1, -1)
+    start = one_frame_context(x[:, cfg.context - 1], cfg.context)  # [B, K, 3, H', W']
     z = torch.randn(
         a.shape[0], a.shape[1], cfg.noise_dim, generator=torch.Generator().manual_seed(0)
     )

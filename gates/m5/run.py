@@ -3,19 +3,19 @@ back by an inverse-dynamics model trained on the game's frames (definitions in g
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import orjson
 import torch
 
 from core.games import get_game
-from core.games.platformer_decode import classify, player_crop, player_xy
+from core.games.platformer_decode import CROP_H, CROP_W, classify, player_crop, player_xy
 from core.games.platformer_state import take_envs
 from core.metrics import psnr, to_unit
 from core.models.idm import IDMConfig, InverseDynamics
+from core.models.protocols import one_frame_context
 from gates.common.clips import Clip, generate, play, warm_starts
-from gates.common.evaldata import load_model, peak_memory_gb, set_threads
+from gates.common.evaldata import load_model, peak_memory_gb, set_threads, timings_ms
 from gates.m5 import spec
 from gates.m5.pictures import draw
 from shell.errors import BadInput
@@ -50,16 +50,10 @@ def features(frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Te
     xy = torch.cat(
         [player_xy(classify(flat[i : i + CHUNK])) for i in range(0, flat.shape[0], CHUNK)]
     )
-    crops = player_crop(flat, xy).view(n, f, 3, *player_crop_shape())  # [N, F, 3, 24, 16]
+    crops = player_crop(flat, xy).view(n, f, 3, CROP_H, CROP_W)  # [N, F, 3, 24, 16]
     xy = xy.view(n, f, 2)
     moves = (xy[:, 1:] - xy[:, :-1]).nan_to_num(0.0)  # [N, F-1, 2]
     return crops, moves, xy
-
-
-def player_crop_shape() -> tuple[int, int]:
-    from core.games.platformer_decode import CROP_H, CROP_W
-
-    return CROP_H, CROP_W
 
 
 def train_idm(clip: Clip, n_actions: int, seed: int, steps: int = 300) -> InverseDynamics:
@@ -79,6 +73,7 @@ def train_idm(clip: Clip, n_actions: int, seed: int, steps: int = 300) -> Invers
 
 @torch.no_grad()
 def read_actions(idm: InverseDynamics, frames: torch.Tensor) -> torch.Tensor:
+    """The action the IDM reads from each clip uint8 [N, F, H, W, 3] -> int64 [N]."""
     crops, moves, _ = features(frames)
     return idm(crops, moves).argmax(1)  # [N]
 
@@ -115,8 +110,10 @@ def evaluate(ctx) -> None:
         lat = _latency(model, first[:1], dev)
         advance(1)
     want = acts[:, 0]
-    read = {w: read_actions(idm, f) for w, f in
-            (("truth", truth.frames), ("model", ours), ("copy_last", copy))}  # fmt: skip
+    feats = {w: features(f) for w, f in  # decoded once: the IDM and the displacement both read them
+             (("truth", truth.frames), ("model", ours), ("copy_last", copy))}  # fmt: skip
+    with torch.no_grad():
+        read = {w: idm(crops, moves).argmax(1) for w, (crops, moves, _) in feats.items()}
     acc = {w: float((r == want).float().mean()) for w, r in read.items()}
     per = {i: float((read["model"][want == i] == i).float().mean()) for i in range(na)}
     ctx.metric("states", spec.STATES)
@@ -134,7 +131,7 @@ def evaluate(ctx) -> None:
     ctx.metric("threads", threads)
     ctx.check("response_ms", lat)
     ctx.check("deterministic", float(torch.equal(again, ours[:8])))
-    disp = _displacement(truth.frames, ours, copy)
+    disp = _displacement({w: xy for w, (_, _, xy) in feats.items()})
     for k, v in disp.items():
         ctx.metric(k, v, "px")
     ctx.metric("peak_memory_gb", peak_memory_gb(dev), "GB")
@@ -159,30 +156,26 @@ def _delta_psnr(truth, ours, ours_rand, game_rand) -> dict[str, float]:
     }
 
 
-def _displacement(truth, ours, copy) -> dict[str, float]:
-    _, _, xt = features(truth[:, [0, -1]])
+def _displacement(xy: dict[str, torch.Tensor]) -> dict[str, float]:
+    """Decoded player positions [N, F, 2] per clip set -> mean |displacement over the hold - the
+    game's| for the model and copy-last (a vanished player counts 99 px)."""
+    true = xy["truth"][:, -1] - xy["truth"][:, 0]  # [N, 2]
     out = {}
-    for name, f in (("displacement_error_px", ours), ("copy_last_displacement_error_px", copy)):
-        _, _, xm = features(f[:, [0, -1]])
-        err = ((xm[:, 1] - xm[:, 0]) - (xt[:, 1] - xt[:, 0])).norm(dim=1)  # [N]
-        out[name] = float(err.nan_to_num(99.0).mean())  # a vanished player: a large error
+    for name, who in (
+        ("displacement_error_px", "model"),
+        ("copy_last_displacement_error_px", "copy_last"),
+    ):
+        err = ((xy[who][:, -1] - xy[who][:, 0]) - true).norm(dim=1)  # [N]
+        out[name] = float(err.nan_to_num(99.0).mean())
     return out
 
 
 @torch.no_grad()
 def _latency(model, first: torch.Tensor, dev) -> float:
     """p95 ms of one predict at batch 1 (the context on the device, the frame waited for)."""
-    k = model.context_frames
-    ctx = to_unit(first).to(dev)[:, None].expand(-1, k, -1, -1, -1).contiguous()
+    ctx = one_frame_context(to_unit(first).to(dev), model.context_frames)  # [1, K, 3, H, W]
     a = torch.zeros(1, dtype=torch.int64, device=dev)
     z = torch.zeros(1, model.noise_dim, device=dev)
-    sync = torch.cuda.synchronize if getattr(dev, "type", "cpu") == "cuda" else (lambda: None)
-    times = []
-    for i in range(spec.LATENCY_WARMUP + spec.LATENCY_FRAMES):
-        t0 = time.perf_counter()
-        model.predict(ctx, a, z)
-        sync()
-        if i >= spec.LATENCY_WARMUP:
-            times.append((time.perf_counter() - t0) * 1000)
-    times.sort()
+    times = sorted(timings_ms(lambda: model.predict(ctx, a, z), spec.LATENCY_FRAMES, dev,
+                              spec.LATENCY_WARMUP))  # fmt: skip
     return times[int(0.95 * (len(times) - 1))]

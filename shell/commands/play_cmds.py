@@ -52,14 +52,12 @@ def play(
                 "--keys: no terminal to read keys from; give scripted keys (--keys RRRJJ)"
             )
         rec = lib.Recorder(Path(record)).check() if record else None
-        player, about = _player(model, seed, device, threads)
+        player, first, about = _player(model, seed, device, threads)
         if rec is not None:
             rec.meta = {"model": about, "seed": seed}
         with rec if rec is not None else contextlib.nullcontext():
             if rec is not None:
-                from core.metrics import to_frames
-
-                rec.frame(to_frames(player.context[:, -1].cpu())[0])  # the start: frame 0
+                rec.frame(first)  # the start: frame 0
             if actions is not None:
                 stats = lib.play_scripted(player, actions, rec)
             else:
@@ -71,9 +69,9 @@ def play(
 
 def _player(spec: str, seed: int, device: str, threads: int):
     from core.games import get_game
-    from gates.common.evaldata import set_threads
     from shell import models, paths
     from shell.context import resolve_device
+    from shell.threads import set_threads
 
     set_threads(threads)
     dev = resolve_device(device)
@@ -83,7 +81,7 @@ def _player(spec: str, seed: int, device: str, threads: int):
     first = game.render_rgb(game.reset(seed, 1, "cpu"))[0]  # uint8 [H, W, 3]
     from shell.play import Player
 
-    return Player.start(model, first, seed, dev), {"name": entry.name, "path": str(path)}
+    return Player.start(model, first, seed, dev), first, {"name": entry.name, "path": str(path)}
 
 
 def register(app: typer.Typer) -> None:

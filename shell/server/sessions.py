@@ -138,8 +138,10 @@ class Sessions:
                           {"Retry-After": "1"})  # fmt: skip
         h, w = getattr(model, "frame_size", (256, 256))
         frame = start_frame(png, seed, (h, w), level)
-        x = torch.from_numpy(frame).permute(2, 0, 1).float().div(255.0)
-        ctx = x.unsqueeze(0).repeat(model.context_frames, 1, 1, 1).contiguous()
+        from core.metrics import to_unit
+        from core.models.protocols import one_frame_context
+
+        ctx = one_frame_context(to_unit(torch.from_numpy(frame)[None]), model.context_frames)[0]
         gen = torch.Generator().manual_seed(seed)
         sid = secrets.token_hex(8)
         s = Session(sid, model_name, ctx, gen, model.noise_dim, model.n_actions, self.ttl_s)
