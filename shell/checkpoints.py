@@ -126,12 +126,14 @@ MAX_DIM = 4096  # no size of these models (channels, cells, units) comes near it
 
 
 def check_model_config(cfg: Any, path: Path) -> None:
-    """model.config holds sizes: ints in 0..MAX_DIM (a width of -1 or 10**6 is exit 2, not a crash or
-    a 10**12-parameter allocation)."""
+    """model.config holds sizes, ints in 0..MAX_DIM (a width of -1 or 10**6 is exit 2, not a crash or
+    a 10**12-parameter allocation), and switches, booleans."""
     if not isinstance(cfg, dict):
         raise BadInput(f"{Path(path) / 'meta.json'}: field model.config: expected an object")
     for k, v in cfg.items():
-        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MAX_DIM:
+        if isinstance(v, bool):
+            continue
+        if not isinstance(v, int) or not 0 <= v <= MAX_DIM:
             raise BadInput(
                 f"{Path(path) / 'meta.json'}: field model.config.{k}: {v!r} is not a size "
                 f"(an int in 0..{MAX_DIM})"

@@ -41,12 +41,19 @@ class PredictorConfig:
         0  # soft-argmax colour keypoints per frame; 0 = off (measured worse at 500 steps)
     )
     max_global: int = 5  # whole-frame horizontal shifts -5..5 px, chosen hard: the camera's step
+    hard: bool = False  # per-cell shifts chosen whole, no gate: m4's block motion
+    # (core/models/blockmotion.py); False is m2's soft mixture
+    palette: int = 0  # hard mode: > 0 draws new pixels from this many colours (the game's palette,
+    # set from data), each the colour nearest the predicted RGB: crisp, never a blur; 0: the RGB
+    min_p: int = 0  # hard mode's choice, in %: 0 takes each cell's most likely shift; p > 0 samples
+    # among the shifts of probability >= p %, every cell at the same quantile of its own distribution
+    # (one uniform per frame, from the noise): one sprite's cells agree, and the shifts are unbiased
 
-    def to_dict(self) -> dict[str, int]:
+    def to_dict(self) -> dict[str, int | bool]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict[str, int]) -> PredictorConfig:
+    def from_dict(cls, d: dict[str, int | bool]) -> PredictorConfig:
         return cls(**d)
 
     @property
@@ -95,9 +102,34 @@ class FramePredictor(nn.Module):
         self.head = nn.Conv2d(w1, self.n_res + self.n_dx + self.n_dy + 1, 1)
         nn.init.zeros_(self.head.weight)  # an untrained predictor is exactly copy-last-frame ...
         nn.init.zeros_(self.head.bias)
+        if cfg.hard:  # per pixel: the logit of "this pixel is new" (a pose, an edge): the rest copy
+            self.paint_head = nn.Conv2d(w1, cfg.cell * cfg.cell, 1)
+            nn.init.zeros_(self.paint_head.weight)
+            nn.init.constant_(self.paint_head.bias, -4.0)  # untrained: nothing new, copy-last
+        if cfg.palette:  # the colours new pixels are drawn from (a buffer: set from data, saved)
+            self.register_buffer("colours", torch.zeros(cfg.palette, 3))
+            self.log_beta = nn.Parameter(torch.tensor(5.3))  # e^5.3 = 200 per unit^2: a 0.1 RGB
+            # gap (the palette's closest pair is ~0.1) is worth 2 nats between two colours
         with torch.no_grad():  # ... and its first shifts favour "no motion" (softmax 0.8 at 0)
             self.head.bias[self.n_res + cfg.max_dx] = 4.0
             self.head.bias[self.n_res + self.n_dx + cfg.max_dy] = 4.0
+
+    def colour_logits(self, rgb: torch.Tensor) -> torch.Tensor:
+        """[M, 3] -> [M, P]: -beta |rgb - colour_p|^2, a nearest-colour classifier (its cross-entropy
+        pulls a pixel into its colour's cell, where an MSE would settle between two)."""
+        return -self.log_beta.exp() * torch.cdist(rgb, self.colours).square()  # [M, P]
+
+    def choose(self, logits: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+        """Per-cell shift logits [N, D, h, w] and a uniform u [N] -> indices int64 [N, h, w]: the
+        argmax (min_p 0) or the u-quantile of the distribution cut to shifts of p >= min_p %."""
+        if not self.cfg.min_p or logits.shape[0] == 0:
+            return logits.argmax(1)
+        p = logits.softmax(1)  # [N, D, h, w]
+        keep = (p >= self.cfg.min_p / 100) | (p == p.amax(1, keepdim=True))  # the argmax stays
+        p = torch.where(keep, p, 0.0)
+        cdf = (p / p.sum(1, keepdim=True)).cumsum(1)  # [N, D, h, w]
+        idx = (cdf < u.view(-1, 1, 1, 1)).sum(1)  # [N, h, w]: the first index whose cdf reaches u
+        return idx.clamp(max=logits.shape[1] - 1)
 
     def kp_logits(self, x: torch.Tensor) -> torch.Tensor:
         """[M, 3, H, W] -> [M, P, H, W]: -beta_p * |rgb - colour_p|^2 (a colour detector per keypoint;
@@ -145,10 +177,16 @@ class FramePredictor(nn.Module):
         z: torch.Tensor,
         shift: torch.Tensor | None = None,
         aux: dict[str, torch.Tensor] | None = None,
+        cells: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """-> (frame [N, 3, H, W], camera logits [N, G]). shift int64 [N] in 0..G-1 forces the camera
         decision (training: the shift that best explains the target); None takes the argmax. aux, when
-        given, receives the per-cell shift distributions "px" and "py" (a loss may shape them)."""
+        given, receives the per-cell shift distributions "px" and "py" (a loss may shape them), or in
+        hard mode their logits "xlog" and "ylog", the per-pixel paint logit "paint" and the RGB "rgb"
+        that painted pixels are drawn from. cells (hard mode): the per-cell shift indices (iy, ix)
+        int64 [N, H/c, W/c] and which pixels are painted, bool [N, H, W], to apply instead of the
+        model's own choices (training: the searched ones). Pixels not painted are exact copies: a
+        residual's haze never builds up where nothing new appears."""
         cfg = self.cfg
         last, h1 = enc["last"], enc["h1"]  # [N, 3, H, W], [N, w1, H/c, W/c]
         cond = torch.cat([F.one_hot(action, cfg.n_actions).to(z.dtype), z, enc["kpv"]], 1)
@@ -164,15 +202,35 @@ class FramePredictor(nn.Module):
         u2 = F.pixel_shuffle(self.up2(F.gelu(h3)), 2) + h2 + self.gcond(gone)[:, :, None, None]
         u2 = self.d2(u2)
         u1 = F.pixel_shuffle(self.up1(F.gelu(u2)), 2) + h1  # [N, w1, H/c, W/c]
-        out = self.head(F.gelu(self.d1(u1)))  # [N, R + DX + DY + 1, H/c, W/c]
+        feat = F.gelu(self.d1(u1))  # [N, w1, H/c, W/c]
+        out = self.head(feat)  # [N, R + DX + DY + 1, H/c, W/c]
         res = F.pixel_shuffle(out[:, : self.n_res], cfg.cell)  # [N, 3, H, W]
         rest = out[:, self.n_res :]  # [N, DX + DY + 1, H/c, W/c]
+        base = shift_global(last, g - cfg.max_global)  # [N, 3, H, W]: the camera's move, exact
+        if cfg.hard:
+            xlog, ylog = rest[:, : self.n_dx], rest[:, self.n_dx : self.n_dx + self.n_dy]
+            paint = F.pixel_shuffle(self.paint_head(feat), cfg.cell)[:, 0]  # [N, H, W] logits
+            if aux is not None:
+                aux["xlog"], aux["ylog"], aux["paint"] = xlog, ylog, paint
+            if cells is None:  # inference: its own shifts, new pixels only where needed
+                u = 0.5 * (1 + torch.erf(z[:, 0] / 2**0.5))  # [N] uniform, from the noise
+                cells = (self.choose(ylog, u), self.choose(xlog, u), paint > 0)
+            iy, ix, where = cells  # [N, h, w], [N, h, w], bool [N, H, W]
+            moved = shift_cells(base, iy - cfg.max_dy, ix - cfg.max_dx, cfg.cell)  # [N, 3, H, W]
+            rgb = moved + res  # [N, 3, H, W]: what new pixels should look like
+            if aux is not None:
+                aux["rgb"] = rgb
+            if not cfg.palette:
+                return torch.where(where[:, None], rgb, moved), glog
+            out = moved.permute(0, 2, 3, 1).clone()  # [N, H, W, 3]
+            pick = self.colour_logits(rgb.permute(0, 2, 3, 1)[where]).argmax(1)  # [M]
+            out[where] = self.colours[pick]  # painted pixels: the nearest colour, exactly
+            return out.permute(0, 3, 1, 2), glog
         px = rest[:, : self.n_dx].softmax(1)  # [N, DX, H/c, W/c]
         py = rest[:, self.n_dx : self.n_dx + self.n_dy].softmax(1)  # [N, DY, H/c, W/c]
         if aux is not None:
             aux["px"], aux["py"] = px, py
         alpha = F.interpolate(rest[:, -1:], scale_factor=cfg.cell, mode="nearest")  # [N, 1, H, W]
-        base = shift_global(last, g - cfg.max_global)  # [N, 3, H, W]: the camera's move, exact
         moved = shift_mix(shift_mix(base, py, cfg.max_dy, 2), px, cfg.max_dx, 3)  # [N, 3, H, W]
         return base + alpha * (moved - base) + res, glog
 
@@ -196,6 +254,18 @@ def best_shift(last: torch.Tensor, target: torch.Tensor, m: int) -> torch.Tensor
         s = shift_global(last, torch.full((last.shape[0],), d, dtype=torch.int64))
         errs.append((s - target).square().flatten(1).mean(1))  # [N]
     return torch.stack(errs, 1).argmin(1)  # [N]
+
+
+def shift_cells(img: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor, c: int) -> torch.Tensor:
+    """img float [N, C, H, W] with each c x c cell shifted whole by its own (dy, dx) int64 [N, H/c,
+    W/c] px, edges replicated: out[y, x] = img[y - dy, x - dx] (one gather)."""
+    n, ch, h, w = img.shape
+    dyf = dy.repeat_interleave(c, 1).repeat_interleave(c, 2)  # [N, H, W]
+    dxf = dx.repeat_interleave(c, 1).repeat_interleave(c, 2)  # [N, H, W]
+    ys = (torch.arange(h, device=img.device).view(1, h, 1) - dyf).clamp(0, h - 1)  # [N, H, W]
+    xs = (torch.arange(w, device=img.device).view(1, 1, w) - dxf).clamp(0, w - 1)  # [N, H, W]
+    idx = (ys * w + xs).view(n, 1, h * w).expand(-1, ch, -1)  # [N, C, H*W]
+    return img.flatten(2).gather(2, idx).view(n, ch, h, w)
 
 
 def shift_mix(img: torch.Tensor, prob: torch.Tensor, m: int, dim: int) -> torch.Tensor:

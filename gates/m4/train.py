@@ -42,8 +42,11 @@ class TrainArgs:
     resume: str = ""  # checkpoint folder or run id
     init: str = "artifacts/m2/predictor"  # weights to start from ("" = from scratch)
     one_frame: float = 0.25  # share of windows starting from one repeated frame (m4's input)
-    ctx_noise: float = 0.03  # the context noise level's upper bound (GameNGen-style)
+    ctx_noise: float = 0.0  # the context noise level's upper bound (GameNGen-style); 0: block
+    # motion copies pixels, so noise on the context is copied on (0.03 helped the soft mixture)
     sharp: float = 0.0  # weight of the shift choices' entropy (core.models.unroll.unroll_loss)
+    hard: bool = True  # block motion (core/models/blockmotion.py): whole shifts per cell, taught by
+    # cross-entropy; False: m2's soft mixture under core.models.unroll.unroll_loss
     checkpoint_every: int = 100
     log_every: int = 25
 
@@ -78,6 +81,9 @@ def add_train_verb(app) -> None:
         sharp: Annotated[
             float, typer.Option(help="Weight of the per-cell shift choices' entropy (0: none).")
         ] = D.sharp,
+        hard: Annotated[
+            bool, typer.Option("--hard/--soft", help="Block motion (hard shifts) or m2's mixture.")
+        ] = D.hard,
         checkpoint_every: options.CheckpointEvery = D.checkpoint_every,
         json: options.Json = False,
         log_jsonl: options.LogJsonl = False,
@@ -86,7 +92,8 @@ def add_train_verb(app) -> None:
         args = TrainArgs(
             steps=steps, episodes=episodes, episode_steps=episode_steps, batch=batch, k=k,
             horizon=horizon, lr=lr, seed=seed, game=game, threads=threads, resume=resume, init=init,
-            one_frame=one_frame, ctx_noise=ctx_noise, sharp=sharp, checkpoint_every=checkpoint_every,
+            one_frame=one_frame, ctx_noise=ctx_noise, sharp=sharp, hard=hard,
+            checkpoint_every=checkpoint_every,
         )  # fmt: skip
         launch("m4", args, train_world_model, device, json, log_jsonl)
 
@@ -127,6 +134,7 @@ def train_world_model(ctx, args: TrainArgs) -> None:
 
     from core.games import get_game
     from core.metrics import mse, palette_of, to_unit
+    from core.models.blockmotion import block_unroll_loss
     from core.models.predictor import FramePredictor, PredictorConfig
     from core.models.unroll import unroll_loss
     from gates.common.clips import play
@@ -158,15 +166,25 @@ def train_world_model(ctx, args: TrainArgs) -> None:
         cfg = resumed.config
     elif args.init:
         meta, init_tensors = checkpoints.load_checkpoint(Path(args.init), ARCH, game=args.game)
-        cfg = PredictorConfig.from_dict(meta.model["config"])
+        cfg = PredictorConfig.from_dict({**meta.model["config"], "hard": args.hard})
     else:
-        cfg = PredictorConfig(n_actions=len(game.actions))
+        cfg = PredictorConfig(n_actions=len(game.actions), hard=args.hard)
+    n_held = max(1, args.episodes // 5)
+    palette = palette_of(frames[n_held:])  # uint8 [P, 3]: the colours new pixels are drawn from
+    if cfg.hard and not resumed:
+        cfg = PredictorConfig.from_dict({**cfg.to_dict(), "palette": int(palette.shape[0])})
     net = FramePredictor(cfg)
-    if init_tensors is not None:
-        checkpoints.restore(net, init_tensors, Path(args.init))
+    if init_tensors is not None:  # the init's weights where they fit (m2's has no paint head)
+        want = net.state_dict()
+        have = {k[6:]: v for k, v in init_tensors.items() if k.startswith("model.")}
+        keep = {k: v for k, v in have.items() if k in want and v.shape == want[k].shape}
+        net.load_state_dict(keep, strict=False)
+        if fresh := sorted(set(want) - set(keep)):
+            ctx.say(f"m4 train: from {args.init}; new here: {', '.join(fresh)}")
+    if cfg.palette and not resumed:
+        net.colours.copy_(palette.float() / 255)
     net = net.to(dev)
     length = cfg.context + args.horizon
-    n_held = max(1, args.episodes // 5)
     train = windows(done, list(range(n_held, args.episodes)), length, 1)
     held = windows(done, list(range(n_held)), length, 8)
     h, w = frames.shape[2:4]
@@ -175,7 +193,7 @@ def train_world_model(ctx, args: TrainArgs) -> None:
         model_meta={
             "arch": ARCH, "config": cfg.to_dict(), "frame_shape": [int(h), int(w), 3],
             "game": args.game, "backend": "builtin", "action_names": list(game.actions),
-            "palette": palette_of(frames[n_held:]).tolist(),
+            "palette": palette.tolist(),
         },
         inputs={"frames": sha256_bytes(frames.numpy().tobytes()),
                 "actions": sha256_bytes(actions.numpy().tobytes())},
@@ -195,6 +213,8 @@ def train_world_model(ctx, args: TrainArgs) -> None:
     def loss_at(gen: torch.Generator) -> torch.Tensor:
         pick = torch.randint(0, len(train), (args.batch,), generator=gen).tolist()
         x, a = window([train[i] for i in pick])
+        if cfg.hard:
+            return block_unroll_loss(net, x, a, args.k, gen, args.one_frame, args.ctx_noise)
         return unroll_loss(
             net, x, a, args.k, gen, args.one_frame, args.ctx_noise, sharp_weight=args.sharp
         )

@@ -1,0 +1,150 @@
+"""Block motion: each 8x8 cell of the next frame is a whole-pixel shift of the last frame, chosen hard.
+
+This is a video codec's motion-compensated prediction (MPEG's motion vector per block, plus a
+residual), with the vectors predicted by a network instead of searched. A soft mixture of shifts is
+a blur, and a small sprite blurred once is gone; a hard shift copies it whole, in palette. The
+choices are taught by cross-entropy against the shift that best explains the true next frame (found
+here by search, as an encoder does), so the network never has to average.
+
+    iy, ix = cell_shift_labels(base, target, cell=8, my=8, mx=5)   # int64 [N, h, w] each
+    moved = shift_cells(base, iy - 8, ix - 5, cell=8)             # float [N, 3, H, W]
+    loss = block_unroll_loss(net, window, actions, k=2, gen=g)   # a FramePredictor with hard=True
+
+Pure torch; no IO.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from core.models.predictor import (
+    FramePredictor,
+    best_shift,
+    motion_weights,
+    shift_cells,
+    shift_global,
+)
+from core.models.protocols import slide
+from core.models.unroll import start_context
+
+CHANGED = 24 / 255  # a cell whose largest change is below this is unchanged: a residual's haze or
+# noise is not content; a sprite edge against sky or ground differs by far more
+
+
+def changed_cells(base: torch.Tensor, target: torch.Tensor, c: int) -> torch.Tensor:
+    """bool [N, H/c, W/c]: cells where the target differs from the base by more than CHANGED."""
+    diff = (base - target).abs().amax(1, keepdim=True)  # [N, 1, H, W]
+    return F.max_pool2d(diff, c)[:, 0] > CHANGED  # [N, h, w]
+
+
+SAME = 1e-5  # squared error over a cell below which two shifts give the same pixels
+
+
+def cell_shift_labels(
+    base: torch.Tensor, target: torch.Tensor, c: int, my: int, mx: int
+) -> tuple[torch.Tensor, ...]:
+    """The whole-pixel shift of `base` that best explains each c x c cell of `target` (least squared
+    error; ties go to the smallest shift, so static sky says "no motion") -> (iy, ix) int64 [N, h, w],
+    indices in 0..2my and 0..2mx (shift = index - m); and, for the cells that changed (where [M, 3]:
+    sample, cell row, cell col), every shift as good as the best, bool [M, 2my+1, 2mx+1]: a cell the
+    player leaves shows sky under many shifts, and any of them is right."""
+    n, ch, hh, ww = base.shape
+    iy = torch.full((n, hh // c, ww // c), my, dtype=torch.int64, device=base.device)
+    ix = torch.full_like(iy, mx)
+    where = changed_cells(base, target, c).nonzero()  # [M, 3]: (n, cell row, cell col)
+    if where.shape[0] == 0:
+        return iy, ix, where, torch.zeros(0, 2 * my + 1, 2 * mx + 1, dtype=torch.bool)
+    b, cy, cx = where.unbind(1)  # [M] each
+    padded = F.pad(base, (mx, mx, my, my), mode="replicate").permute(0, 2, 3, 1)  # [N, H', W', C]
+    rows = cy[:, None] * c + torch.arange(c + 2 * my, device=base.device)  # [M, c + 2my]
+    cols = cx[:, None] * c + torch.arange(c + 2 * mx, device=base.device)  # [M, c + 2mx]
+    win = padded[b[:, None, None], rows[:, :, None], cols[:, None, :]]  # [M, c+2my, c+2mx, C]
+    cand = win.permute(0, 3, 1, 2).unfold(2, c, 1).unfold(3, c, 1)  # [M, C, 2my+1, 2mx+1, c, c]
+    tr = target.permute(0, 2, 3, 1)  # [N, H, W, C]
+    cell = tr[b[:, None, None], rows[:, :c, None], cols[:, None, :c]].permute(0, 3, 1, 2)
+    sse = (cand - cell[:, :, None, None]).square().sum((1, 4, 5))  # [M, 2my+1, 2mx+1]
+    sse = sse.flip(1, 2)  # window offset o = m - shift, so flipped: index = shift + m
+    ok = sse <= sse.flatten(1).amin(1)[:, None, None] + SAME  # [M, 2my+1, 2mx+1]
+    ay = (torch.arange(2 * my + 1, device=base.device) - my).abs()  # [2my+1]
+    ax = (torch.arange(2 * mx + 1, device=base.device) - mx).abs()  # [2mx+1]
+    sse = sse + 1e-7 * (ay[:, None] + ax[None, :])  # ties: the smallest motion
+    best = sse.flatten(1).argmin(1)  # [M]
+    iy[b, cy, cx] = best // (2 * mx + 1)
+    ix[b, cy, cx] = best % (2 * mx + 1)
+    return iy, ix, where, ok
+
+
+def block_unroll_loss(
+    net: FramePredictor,
+    window: torch.Tensor,
+    actions: torch.Tensor,
+    k: int,
+    gen: torch.Generator,
+    one_frame: float = 0.25,  # a quarter of windows start as m4 does, from one frame
+    ctx_noise: float = 0.0,  # off by default: hard shifts copy pixels, so noise would be copied
+    motion_weight: float = 20.0,  # sprites are ~0.5% of a frame: weigh where things move
+    camera_weight: float = 0.1,  # the camera decision's cross-entropy, ~ the cells' scale
+    res_weight: float = 10.0,  # the residual's weighted MSE (~1e-3) brought to the cross-entropy's
+    # scale; with a palette, the painted pixels' colour cross-entropy instead, weight 1
+) -> torch.Tensor:
+    """Best-of-k over noise samples of (cells' shift and paint cross-entropy + residual MSE), each
+    step continuing from the model's own frame (its argmax shifts, its residual where it chose to
+    paint), labels searched afresh from that frame: what should move where, given where it went."""
+    cfg = net.cfg
+    kc, c, my, mx = cfg.context, cfg.cell, cfg.max_dy, cfg.max_dx
+    b = window.shape[0]
+    ctx = start_context(window, kc, one_frame, ctx_noise, gen)  # [B, K, 3, H, W]
+    total = window.new_zeros(())
+    steps = window.shape[1] - kc
+    for t in range(steps):
+        target, last = window[:, kc + t], ctx[:, -1]  # [B, 3, H, W] each
+        g = best_shift(last, target, cfg.max_global)  # [B] the camera's move
+        base = shift_global(last, g - cfg.max_global)  # [B, 3, H, W]
+        iy, ix, where, ok = cell_shift_labels(base, target, c, my, mx)  # [B, h, w] each, ...
+        moved = shift_cells(base, iy - my, ix - mx, c)  # [B, 3, H, W]: the best a copy does
+        need = (moved - target).abs().amax(1) > CHANGED  # [B, H, W]: new pixels (poses, edges)
+        cw = 1.0 + motion_weight * changed_cells(base, target, c).float()  # [B, h, w]
+        pw = motion_weights(last, target, motion_weight)  # [B, 1, H, W]
+        z = torch.randn(k * b, cfg.noise_dim, generator=gen).to(window.device)  # [kB, Z]
+        enc = {n: v.repeat(k, *([1] * (v.dim() - 1))) for n, v in net.encode(ctx).items()}
+        rep = lambda x: x.repeat(k, *([1] * (x.dim() - 1)))  # noqa: E731 - [B, ...] -> [kB, ...]
+        aux: dict[str, torch.Tensor] = {}
+        y, glog = net.decode(
+            enc, rep(actions[:, t]), z, shift=rep(g), cells=(rep(iy), rep(ix), rep(need)), aux=aux
+        )  # [kB, 3, H, W]: the searched shifts, plus the residual where needed
+        ce = F.cross_entropy(aux["ylog"], rep(iy), reduction="none") + F.cross_entropy(
+            aux["xlog"], rep(ix), reduction="none"
+        )  # [kB, h, w]
+        if where.shape[0]:  # changed cells: the probability of any shift as good as the best
+            ks = torch.arange(k, device=where.device).repeat_interleave(where.shape[0])  # [kM]
+            rows, cy, cx = ks * b + where[:, 0].repeat(k), where[:, 1].repeat(k), where[:, 2].repeat(k)
+            ly = aux["ylog"].log_softmax(1)[rows, :, cy, cx]  # [kM, DY]
+            lx = aux["xlog"].log_softmax(1)[rows, :, cy, cx]  # [kM, DX]
+            joint = (ly[:, :, None] + lx[:, None, :]).masked_fill(~ok.repeat(k, 1, 1), -torch.inf)
+            ce = ce.index_put((rows, cy, cx), -joint.flatten(1).logsumexp(1))  # [kB, h, w]
+        ce = (ce * rep(cw)).flatten(1).mean(1)  # [kB]
+        bce = F.binary_cross_entropy_with_logits(
+            aux["paint"], rep(need).to(y.dtype), reduction="none"
+        )  # [kB, H, W]
+        ce = ce + (bce * rep(pw[:, 0])).flatten(1).mean(1)  # [kB]
+        if cfg.palette:  # painted pixels: the cross-entropy of their colour
+            paint = rep(need)  # [kB, H, W]
+            rows = paint.nonzero()[:, 0]  # [M] the sample of each painted pixel
+            tgt = net.colour_logits(rep(target).permute(0, 2, 3, 1)[paint]).argmax(1)  # [M]
+            logits = net.colour_logits(aux["rgb"].permute(0, 2, 3, 1)[paint])  # [M, P]
+            ce_px = F.cross_entropy(logits, tgt, reduction="none") * rep(pw[:, 0])[paint]  # [M]
+            pix = y.new_zeros(k * b).index_add(0, rows, ce_px) / paint[0].numel()  # [kB]
+        else:
+            pix = res_weight * (rep(pw) * (y - rep(target)).square()).flatten(1).mean(1)  # [kB]
+        err = (ce + pix).view(k, b)  # [k, B]
+        best = err.argmin(0)  # [B]
+        total = total + err.min(0).values.mean() + camera_weight * F.cross_entropy(glog, rep(g))
+        if t + 1 < steps:  # feed back what the model itself would have drawn
+            pick = best * b + torch.arange(b, device=best.device)  # [B] rows of the kB batch
+            with torch.no_grad():
+                own = net.decode(
+                    {n: v[pick] for n, v in enc.items()}, actions[:, t], z[pick], shift=g
+                )[0]  # [B, 3, H, W]: its own shifts and paint choices
+            ctx = slide(ctx, own.clamp(0, 1))  # [B, K, 3, H, W]
+    return total / max(1, steps)

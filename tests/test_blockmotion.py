@@ -1,0 +1,86 @@
+"""Block motion (core/models/blockmotion.py): the searched shifts, the hard per-cell move, the loss."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import torch
+from typer.testing import CliRunner
+
+from core.models.blockmotion import block_unroll_loss, cell_shift_labels
+from core.models.predictor import FramePredictor, PredictorConfig, shift_cells, shift_global
+from shell import cli
+
+SMALL = PredictorConfig(hard=True, width1=8, width2=8, width3=8, max_dx=3, max_dy=4, max_global=2)
+
+
+def test_the_search_finds_planted_block_motion() -> None:
+    g = torch.Generator().manual_seed(0)
+    img = torch.rand(2, 3, 64, 64, generator=g)  # [2, 3, 64, 64]
+    dy = torch.randint(-8, 9, (2, 8, 8), generator=g)  # [2, 8, 8]
+    dx = torch.randint(-5, 6, (2, 8, 8), generator=g)
+    iy, ix, _, _ = cell_shift_labels(img, shift_cells(img, dy, dx, 8), 8, 8, 5)
+    inner = (slice(None), slice(1, 7), slice(1, 7))  # cells whose source lies inside the frame
+    assert torch.equal(iy[inner] - 8, dy[inner]) and torch.equal(ix[inner] - 5, dx[inner])
+
+
+def test_unchanged_cells_say_no_motion_and_shifts_are_whole() -> None:
+    img = torch.zeros(1, 3, 32, 32)
+    img[0, :, 8:16, 8:16] = 1.0  # one white block on black
+    iy, ix, where, _ = cell_shift_labels(img, img, 8, 4, 3)
+    assert (iy == 4).all() and (ix == 3).all() and where.shape[0] == 0
+    uniform = torch.full((1, 4, 4), 2)
+    moved = shift_cells(img, torch.zeros_like(uniform), uniform, 8)
+    assert torch.equal(moved[..., 2:], shift_global(img, torch.tensor([2]))[..., 2:])
+    assert set(moved.unique().tolist()) <= {0.0, 1.0}  # copied, never mixed
+
+
+def test_an_untrained_hard_predictor_is_copy_last() -> None:
+    torch.manual_seed(0)
+    net = FramePredictor(SMALL)
+    ctx = torch.rand(2, SMALL.context, 3, 32, 32)
+    y = net(ctx, torch.tensor([0, 4]), torch.randn(2, SMALL.noise_dim))
+    assert torch.equal(y, ctx[:, -1])
+
+
+def test_the_block_loss_trains_the_shift_choices() -> None:
+    torch.manual_seed(0)
+    net = FramePredictor(SMALL)
+    g = torch.Generator().manual_seed(1)
+    scene = torch.rand(2, 3, 32, 40, generator=g)
+    window = torch.stack([scene[..., 2 * i : 2 * i + 32] for i in range(4)], 1)  # scrolls 2 px
+    actions = torch.zeros(2, 1, dtype=torch.int64)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-2)
+    losses = []
+    for _ in range(12):
+        loss = block_unroll_loss(net, window, actions, 2, g, one_frame=0.0)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert torch.isfinite(torch.tensor(losses)).all() and losses[-1] < 0.5 * losses[0]
+
+
+def test_m4_train_smoke_writes_a_block_motion_predictor(project: Path) -> None:
+    args = ["m4", "train", "--steps", "2", "--episodes", "2", "--episode-steps", "10"]
+    args += ["--batch", "1", "--k", "2", "--horizon", "2", "--init", "", "--threads", "1"]
+    r = CliRunner().invoke(cli.build_app(), [*args, "--device", "cpu", "--json"])
+    assert r.exit_code == 0, r.output
+    ckpt = Path(orjson.loads(r.stdout)["artifacts"][0])
+    meta = orjson.loads((ckpt / "meta.json").read_bytes())
+    assert meta["model"]["config"]["hard"] is True and meta["training"]["steps"] == 2
+    assert (ckpt / "model.safetensors").is_file()
+
+
+def test_painted_pixels_are_drawn_from_the_palette() -> None:
+    torch.manual_seed(0)
+    net = FramePredictor(PredictorConfig(**{**SMALL.to_dict(), "palette": 4}))
+    net.colours.copy_(torch.tensor([[0.0, 0, 0], [1, 0, 0], [0, 1, 0], [1, 1, 1]]))
+    with torch.no_grad():
+        net.paint_head.bias.fill_(5.0)  # every pixel paints
+        net.head.bias[: net.n_res] = 0.3  # a residual that lands between colours
+    ctx = torch.zeros(1, SMALL.context, 3, 32, 32)
+    y = net(ctx, torch.tensor([0]), torch.zeros(1, SMALL.noise_dim))
+    colours = {tuple(v) for v in y[0].permute(1, 2, 0).reshape(-1, 3).tolist()}
+    assert colours <= {tuple(c) for c in net.colours.tolist()}
