@@ -84,3 +84,16 @@ def test_painted_pixels_are_drawn_from_the_palette() -> None:
     y = net(ctx, torch.tensor([0]), torch.zeros(1, SMALL.noise_dim))
     colours = {tuple(v) for v in y[0].permute(1, 2, 0).reshape(-1, 3).tolist()}
     assert colours <= {tuple(c) for c in net.colours.tolist()}
+
+
+def test_an_object_takes_its_surest_movers_shift() -> None:
+    from core.models.predictor import per_object
+
+    ylog = torch.full((1, 5, 4, 4), -9.0)
+    xlog = torch.full((1, 3, 4, 4), -9.0)
+    ylog[:, 2], xlog[:, 1] = 9.0, 9.0  # everywhere: no motion, surely
+    ylog[0, :, 1, 1] = torch.tensor([-9.0, -9, -9, -9, 9])  # the body: down 2, surely
+    ylog[0, :, 1, 2] = torch.tensor([-9.0, -9, 0.3, 0.5, -9])  # its edge: unsure, leaning down 1
+    oy, ox = per_object(ylog, xlog, 2, 1)
+    assert oy[0, :, 1, 2].argmax() == 4 and oy[0, :, 1, 1].argmax() == 4  # one object, one shift
+    assert oy[0, :, 3, 3].argmax() == 2  # the still cells keep theirs

@@ -103,7 +103,10 @@ def block_unroll_loss(
         base = shift_global(last, g - cfg.max_global)  # [B, 3, H, W]
         iy, ix, where, ok = cell_shift_labels(base, target, c, my, mx)  # [B, h, w] each, ...
         moved = shift_cells(base, iy - my, ix - mx, c)  # [B, 3, H, W]: the best a copy does
-        need = (moved - target).abs().amax(1) > CHANGED  # [B, H, W]: new pixels (poses, edges)
+        off = (moved - target).abs().amax(1) > CHANGED  # [B, H, W]: the cell's shift is wrong here
+        stays = (base - target).abs().amax(1) <= CHANGED  # [B, H, W]: not moving is right here
+        keep = off & stays  # background under a moving cell: it keeps its place
+        need = off & ~stays  # [B, H, W]: new pixels (poses, revealed edges)
         cw = 1.0 + motion_weight * changed_cells(base, target, c).float()  # [B, h, w]
         pw = motion_weights(last, target, motion_weight)  # [B, 1, H, W]
         z = torch.randn(k * b, cfg.noise_dim, generator=gen).to(window.device)  # [kB, Z]
@@ -111,7 +114,7 @@ def block_unroll_loss(
         rep = lambda x: x.repeat(k, *([1] * (x.dim() - 1)))  # noqa: E731 - [B, ...] -> [kB, ...]
         aux: dict[str, torch.Tensor] = {}
         y, glog = net.decode(
-            enc, rep(actions[:, t]), z, shift=rep(g), cells=(rep(iy), rep(ix), rep(need)), aux=aux
+            enc, rep(actions[:, t]), z, shift=rep(g), cells=(rep(iy), rep(ix), rep(need), rep(keep)), aux=aux
         )  # [kB, 3, H, W]: the searched shifts, plus the residual where needed
         ce = F.cross_entropy(aux["ylog"], rep(iy), reduction="none") + F.cross_entropy(
             aux["xlog"], rep(ix), reduction="none"
@@ -126,6 +129,10 @@ def block_unroll_loss(
         ce = (ce * rep(cw)).flatten(1).mean(1)  # [kB]
         bce = F.binary_cross_entropy_with_logits(
             aux["paint"], rep(need).to(y.dtype), reduction="none"
+        )  # [kB, H, W]
+        care = rep(off | ~stays).to(y.dtype)  # where both copies are right, either will do
+        bce = bce + care * F.binary_cross_entropy_with_logits(
+            aux["keep"], rep(keep).to(y.dtype), reduction="none"
         )  # [kB, H, W]
         ce = ce + (bce * rep(pw[:, 0])).flatten(1).mean(1)  # [kB]
         if cfg.palette:  # painted pixels: the cross-entropy of their colour

@@ -45,6 +45,8 @@ class PredictorConfig:
     # (core/models/blockmotion.py); False is m2's soft mixture
     palette: int = 0  # hard mode: > 0 draws new pixels from this many colours (the game's palette,
     # set from data), each the colour nearest the predicted RGB: crisp, never a blur; 0: the RGB
+    objects: bool = False  # hard mode: cells that move (p(no shift) < 1/2) and touch form an object,
+    # and an object takes one shift, the best for all its cells together: a sprite is never torn
     min_p: int = 0  # hard mode's choice, in %: 0 takes each cell's most likely shift; p > 0 samples
     # among the shifts of probability >= p %, every cell at the same quantile of its own distribution
     # (one uniform per frame, from the noise): one sprite's cells agree, and the shifts are unbiased
@@ -106,6 +108,10 @@ class FramePredictor(nn.Module):
             self.paint_head = nn.Conv2d(w1, cfg.cell * cfg.cell, 1)
             nn.init.zeros_(self.paint_head.weight)
             nn.init.constant_(self.paint_head.bias, -4.0)  # untrained: nothing new, copy-last
+            self.keep_head = nn.Conv2d(w1, cfg.cell * cfg.cell, 1)  # per pixel: "stays put" (the
+            # background a sprite's cell moves over keeps its place: a cell holds two motions)
+            nn.init.zeros_(self.keep_head.weight)
+            nn.init.constant_(self.keep_head.bias, -4.0)
         if cfg.palette:  # the colours new pixels are drawn from (a buffer: set from data, saved)
             self.register_buffer("colours", torch.zeros(cfg.palette, 3))
             self.log_beta = nn.Parameter(torch.tensor(5.3))  # e^5.3 = 200 per unit^2: a 0.1 RGB
@@ -184,8 +190,8 @@ class FramePredictor(nn.Module):
         given, receives the per-cell shift distributions "px" and "py" (a loss may shape them), or in
         hard mode their logits "xlog" and "ylog", the per-pixel paint logit "paint" and the RGB "rgb"
         that painted pixels are drawn from. cells (hard mode): the per-cell shift indices (iy, ix)
-        int64 [N, H/c, W/c] and which pixels are painted, bool [N, H, W], to apply instead of the
-        model's own choices (training: the searched ones). Pixels not painted are exact copies: a
+        int64 [N, H/c, W/c], which pixels are painted and which stay put (the camera's move only),
+        bool [N, H, W] each, to apply instead of the model's own choices (training: the searched ones). Pixels not painted are exact copies: a
         residual's haze never builds up where nothing new appears."""
         cfg = self.cfg
         last, h1 = enc["last"], enc["h1"]  # [N, 3, H, W], [N, w1, H/c, W/c]
@@ -210,13 +216,24 @@ class FramePredictor(nn.Module):
         if cfg.hard:
             xlog, ylog = rest[:, : self.n_dx], rest[:, self.n_dx : self.n_dx + self.n_dy]
             paint = F.pixel_shuffle(self.paint_head(feat), cfg.cell)[:, 0]  # [N, H, W] logits
+            keep = F.pixel_shuffle(self.keep_head(feat), cfg.cell)[:, 0]  # [N, H, W] logits
             if aux is not None:
-                aux["xlog"], aux["ylog"], aux["paint"] = xlog, ylog, paint
+                aux["xlog"], aux["ylog"], aux["paint"], aux["keep"] = xlog, ylog, paint, keep
             if cells is None:  # inference: its own shifts, new pixels only where needed
                 u = 0.5 * (1 + torch.erf(z[:, 0] / 2**0.5))  # [N] uniform, from the noise
-                cells = (self.choose(ylog, u), self.choose(xlog, u), paint > 0)
-            iy, ix, where = cells  # [N, h, w], [N, h, w], bool [N, H, W]
+                iy, ix = self.choose(ylog, u), self.choose(xlog, u)  # [N, h, w] each
+                if cfg.objects:  # a cell follows its object where that is plausible for it
+                    oy, ox = per_object(ylog, xlog, cfg.max_dy, cfg.max_dx)
+                    jy, jx = self.choose(oy, u), self.choose(ox, u)  # [N, h, w] each
+                    lp = ylog.log_softmax(1).gather(1, jy[:, None]) + xlog.log_softmax(1).gather(
+                        1, jx[:, None]
+                    )  # [N, 1, h, w]: the cell's own log-probability of its object's shift
+                    follow = lp[:, 0] > FOLLOW_LOGP  # [N, h, w]
+                    iy, ix = torch.where(follow, jy, iy), torch.where(follow, jx, ix)
+                cells = (iy, ix, paint > 0, keep > 0)
+            iy, ix, where, still = cells  # [N, h, w], [N, h, w], bool [N, H, W] x 2
             moved = shift_cells(base, iy - cfg.max_dy, ix - cfg.max_dx, cfg.cell)  # [N, 3, H, W]
+            moved = torch.where(still[:, None], base, moved)  # [N, 3, H, W]
             rgb = moved + res  # [N, 3, H, W]: what new pixels should look like
             if aux is not None:
                 aux["rgb"] = rgb
@@ -254,6 +271,41 @@ def best_shift(last: torch.Tensor, target: torch.Tensor, m: int) -> torch.Tensor
         s = shift_global(last, torch.full((last.shape[0],), d, dtype=torch.int64))
         errs.append((s - target).square().flatten(1).mean(1))  # [N]
     return torch.stack(errs, 1).argmin(1)  # [N]
+
+
+FOLLOW_LOGP = -7.0  # a cell takes its object's shift unless it gives it p < e^-7 (0.1 %): the sky a
+# sprite leaves does (any shift explains it), ground beside it does not (it stays put)
+
+
+def per_object(
+    ylog: torch.Tensor, xlog: torch.Tensor, my: int, mx: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-cell shift log-probabilities [N, DY, h, w], [N, DX, h, w] -> the same with every object's
+    cells given those of its surest mover (the cell least likely to stay: a sprite's body, not the
+    sky it leaves, which any shift explains). An object: 8-connected cells whose probability of no
+    motion is below 1/2 (labels spread by max-pooling until they settle: pure tensor code)."""
+    ly, lx = ylog.log_softmax(1), xlog.log_softmax(1)
+    moving = (ly[:, my] + lx[:, mx]).exp() < 0.5  # [N, h, w]
+    n, h, w = moving.shape
+    ids = torch.arange(1, n * h * w + 1, device=ylog.device, dtype=ylog.dtype).view(n, h, w)
+    lab = torch.where(moving, ids, 0.0)  # [N, h, w]: 0 = static
+    for _ in range(h + w):
+        grown = torch.where(moving, F.max_pool2d(lab[:, None], 3, 1, 1)[:, 0], 0.0)
+        if torch.equal(grown, lab):
+            break
+        lab = grown
+    flat = lab.long().flatten()  # [N h w]: object ids (0: none)
+    still = (ly[:, my] + lx[:, mx]).exp().flatten()  # [N h w]: each cell's p(no motion)
+    low = still.new_ones(n * h * w + 1).scatter_reduce(0, flat, still, "amin")  # [ids]
+    lead = torch.zeros(n * h * w + 1, dtype=torch.long, device=ylog.device)
+    lead.index_copy_(0, flat[still == low[flat]], (still == low[flat]).nonzero().flatten())
+    src = torch.where(flat > 0, lead[flat], torch.arange(flat.numel(), device=ylog.device))
+    out = []
+    for logp in (ly, lx):
+        d = logp.shape[1]
+        cells = logp.permute(0, 2, 3, 1).reshape(-1, d)  # [N h w, D]
+        out.append(cells[src].view(n, h, w, d).permute(0, 3, 1, 2))  # [N, D, h, w]
+    return out[0], out[1]
 
 
 def shift_cells(img: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor, c: int) -> torch.Tensor:

@@ -45,6 +45,9 @@ class TrainArgs:
     ctx_noise: float = 0.0  # the context noise level's upper bound (GameNGen-style); 0: block
     # motion copies pixels, so noise on the context is copied on (0.03 helped the soft mixture)
     sharp: float = 0.0  # weight of the shift choices' entropy (core.models.unroll.unroll_loss)
+    objects: bool = True  # hard mode's sampler: one shift per moving object (else per cell)
+    min_p: int = 10  # hard mode's sampler: a shift of p >= 10 % may be drawn (0: always the argmax);
+    # the argmax alone never leaves a jump's apex, drawn shifts fall at the game's rate on average
     hard: bool = True  # block motion (core/models/blockmotion.py): whole shifts per cell, taught by
     # cross-entropy; False: m2's soft mixture under core.models.unroll.unroll_loss
     checkpoint_every: int = 100
@@ -81,6 +84,12 @@ def add_train_verb(app) -> None:
         sharp: Annotated[
             float, typer.Option(help="Weight of the per-cell shift choices' entropy (0: none).")
         ] = D.sharp,
+        objects: Annotated[
+            bool, typer.Option("--objects/--cells", help="One shift per moving object or per cell.")
+        ] = D.objects,
+        min_p: Annotated[
+            int, typer.Option(help="Shifts of probability >= this % may be drawn (0: argmax).")
+        ] = D.min_p,
         hard: Annotated[
             bool, typer.Option("--hard/--soft", help="Block motion (hard shifts) or m2's mixture.")
         ] = D.hard,
@@ -92,7 +101,7 @@ def add_train_verb(app) -> None:
         args = TrainArgs(
             steps=steps, episodes=episodes, episode_steps=episode_steps, batch=batch, k=k,
             horizon=horizon, lr=lr, seed=seed, game=game, threads=threads, resume=resume, init=init,
-            one_frame=one_frame, ctx_noise=ctx_noise, sharp=sharp, hard=hard,
+            one_frame=one_frame, ctx_noise=ctx_noise, sharp=sharp, hard=hard, objects=objects, min_p=min_p,
             checkpoint_every=checkpoint_every,
         )  # fmt: skip
         launch("m4", args, train_world_model, device, json, log_jsonl)
@@ -108,6 +117,8 @@ def _check(args: TrainArgs) -> None:
         raise BadInput(f"--game {args.game}: m4 reads the built-in platformer's truth")
     if not (0 <= args.one_frame <= 1):
         raise BadInput(f"--one-frame {args.one_frame}: a share in 0..1")
+    if not (0 <= args.min_p <= 100):
+        raise BadInput(f"--min-p {args.min_p}: a percentage in 0..100")
     if not (0 <= args.sharp <= 1):
         raise BadInput(f"--sharp {args.sharp}: in 0..1")
     if not (0 <= args.ctx_noise <= 0.5):
@@ -172,7 +183,8 @@ def train_world_model(ctx, args: TrainArgs) -> None:
     n_held = max(1, args.episodes // 5)
     palette = palette_of(frames[n_held:])  # uint8 [P, 3]: the colours new pixels are drawn from
     if cfg.hard and not resumed:
-        cfg = PredictorConfig.from_dict({**cfg.to_dict(), "palette": int(palette.shape[0])})
+        cfg = PredictorConfig.from_dict({**cfg.to_dict(), "palette": int(palette.shape[0]),
+                                         "objects": args.objects, "min_p": args.min_p})  # fmt: skip
     net = FramePredictor(cfg)
     if init_tensors is not None:  # the init's weights where they fit (m2's has no paint head)
         want = net.state_dict()
