@@ -9,7 +9,8 @@ import torch
 from typer.testing import CliRunner
 
 from core.models.blockmotion import block_unroll_loss, cell_shift_labels
-from core.models.predictor import FramePredictor, PredictorConfig, shift_cells, shift_global
+from core.models.cells import per_object, shift_cells
+from core.models.predictor import FramePredictor, PredictorConfig, shift_global
 from shell import cli
 
 SMALL = PredictorConfig(hard=True, width1=8, width2=8, width3=8, max_dx=3, max_dy=4, max_global=2)
@@ -87,8 +88,6 @@ def test_painted_pixels_are_drawn_from_the_palette() -> None:
 
 
 def test_an_object_takes_its_surest_movers_shift() -> None:
-    from core.models.predictor import per_object
-
     ylog = torch.full((1, 5, 4, 4), -9.0)
     xlog = torch.full((1, 3, 4, 4), -9.0)
     ylog[:, 2], xlog[:, 1] = 9.0, 9.0  # everywhere: no motion, surely

@@ -18,13 +18,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from core.models.predictor import (
-    FramePredictor,
-    best_shift,
-    motion_weights,
-    shift_cells,
-    shift_global,
-)
+from core.models.cells import shift_cells
+from core.models.predictor import FramePredictor, best_shift, motion_weights, shift_global
 from core.models.protocols import slide
 from core.models.unroll import start_context
 
@@ -114,14 +109,23 @@ def block_unroll_loss(
         rep = lambda x: x.repeat(k, *([1] * (x.dim() - 1)))  # noqa: E731 - [B, ...] -> [kB, ...]
         aux: dict[str, torch.Tensor] = {}
         y, glog = net.decode(
-            enc, rep(actions[:, t]), z, shift=rep(g), cells=(rep(iy), rep(ix), rep(need), rep(keep)), aux=aux
+            enc,
+            rep(actions[:, t]),
+            z,
+            shift=rep(g),
+            cells=(rep(iy), rep(ix), rep(need), rep(keep)),
+            aux=aux,
         )  # [kB, 3, H, W]: the searched shifts, plus the residual where needed
         ce = F.cross_entropy(aux["ylog"], rep(iy), reduction="none") + F.cross_entropy(
             aux["xlog"], rep(ix), reduction="none"
         )  # [kB, h, w]
         if where.shape[0]:  # changed cells: the probability of any shift as good as the best
             ks = torch.arange(k, device=where.device).repeat_interleave(where.shape[0])  # [kM]
-            rows, cy, cx = ks * b + where[:, 0].repeat(k), where[:, 1].repeat(k), where[:, 2].repeat(k)
+            rows, cy, cx = (
+                ks * b + where[:, 0].repeat(k),
+                where[:, 1].repeat(k),
+                where[:, 2].repeat(k),
+            )
             ly = aux["ylog"].log_softmax(1)[rows, :, cy, cx]  # [kM, DY]
             lx = aux["xlog"].log_softmax(1)[rows, :, cy, cx]  # [kM, DX]
             joint = (ly[:, :, None] + lx[:, None, :]).masked_fill(~ok.repeat(k, 1, 1), -torch.inf)
@@ -149,9 +153,16 @@ def block_unroll_loss(
         total = total + err.min(0).values.mean() + camera_weight * F.cross_entropy(glog, rep(g))
         if t + 1 < steps:  # feed back what the model itself would have drawn
             pick = best * b + torch.arange(b, device=best.device)  # [B] rows of the kB batch
-            with torch.no_grad():
+            with torch.no_grad():  # each cell its own most likely choices: the sampler of
+                # inference (objects, drawn shifts) is left out, so labels stay cell by cell
+                mine = tuple(aux[n][pick].argmax(1) for n in ("ylog", "xlog"))  # [B, h, w] x 2
+                painted, kept = aux["paint"][pick] > 0, aux["keep"][pick] > 0  # [B, H, W] each
                 own = net.decode(
-                    {n: v[pick] for n, v in enc.items()}, actions[:, t], z[pick], shift=g
-                )[0]  # [B, 3, H, W]: its own shifts and paint choices
+                    {n: v[pick] for n, v in enc.items()},
+                    actions[:, t],
+                    z[pick],
+                    shift=g,
+                    cells=(*mine, painted, kept),
+                )[0]  # [B, 3, H, W]
             ctx = slide(ctx, own.clamp(0, 1))  # [B, K, 3, H, W]
     return total / max(1, steps)

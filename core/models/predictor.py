@@ -13,6 +13,11 @@ A small U-Net on a space-to-depth grid of 8x8 cells decides (why: history/m1-m2-
 The head starts at zero and the camera at "no shift", so an untrained predictor is exactly
 copy-last-frame. Stochastic futures come from z, trained with a best-of-K loss (`best_of_k_loss`): a
 plain MSE would teach the network to ignore z.
+
+`hard=True` is m4's block motion (core/models/blockmotion.py trains it): each cell moves whole by one
+chosen shift, per pixel a keep head leaves the background a sprite moves over in place, and a paint
+head marks the pixels no copy explains, drawn from the game's palette (`palette` colours). How shifts
+are chosen at inference is the sampler: `objects` (one shift per moving object) and `min_p`.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.models.autoencoder import ResBlock
+from core.models.cells import FOLLOW_LOGP, choose, per_object, shift_cells
 
 
 @dataclass(frozen=True)
@@ -45,7 +51,9 @@ class PredictorConfig:
     # (core/models/blockmotion.py); False is m2's soft mixture
     palette: int = 0  # hard mode: > 0 draws new pixels from this many colours (the game's palette,
     # set from data), each the colour nearest the predicted RGB: crisp, never a blur; 0: the RGB
-    objects: bool = False  # hard mode: cells that move (p(no shift) < 1/2) and touch form an object,
+    objects: bool = (
+        False  # hard mode: cells that move (p(no shift) < 1/2) and touch form an object,
+    )
     # and an object takes one shift, the best for all its cells together: a sprite is never torn
     min_p: int = 0  # hard mode's choice, in %: 0 takes each cell's most likely shift; p > 0 samples
     # among the shifts of probability >= p %, every cell at the same quantile of its own distribution
@@ -124,18 +132,6 @@ class FramePredictor(nn.Module):
         """[M, 3] -> [M, P]: -beta |rgb - colour_p|^2, a nearest-colour classifier (its cross-entropy
         pulls a pixel into its colour's cell, where an MSE would settle between two)."""
         return -self.log_beta.exp() * torch.cdist(rgb, self.colours).square()  # [M, P]
-
-    def choose(self, logits: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
-        """Per-cell shift logits [N, D, h, w] and a uniform u [N] -> indices int64 [N, h, w]: the
-        argmax (min_p 0) or the u-quantile of the distribution cut to shifts of p >= min_p %."""
-        if not self.cfg.min_p or logits.shape[0] == 0:
-            return logits.argmax(1)
-        p = logits.softmax(1)  # [N, D, h, w]
-        keep = (p >= self.cfg.min_p / 100) | (p == p.amax(1, keepdim=True))  # the argmax stays
-        p = torch.where(keep, p, 0.0)
-        cdf = (p / p.sum(1, keepdim=True)).cumsum(1)  # [N, D, h, w]
-        idx = (cdf < u.view(-1, 1, 1, 1)).sum(1)  # [N, h, w]: the first index whose cdf reaches u
-        return idx.clamp(max=logits.shape[1] - 1)
 
     def kp_logits(self, x: torch.Tensor) -> torch.Tensor:
         """[M, 3, H, W] -> [M, P, H, W]: -beta_p * |rgb - colour_p|^2 (a colour detector per keypoint;
@@ -221,10 +217,10 @@ class FramePredictor(nn.Module):
                 aux["xlog"], aux["ylog"], aux["paint"], aux["keep"] = xlog, ylog, paint, keep
             if cells is None:  # inference: its own shifts, new pixels only where needed
                 u = 0.5 * (1 + torch.erf(z[:, 0] / 2**0.5))  # [N] uniform, from the noise
-                iy, ix = self.choose(ylog, u), self.choose(xlog, u)  # [N, h, w] each
+                iy, ix = choose(ylog, u, cfg.min_p), choose(xlog, u, cfg.min_p)  # [N, h, w] each
                 if cfg.objects:  # a cell follows its object where that is plausible for it
                     oy, ox = per_object(ylog, xlog, cfg.max_dy, cfg.max_dx)
-                    jy, jx = self.choose(oy, u), self.choose(ox, u)  # [N, h, w] each
+                    jy, jx = choose(oy, u, cfg.min_p), choose(ox, u, cfg.min_p)  # [N, h, w] each
                     lp = ylog.log_softmax(1).gather(1, jy[:, None]) + xlog.log_softmax(1).gather(
                         1, jx[:, None]
                     )  # [N, 1, h, w]: the cell's own log-probability of its object's shift
@@ -271,53 +267,6 @@ def best_shift(last: torch.Tensor, target: torch.Tensor, m: int) -> torch.Tensor
         s = shift_global(last, torch.full((last.shape[0],), d, dtype=torch.int64))
         errs.append((s - target).square().flatten(1).mean(1))  # [N]
     return torch.stack(errs, 1).argmin(1)  # [N]
-
-
-FOLLOW_LOGP = -7.0  # a cell takes its object's shift unless it gives it p < e^-7 (0.1 %): the sky a
-# sprite leaves does (any shift explains it), ground beside it does not (it stays put)
-
-
-def per_object(
-    ylog: torch.Tensor, xlog: torch.Tensor, my: int, mx: int
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-cell shift log-probabilities [N, DY, h, w], [N, DX, h, w] -> the same with every object's
-    cells given those of its surest mover (the cell least likely to stay: a sprite's body, not the
-    sky it leaves, which any shift explains). An object: 8-connected cells whose probability of no
-    motion is below 1/2 (labels spread by max-pooling until they settle: pure tensor code)."""
-    ly, lx = ylog.log_softmax(1), xlog.log_softmax(1)
-    moving = (ly[:, my] + lx[:, mx]).exp() < 0.5  # [N, h, w]
-    n, h, w = moving.shape
-    ids = torch.arange(1, n * h * w + 1, device=ylog.device, dtype=ylog.dtype).view(n, h, w)
-    lab = torch.where(moving, ids, 0.0)  # [N, h, w]: 0 = static
-    for _ in range(h + w):
-        grown = torch.where(moving, F.max_pool2d(lab[:, None], 3, 1, 1)[:, 0], 0.0)
-        if torch.equal(grown, lab):
-            break
-        lab = grown
-    flat = lab.long().flatten()  # [N h w]: object ids (0: none)
-    still = (ly[:, my] + lx[:, mx]).exp().flatten()  # [N h w]: each cell's p(no motion)
-    low = still.new_ones(n * h * w + 1).scatter_reduce(0, flat, still, "amin")  # [ids]
-    lead = torch.zeros(n * h * w + 1, dtype=torch.long, device=ylog.device)
-    lead.index_copy_(0, flat[still == low[flat]], (still == low[flat]).nonzero().flatten())
-    src = torch.where(flat > 0, lead[flat], torch.arange(flat.numel(), device=ylog.device))
-    out = []
-    for logp in (ly, lx):
-        d = logp.shape[1]
-        cells = logp.permute(0, 2, 3, 1).reshape(-1, d)  # [N h w, D]
-        out.append(cells[src].view(n, h, w, d).permute(0, 3, 1, 2))  # [N, D, h, w]
-    return out[0], out[1]
-
-
-def shift_cells(img: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor, c: int) -> torch.Tensor:
-    """img float [N, C, H, W] with each c x c cell shifted whole by its own (dy, dx) int64 [N, H/c,
-    W/c] px, edges replicated: out[y, x] = img[y - dy, x - dx] (one gather)."""
-    n, ch, h, w = img.shape
-    dyf = dy.repeat_interleave(c, 1).repeat_interleave(c, 2)  # [N, H, W]
-    dxf = dx.repeat_interleave(c, 1).repeat_interleave(c, 2)  # [N, H, W]
-    ys = (torch.arange(h, device=img.device).view(1, h, 1) - dyf).clamp(0, h - 1)  # [N, H, W]
-    xs = (torch.arange(w, device=img.device).view(1, 1, w) - dxf).clamp(0, w - 1)  # [N, H, W]
-    idx = (ys * w + xs).view(n, 1, h * w).expand(-1, ch, -1)  # [N, C, H*W]
-    return img.flatten(2).gather(2, idx).view(n, ch, h, w)
 
 
 def shift_mix(img: torch.Tensor, prob: torch.Tensor, m: int, dim: int) -> torch.Tensor:

@@ -3,10 +3,13 @@
 The built-in platformer is played under the mixed policy of gates/common/clips.py (segments of 2..8
 frames, half the scripted policy that gets places, half one held uniform action, so every action is
 seen from every kind of state); windows of K context + `horizon` target frames inside one episode are
-trained with core.models.unroll.unroll_loss: best-of-K steps, each continuing from the model's own
-previous best frame, with noisy and one-frame starting contexts (history/m4-m5-model.md says why and
-what each measured). By default it starts from m2's golden predictor (`--init`): m2 taught it to move
-pixels; m4 teaches it to keep doing so for 30 frames from one frame, under any action.
+unrolled, each step continuing from the model's own previous frame, a quarter of them from one
+repeated frame (m4's input). Two objectives (history/m4-m5-model.md says why and what each measured):
+- `--hard` (default): block motion, core.models.blockmotion.block_unroll_loss. Each 8x8 cell moves
+  whole by a shift taught by cross-entropy against the searched shifts; pixels no shift explains are
+  painted from the game's palette; the model's sampler (`--objects`, `--min-p`) is saved with it;
+- `--soft`: m2's soft shift mixture under core.models.unroll.unroll_loss (best-of-K MSE).
+By default it starts from m2's golden predictor (`--init`), whose trunk already reads motion.
 
 Seeded, resumable, written as the candidate artifact `predictor` of the run; `gate m4` and `gate m5`
 judge it once approved (`gate approve m4 --run RUN_ID`).
@@ -28,8 +31,8 @@ ARCH = "frame_predictor"
 
 @dataclass(frozen=True)
 class TrainArgs:
-    steps: int = 1500  # optimizer steps; ~15 min at 2 threads from m2's golden (README)
-    episodes: int = 20  # envs played at once; a fifth held out for the report
+    steps: int = 3000  # optimizer steps; ~15 min at 2 threads from m2's golden (README)
+    episodes: int = 24  # envs played at once; a fifth held out for the report
     episode_steps: int = 160  # long enough to cross a third of a level
     batch: int = 2  # windows per step: each is unrolled `horizon` times, whole 256x256 frames
     k: int = 2  # noise samples per step for best-of-K
@@ -46,7 +49,9 @@ class TrainArgs:
     # motion copies pixels, so noise on the context is copied on (0.03 helped the soft mixture)
     sharp: float = 0.0  # weight of the shift choices' entropy (core.models.unroll.unroll_loss)
     objects: bool = True  # hard mode's sampler: one shift per moving object (else per cell)
-    min_p: int = 10  # hard mode's sampler: a shift of p >= 10 % may be drawn (0: always the argmax);
+    min_p: int = (
+        10  # hard mode's sampler: a shift of p >= 10 % may be drawn (0: always the argmax);
+    )
     # the argmax alone never leaves a jump's apex, drawn shifts fall at the game's rate on average
     hard: bool = True  # block motion (core/models/blockmotion.py): whole shifts per cell, taught by
     # cross-entropy; False: m2's soft mixture under core.models.unroll.unroll_loss

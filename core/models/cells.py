@@ -1,0 +1,70 @@
+"""Hard per-cell motion: whole-pixel shifts per cell, how a cell's shift is chosen, and objects.
+
+Pure tensor code shared by the predictor's hard mode (core/models/predictor.py) and its training
+(core/models/blockmotion.py); no IO.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+FOLLOW_LOGP = -7.0  # a cell takes its object's shift unless it gives it p < e^-7 (0.1 %): the sky a
+# sprite leaves does (any shift explains it), ground beside it does not (it stays put)
+
+
+def per_object(
+    ylog: torch.Tensor, xlog: torch.Tensor, my: int, mx: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-cell shift log-probabilities [N, DY, h, w], [N, DX, h, w] -> the same with every object's
+    cells given those of its surest mover (the cell least likely to stay: a sprite's body, not the
+    sky it leaves, which any shift explains). An object: 8-connected cells whose probability of no
+    motion is below 1/2 (labels spread by max-pooling until they settle: pure tensor code)."""
+    ly, lx = ylog.log_softmax(1), xlog.log_softmax(1)
+    moving = (ly[:, my] + lx[:, mx]).exp() < 0.5  # [N, h, w]
+    n, h, w = moving.shape
+    ids = torch.arange(1, n * h * w + 1, device=ylog.device, dtype=ylog.dtype).view(n, h, w)
+    lab = torch.where(moving, ids, 0.0)  # [N, h, w]: 0 = static
+    for _ in range(h + w):
+        grown = torch.where(moving, F.max_pool2d(lab[:, None], 3, 1, 1)[:, 0], 0.0)
+        if torch.equal(grown, lab):
+            break
+        lab = grown
+    flat = lab.long().flatten()  # [N h w]: object ids (0: none)
+    still = (ly[:, my] + lx[:, mx]).exp().flatten()  # [N h w]: each cell's p(no motion)
+    low = still.new_ones(n * h * w + 1).scatter_reduce(0, flat, still, "amin")  # [ids]
+    lead = torch.zeros(n * h * w + 1, dtype=torch.long, device=ylog.device)
+    lead.index_copy_(0, flat[still == low[flat]], (still == low[flat]).nonzero().flatten())
+    src = torch.where(flat > 0, lead[flat], torch.arange(flat.numel(), device=ylog.device))
+    out = []
+    for logp in (ly, lx):
+        d = logp.shape[1]
+        cells = logp.permute(0, 2, 3, 1).reshape(-1, d)  # [N h w, D]
+        out.append(cells[src].view(n, h, w, d).permute(0, 3, 1, 2))  # [N, D, h, w]
+    return out[0], out[1]
+
+
+def shift_cells(img: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor, c: int) -> torch.Tensor:
+    """img float [N, C, H, W] with each c x c cell shifted whole by its own (dy, dx) int64 [N, H/c,
+    W/c] px, edges replicated: out[y, x] = img[y - dy, x - dx] (one gather)."""
+    n, ch, h, w = img.shape
+    dyf = dy.repeat_interleave(c, 1).repeat_interleave(c, 2)  # [N, H, W]
+    dxf = dx.repeat_interleave(c, 1).repeat_interleave(c, 2)  # [N, H, W]
+    ys = (torch.arange(h, device=img.device).view(1, h, 1) - dyf).clamp(0, h - 1)  # [N, H, W]
+    xs = (torch.arange(w, device=img.device).view(1, 1, w) - dxf).clamp(0, w - 1)  # [N, H, W]
+    idx = (ys * w + xs).view(n, 1, h * w).expand(-1, ch, -1)  # [N, C, H*W]
+    return img.flatten(2).gather(2, idx).view(n, ch, h, w)
+
+
+def choose(logits: torch.Tensor, u: torch.Tensor, min_p: int) -> torch.Tensor:
+    """Per-cell shift logits [N, D, h, w] and a uniform u [N] -> indices int64 [N, h, w]: the argmax
+    (min_p 0) or the u-quantile of the distribution cut to shifts of p >= min_p % (every cell at the
+    same quantile: one sprite's cells, alike, agree)."""
+    if not min_p or logits.shape[0] == 0:
+        return logits.argmax(1)
+    p = logits.softmax(1)  # [N, D, h, w]
+    keep = (p >= min_p / 100) | (p == p.amax(1, keepdim=True))  # the argmax stays
+    p = torch.where(keep, p, 0.0)
+    cdf = (p / p.sum(1, keepdim=True)).cumsum(1)  # [N, D, h, w]
+    idx = (cdf < u.view(-1, 1, 1, 1)).sum(1)  # [N, h, w]: the first index whose cdf reaches u
+    return idx.clamp(max=logits.shape[1] - 1)
