@@ -42,52 +42,29 @@ class GameSpec:
     shade_shape: tuple[int, int] = (72, 80)
 
 
+def spec_of(game_id: str, module: Any) -> GameSpec:
+    """A game module's GameSpec: each game module exports the same names (ACTIONS, PARAMS, reset,
+    step, the three renders, the two policies, locate_player, PLAYER_RGB, INFO_KEYS)."""
+    return GameSpec(
+        id=game_id,
+        actions=module.ACTIONS,
+        params=module.PARAMS,
+        reset=module.reset,
+        step=module.step,
+        render_rgb=module.render_rgb,
+        render_screen=module.render_screen,
+        render_shades=module.render_shades,
+        scripted_policy=module.scripted_policy,
+        random_policy=module.random_policy,
+        locate_player=module.locate_player,
+        player_rgb=module.PLAYER_RGB,
+        info_keys=module.INFO_KEYS,
+    )
+
+
 GAMES: dict[str, GameSpec] = {
-    "platformer": GameSpec(
-        id="platformer",
-        actions=platformer.ACTIONS,
-        params=platformer.PARAMS,
-        reset=platformer.reset,
-        step=platformer.step,
-        render_rgb=platformer.render_rgb,
-        render_screen=platformer.render_screen,
-        render_shades=platformer.render_shades,
-        scripted_policy=platformer.scripted_policy,
-        random_policy=platformer.random_policy,
-        locate_player=platformer.locate_player,
-        player_rgb=platformer.PLAYER_RGB,
-        info_keys=platformer.INFO_KEYS,
-    ),
-    "puzzle": GameSpec(
-        id="puzzle",
-        actions=puzzle.ACTIONS,
-        params=puzzle.PARAMS,
-        reset=puzzle.reset,
-        step=puzzle.step,
-        render_rgb=puzzle.render_rgb,
-        render_screen=puzzle.render_screen,
-        render_shades=puzzle.render_shades,
-        scripted_policy=puzzle.scripted_policy,
-        random_policy=puzzle.random_policy,
-        locate_player=puzzle.locate_player,
-        player_rgb=puzzle.PLAYER_RGB,
-        info_keys=puzzle.INFO_KEYS,
-    ),
-    "rpg": GameSpec(
-        id="rpg",
-        actions=rpg.ACTIONS,
-        params=rpg.PARAMS,
-        reset=rpg.reset,
-        step=rpg.step,
-        render_rgb=rpg.render_rgb,
-        render_screen=rpg.render_screen,
-        render_shades=rpg.render_shades,
-        scripted_policy=rpg.scripted_policy,
-        random_policy=rpg.random_policy,
-        locate_player=rpg.locate_player,
-        player_rgb=rpg.PLAYER_RGB,
-        info_keys=rpg.INFO_KEYS,
-    ),
+    name: spec_of(name, module)
+    for name, module in (("platformer", platformer), ("puzzle", puzzle), ("rpg", rpg))
 }
 
 

@@ -51,3 +51,13 @@ def env_keys(seed: int, n: int, device: torch.device | str = "cpu") -> torch.Ten
 def rand_u32(key: torch.Tensor, counter: torch.Tensor, stream: int) -> torch.Tensor:
     """key int64 [N] (or [N, ...] broadcastable), counter int64 [N] -> int64 uniform in [0, 2**32)."""
     return hash32(key ^ hash32(counter * 64 + stream))
+
+
+def start_draw(
+    seed: int, n: int, device: torch.device, stream: int, count: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """What every game's reset begins with -> (each env's key int64 [n], its tick, zeros int64 [n],
+    a draw in 0..count-1 from `stream` at tick 0: the level or world it starts in)."""
+    key = env_keys(int(seed), n, device)  # [n]
+    tick = torch.zeros(n, dtype=torch.int64, device=device)  # [n]
+    return key, tick, rand_u32(key, tick, stream) % count

@@ -43,7 +43,7 @@ from dataclasses import replace
 
 import torch
 
-from core.games.hashrng import M32, env_keys, rand_u32
+from core.games.hashrng import M32, rand_u32, start_draw
 from core.games.platformer_art import CROUCH, JUMP_F, PALETTE, PLAYER_RGB, STAND, UP_F, WALK1
 from core.games.platformer_render import (
     locate_player,
@@ -116,9 +116,7 @@ def reset(
     dev = torch.device(device)
     if bank is None or bank.seed != int(seed):
         bank = build_bank(int(seed), dev, params)
-    key = env_keys(int(seed), n, dev)  # [N]
-    tick = torch.zeros(n, dtype=torch.int64, device=dev)
-    level = rand_u32(key, tick, _S_LEVEL) % params.n_levels  # [N]
+    key, tick, level = start_draw(seed, n, dev, _S_LEVEL, params.n_levels)  # [N] each
     return State(
         **_spawn(bank, level, params),
         level=level,

@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from core.games.hashrng import M32, env_keys, rand_u32
+from core.games.hashrng import M32, rand_u32, start_draw
 from core.games.puzzle_rules import Grid, move, solved
 from core.games.puzzle_world import (
     BORDER_RGB,
@@ -126,9 +126,7 @@ def reset(
     dev = torch.device(device)
     if bank is None or bank.seed != int(seed) or bank.wall.device != dev:
         bank = build_bank(int(seed), dev, params)
-    key = env_keys(int(seed), n, dev)  # [N]
-    tick = torch.zeros(n, dtype=torch.int64, device=dev)
-    level = rand_u32(key, tick, _S_LEVEL) % params.n_levels  # [N]
+    key, tick, level = start_draw(seed, n, dev, _S_LEVEL, params.n_levels)  # [N] each
     return State(
         **_start(bank, level), level=level, tick=tick, key=key, episode=tick.clone(), bank=bank
     )

@@ -39,7 +39,7 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from core.games.hashrng import env_keys, rand_u32
+from core.games.hashrng import rand_u32, start_draw
 from core.games.rpg_art import (
     CHEST,
     CHEST_OPEN,
@@ -135,9 +135,7 @@ def reset(
     dev = torch.device(device)
     if bank is None or bank.seed != int(seed) or bank.base.device != dev:
         bank = build_bank(int(seed), dev, params)
-    key = env_keys(int(seed), n, dev)  # [N]
-    tick = torch.zeros(n, dtype=torch.int64, device=dev)
-    world = rand_u32(key, tick, _S_WORLD) % params.n_worlds  # [N]
+    key, tick, world = start_draw(seed, n, dev, _S_WORLD, params.n_worlds)  # [N] each
     return State(
         world=world, **_start(world, params), tick=tick, key=key, episode=tick.clone(), bank=bank
     )

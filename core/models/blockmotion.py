@@ -20,7 +20,7 @@ import torch.nn.functional as F
 
 from core.models.cells import shift_cells
 from core.models.predictor import FramePredictor, best_shift, motion_weights, shift_global
-from core.models.protocols import slide
+from core.models.protocols import slide, tile
 from core.models.unroll import start_context
 
 CHANGED = 24 / 255  # a cell whose largest change is below this is unchanged: a residual's haze or
@@ -92,6 +92,10 @@ def block_unroll_loss(
     ctx = start_context(window, kc, one_frame, ctx_noise, gen)  # [B, K, 3, H, W]
     total = window.new_zeros(())
     steps = window.shape[1] - kc
+
+    def rep(x: torch.Tensor) -> torch.Tensor:  # [B, ...] -> [kB, ...]
+        return tile(x, k)
+
     for t in range(steps):
         target, last = window[:, kc + t], ctx[:, -1]  # [B, 3, H, W] each
         g = best_shift(last, target, cfg.max_global)  # [B] the camera's move
@@ -102,11 +106,11 @@ def block_unroll_loss(
         stays = (base - target).abs().amax(1) <= CHANGED  # [B, H, W]: not moving is right here
         keep = off & stays  # background under a moving cell: it keeps its place
         need = off & ~stays  # [B, H, W]: new pixels (poses, revealed edges)
-        cw = 1.0 + motion_weight * changed_cells(base, target, c).float()  # [B, h, w]
+        cw = torch.ones_like(iy, dtype=base.dtype)  # [B, h, w]: 1, and 1 + w where it changed
+        cw[where.unbind(1)] += motion_weight
         pw = motion_weights(last, target, motion_weight)  # [B, 1, H, W]
         z = torch.randn(k * b, cfg.noise_dim, generator=gen).to(window.device)  # [kB, Z]
-        enc = {n: v.repeat(k, *([1] * (v.dim() - 1))) for n, v in net.encode(ctx).items()}
-        rep = lambda x: x.repeat(k, *([1] * (x.dim() - 1)))  # noqa: E731 - [B, ...] -> [kB, ...]
+        enc = {n: tile(v, k) for n, v in net.encode(ctx).items()}
         aux: dict[str, torch.Tensor] = {}
         y, glog = net.decode(
             enc,
@@ -126,8 +130,8 @@ def block_unroll_loss(
                 where[:, 1].repeat(k),
                 where[:, 2].repeat(k),
             )
-            ly = aux["ylog"].log_softmax(1)[rows, :, cy, cx]  # [kM, DY]
-            lx = aux["xlog"].log_softmax(1)[rows, :, cy, cx]  # [kM, DX]
+            ly = aux["ylog"][rows, :, cy, cx].log_softmax(1)  # [kM, DY]
+            lx = aux["xlog"][rows, :, cy, cx].log_softmax(1)  # [kM, DX]
             joint = (ly[:, :, None] + lx[:, None, :]).masked_fill(~ok.repeat(k, 1, 1), -torch.inf)
             ce = ce.index_put((rows, cy, cx), -joint.flatten(1).logsumexp(1))  # [kB, h, w]
         ce = (ce * rep(cw)).flatten(1).mean(1)  # [kB]
@@ -157,12 +161,6 @@ def block_unroll_loss(
                 # inference (objects, drawn shifts) is left out, so labels stay cell by cell
                 mine = tuple(aux[n][pick].argmax(1) for n in ("ylog", "xlog"))  # [B, h, w] x 2
                 painted, kept = aux["paint"][pick] > 0, aux["keep"][pick] > 0  # [B, H, W] each
-                own = net.decode(
-                    {n: v[pick] for n, v in enc.items()},
-                    actions[:, t],
-                    z[pick],
-                    shift=g,
-                    cells=(*mine, painted, kept),
-                )[0]  # [B, 3, H, W]
+                own, _ = net.compose(base, aux["res"][pick], (*mine, painted, kept))  # [B, 3, H, W]
             ctx = slide(ctx, own.clamp(0, 1))  # [B, K, 3, H, W]
     return total / max(1, steps)

@@ -68,3 +68,26 @@ def choose(logits: torch.Tensor, u: torch.Tensor, min_p: int) -> torch.Tensor:
     cdf = (p / p.sum(1, keepdim=True)).cumsum(1)  # [N, D, h, w]
     idx = (cdf < u.view(-1, 1, 1, 1)).sum(1)  # [N, h, w]: the first index whose cdf reaches u
     return idx.clamp(max=logits.shape[1] - 1)
+
+
+def sample_shifts(
+    ylog: torch.Tensor,
+    xlog: torch.Tensor,
+    z: torch.Tensor,
+    min_p: int,
+    objects: bool,
+    my: int,
+    mx: int,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The hard predictor's sampler: per-cell shift logits [N, 2my+1|2mx+1, h, w] and the noise
+    [N, Z] -> the shift indices (iy, ix) int64 [N, h, w]: `choose` at one uniform per frame (from
+    the noise), and with `objects`, each cell follows its object's shift where that is plausible."""
+    u = 0.5 * (1 + torch.erf(z[:, 0] / 2**0.5))  # [N] uniform, from the noise
+    iy, ix = choose(ylog, u, min_p), choose(xlog, u, min_p)  # [N, h, w] each
+    if not objects:
+        return iy, ix
+    oy, ox = per_object(ylog, xlog, my, mx)
+    jy, jx = choose(oy, u, min_p), choose(ox, u, min_p)  # [N, h, w] each
+    lp = ylog.log_softmax(1).gather(1, jy[:, None]) + xlog.log_softmax(1).gather(1, jx[:, None])
+    follow = lp[:, 0] > FOLLOW_LOGP  # [N, h, w]: the cell's own log-probability of its object's
+    return torch.where(follow, jy, iy), torch.where(follow, jx, ix)

@@ -29,7 +29,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.models.autoencoder import ResBlock
-from core.models.cells import FOLLOW_LOGP, choose, per_object, shift_cells
+from core.models.cells import sample_shifts, shift_cells
+from core.models.protocols import tile
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,24 @@ class FramePredictor(nn.Module):
             self.head.bias[self.n_res + cfg.max_dx] = 4.0
             self.head.bias[self.n_res + self.n_dx + cfg.max_dy] = 4.0
 
+    def compose(
+        self, base: torch.Tensor, res: torch.Tensor, cells: tuple[torch.Tensor, ...]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Hard mode's frame from the camera-moved last frame base [N, 3, H, W], the residual res
+        [N, 3, H, W] and the choices (iy, ix, painted, kept) of decode's `cells` -> (frame, the RGB
+        painted pixels are drawn from), both [N, 3, H, W]."""
+        cfg = self.cfg
+        iy, ix, where, still = cells  # [N, h, w], [N, h, w], bool [N, H, W] x 2
+        moved = shift_cells(base, iy - cfg.max_dy, ix - cfg.max_dx, cfg.cell)  # [N, 3, H, W]
+        moved = torch.where(still[:, None], base, moved)  # [N, 3, H, W]
+        rgb = moved + res  # [N, 3, H, W]: what new pixels should look like
+        if not cfg.palette:
+            return torch.where(where[:, None], rgb, moved), rgb
+        out = moved.permute(0, 2, 3, 1).clone()  # [N, H, W, 3]
+        pick = self.colour_logits(rgb.permute(0, 2, 3, 1)[where]).argmax(1)  # [M]
+        out[where] = self.colours[pick]  # painted pixels: the nearest colour, exactly
+        return out.permute(0, 3, 1, 2), rgb
+
     def colour_logits(self, rgb: torch.Tensor) -> torch.Tensor:
         """[M, 3] -> [M, P]: -beta |rgb - colour_p|^2, a nearest-colour classifier (its cross-entropy
         pulls a pixel into its colour's cell, where an MSE would settle between two)."""
@@ -214,31 +233,16 @@ class FramePredictor(nn.Module):
             paint = F.pixel_shuffle(self.paint_head(feat), cfg.cell)[:, 0]  # [N, H, W] logits
             keep = F.pixel_shuffle(self.keep_head(feat), cfg.cell)[:, 0]  # [N, H, W] logits
             if aux is not None:
-                aux["xlog"], aux["ylog"], aux["paint"], aux["keep"] = xlog, ylog, paint, keep
+                aux.update(xlog=xlog, ylog=ylog, paint=paint, keep=keep, res=res)
             if cells is None:  # inference: its own shifts, new pixels only where needed
-                u = 0.5 * (1 + torch.erf(z[:, 0] / 2**0.5))  # [N] uniform, from the noise
-                iy, ix = choose(ylog, u, cfg.min_p), choose(xlog, u, cfg.min_p)  # [N, h, w] each
-                if cfg.objects:  # a cell follows its object where that is plausible for it
-                    oy, ox = per_object(ylog, xlog, cfg.max_dy, cfg.max_dx)
-                    jy, jx = choose(oy, u, cfg.min_p), choose(ox, u, cfg.min_p)  # [N, h, w] each
-                    lp = ylog.log_softmax(1).gather(1, jy[:, None]) + xlog.log_softmax(1).gather(
-                        1, jx[:, None]
-                    )  # [N, 1, h, w]: the cell's own log-probability of its object's shift
-                    follow = lp[:, 0] > FOLLOW_LOGP  # [N, h, w]
-                    iy, ix = torch.where(follow, jy, iy), torch.where(follow, jx, ix)
-                cells = (iy, ix, paint > 0, keep > 0)
-            iy, ix, where, still = cells  # [N, h, w], [N, h, w], bool [N, H, W] x 2
-            moved = shift_cells(base, iy - cfg.max_dy, ix - cfg.max_dx, cfg.cell)  # [N, 3, H, W]
-            moved = torch.where(still[:, None], base, moved)  # [N, 3, H, W]
-            rgb = moved + res  # [N, 3, H, W]: what new pixels should look like
+                shifts = sample_shifts(
+                    ylog, xlog, z, cfg.min_p, cfg.objects, cfg.max_dy, cfg.max_dx
+                )
+                cells = (*shifts, paint > 0, keep > 0)
+            frame, rgb = self.compose(base, res, cells)
             if aux is not None:
                 aux["rgb"] = rgb
-            if not cfg.palette:
-                return torch.where(where[:, None], rgb, moved), glog
-            out = moved.permute(0, 2, 3, 1).clone()  # [N, H, W, 3]
-            pick = self.colour_logits(rgb.permute(0, 2, 3, 1)[where]).argmax(1)  # [M]
-            out[where] = self.colours[pick]  # painted pixels: the nearest colour, exactly
-            return out.permute(0, 3, 1, 2), glog
+            return frame, glog
         px = rest[:, : self.n_dx].softmax(1)  # [N, DX, H/c, W/c]
         py = rest[:, self.n_dx : self.n_dx + self.n_dy].softmax(1)  # [N, DY, H/c, W/c]
         if aux is not None:
@@ -362,7 +366,7 @@ def best_of_k_loss(
     n = ctx.shape[0]
     w = motion_weights(ctx[:, -1], target, motion_weight).repeat(k, 1, 1, 1)  # [kN, 1, H, W]
     z = torch.randn(k * n, net.cfg.noise_dim, generator=generator).to(ctx.device)  # [kN, Z]
-    enc = {name: t.repeat(k, *([1] * (t.dim() - 1))) for name, t in net.encode(ctx).items()}
+    enc = {name: tile(t, k) for name, t in net.encode(ctx).items()}
     g = best_shift(ctx[:, -1], target, net.cfg.max_global).repeat(k)  # [kN] the camera's move
     y, glog = net.decode(enc, action.repeat(k), z, shift=g)  # [kN, 3, H, W], [kN, G]
     err = (w * (y - target.repeat(k, 1, 1, 1)).square()).flatten(1).mean(1).view(k, n)  # [k, N]
@@ -384,7 +388,7 @@ def coverage_loss(
     rare outcome and lets all samples collapse on the common one; this teaches z to index them all."""
     n, j = outcomes.shape[:2]
     z = torch.randn(k * n, net.cfg.noise_dim, generator=generator).to(ctx.device)  # [kN, Z]
-    enc = {name: t.repeat(k, *([1] * (t.dim() - 1))) for name, t in net.encode(ctx).items()}
+    enc = {name: tile(t, k) for name, t in net.encode(ctx).items()}
     g = best_shift(ctx[:, -1], outcomes[:, 0], net.cfg.max_global).repeat(k)  # [kN]
     y, _ = net.decode(enc, action.repeat(k), z, shift=g)  # [kN, 3, H, W]
     y = y.view(k, n, *y.shape[1:])  # [k, N, 3, H, W]

@@ -64,6 +64,12 @@ def slide(context: torch.Tensor, frame: torch.Tensor) -> torch.Tensor:
     return torch.cat([context[:, 1:], frame[:, None]], 1)
 
 
+def tile(x: torch.Tensor, k: int) -> torch.Tensor:
+    """[B, ...] -> [kB, ...]: the batch repeated k times, copy-major (row j * B + i is sample i's copy
+    j): one row per noise sample of best-of-K."""
+    return x.repeat(k, *([1] * (x.dim() - 1)))
+
+
 def rollout_by_steps(
     model: WorldModel, context: torch.Tensor, actions: torch.Tensor, noise: torch.Tensor
 ) -> torch.Tensor:

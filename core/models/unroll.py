@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from core.models.predictor import FramePredictor, best_shift, motion_weights
-from core.models.protocols import one_frame_context, slide
+from core.models.protocols import one_frame_context, slide, tile
 
 
 def start_context(
@@ -62,7 +62,7 @@ def unroll_loss(
         last = ctx[:, -1]  # [B, 3, H, W]
         w = motion_weights(last, target, motion_weight).repeat(k, 1, 1, 1)  # [kB, 1, H, W]
         z = torch.randn(k * b, net.cfg.noise_dim, generator=gen).to(window.device)  # [kB, Z]
-        enc = {n: v.repeat(k, *([1] * (v.dim() - 1))) for n, v in net.encode(ctx).items()}
+        enc = {n: tile(v, k) for n, v in net.encode(ctx).items()}
         g = best_shift(last, target, net.cfg.max_global).repeat(k)  # [kB] the camera's move
         aux: dict[str, torch.Tensor] = {}
         y, glog = net.decode(enc, actions[:, t].repeat(k), z, shift=g, aux=aux)  # [kB, 3, H, W]
