@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import orjson
 import torch
 from typer.testing import CliRunner
 
-from core.models.blockmotion import block_unroll_loss, cell_shift_labels
+from core.models.blockmotion import block_unroll_loss
 from core.models.cells import per_object, shift_cells
-from core.models.predictor import FramePredictor, PredictorConfig, shift_global
+from core.models.motion import cell_shift_labels, past_motion, shift_global
+from core.models.predictor import FramePredictor, PredictorConfig
 from shell import cli
 
 SMALL = PredictorConfig(hard=True, width1=8, width2=8, width3=8, max_dx=3, max_dy=4, max_global=2)
@@ -35,6 +37,37 @@ def test_unchanged_cells_say_no_motion_and_shifts_are_whole() -> None:
     moved = shift_cells(img, torch.zeros_like(uniform), uniform, 8)
     assert torch.equal(moved[..., 2:], shift_global(img, torch.tensor([2]))[..., 2:])
     assert set(moved.unique().tolist()) <= {0.0, 1.0}  # copied, never mixed
+
+
+def test_past_motion_reads_the_camera_and_each_cells_move_off_the_context() -> None:
+    g = torch.Generator().manual_seed(2)
+    scene = torch.rand(1, 3, 32, 48, generator=g)  # [1, 3, 32, 48]
+    a = scene[..., 8:40]  # [1, 3, 32, 32]
+    b = scene[..., 6:38].clone()  # the camera moved: everything 2 px right
+    b[..., 8:16, 16:24] = torch.roll(b, (-3, 1), (2, 3))[..., 8:16, 16:24]  # one cell moves more
+    feats = past_motion(torch.stack([a, a, b], 1), 8, 4, 3, 2)  # [1, 2 (5 + 9 + 7), 4, 4]
+    first, second = feats[0, :21], feats[0, 21:]  # a -> a, a -> b
+    cam, dy, dx = second[:5, 0, 0], second[5:14], second[14:]
+    assert (feats.sum(1) == 2 * 3).all()  # three one-hots per pair of frames
+    assert cam.argmax() == 2 + 2  # the camera: +2
+    assert (dy.argmax(0)[1, 2] - 4, dx.argmax(0)[1, 2] - 3) == (-3, 1)  # the planted cell
+    assert (first[2] == 1).all() and (first[5 + 4] == 1).all() and (first[14 + 3] == 1).all()
+
+
+def test_a_motion_fed_predictor_starts_as_copy_last_and_learns_from_the_moves() -> None:
+    torch.manual_seed(0)
+    net = FramePredictor(replace(SMALL, motion_in=True))
+    ctx = torch.rand(2, SMALL.context, 3, 32, 32)
+    y = net(ctx, torch.tensor([0, 4]), torch.randn(2, SMALL.noise_dim))
+    assert torch.equal(y, ctx[:, -1])  # zero-initialised: as if it saw no moves
+    scene = torch.rand(2, 3, 32, 40)
+    window = torch.stack([scene[..., 2 * i : 2 * i + 32] for i in range(4)], 1)
+    opt, gen = torch.optim.Adam(net.parameters(), lr=1e-2), torch.Generator().manual_seed(1)
+    for _ in range(3):  # the first step moves only the zeroed heads; then the trunk learns
+        opt.zero_grad()
+        block_unroll_loss(net, window, torch.zeros(2, 1, dtype=torch.int64), 2, gen, 0.0).backward()
+        opt.step()
+    assert net.motion_stem.weight.abs().sum() > 0
 
 
 def test_an_untrained_hard_predictor_is_copy_last() -> None:

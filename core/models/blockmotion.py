@@ -19,55 +19,10 @@ import torch
 import torch.nn.functional as F
 
 from core.models.cells import shift_cells
-from core.models.predictor import FramePredictor, best_shift, motion_weights, shift_global
+from core.models.motion import CHANGED, best_shift, cell_shift_labels, shift_global
+from core.models.predictor import FramePredictor, motion_weights
 from core.models.protocols import slide, tile
 from core.models.unroll import start_context
-
-CHANGED = 24 / 255  # a cell whose largest change is below this is unchanged: a residual's haze or
-# noise is not content; a sprite edge against sky or ground differs by far more
-
-
-def changed_cells(base: torch.Tensor, target: torch.Tensor, c: int) -> torch.Tensor:
-    """bool [N, H/c, W/c]: cells where the target differs from the base by more than CHANGED."""
-    diff = (base - target).abs().amax(1, keepdim=True)  # [N, 1, H, W]
-    return F.max_pool2d(diff, c)[:, 0] > CHANGED  # [N, h, w]
-
-
-SAME = 1e-5  # squared error over a cell below which two shifts give the same pixels
-
-
-def cell_shift_labels(
-    base: torch.Tensor, target: torch.Tensor, c: int, my: int, mx: int
-) -> tuple[torch.Tensor, ...]:
-    """The whole-pixel shift of `base` that best explains each c x c cell of `target` (least squared
-    error; ties go to the smallest shift, so static sky says "no motion") -> (iy, ix) int64 [N, h, w],
-    indices in 0..2my and 0..2mx (shift = index - m); and, for the cells that changed (where [M, 3]:
-    sample, cell row, cell col), every shift as good as the best, bool [M, 2my+1, 2mx+1]: a cell the
-    player leaves shows sky under many shifts, and any of them is right."""
-    n, ch, hh, ww = base.shape
-    iy = torch.full((n, hh // c, ww // c), my, dtype=torch.int64, device=base.device)
-    ix = torch.full_like(iy, mx)
-    where = changed_cells(base, target, c).nonzero()  # [M, 3]: (n, cell row, cell col)
-    if where.shape[0] == 0:
-        return iy, ix, where, torch.zeros(0, 2 * my + 1, 2 * mx + 1, dtype=torch.bool)
-    b, cy, cx = where.unbind(1)  # [M] each
-    padded = F.pad(base, (mx, mx, my, my), mode="replicate").permute(0, 2, 3, 1)  # [N, H', W', C]
-    rows = cy[:, None] * c + torch.arange(c + 2 * my, device=base.device)  # [M, c + 2my]
-    cols = cx[:, None] * c + torch.arange(c + 2 * mx, device=base.device)  # [M, c + 2mx]
-    win = padded[b[:, None, None], rows[:, :, None], cols[:, None, :]]  # [M, c+2my, c+2mx, C]
-    cand = win.permute(0, 3, 1, 2).unfold(2, c, 1).unfold(3, c, 1)  # [M, C, 2my+1, 2mx+1, c, c]
-    tr = target.permute(0, 2, 3, 1)  # [N, H, W, C]
-    cell = tr[b[:, None, None], rows[:, :c, None], cols[:, None, :c]].permute(0, 3, 1, 2)
-    sse = (cand - cell[:, :, None, None]).square().sum((1, 4, 5))  # [M, 2my+1, 2mx+1]
-    sse = sse.flip(1, 2)  # window offset o = m - shift, so flipped: index = shift + m
-    ok = sse <= sse.flatten(1).amin(1)[:, None, None] + SAME  # [M, 2my+1, 2mx+1]
-    ay = (torch.arange(2 * my + 1, device=base.device) - my).abs()  # [2my+1]
-    ax = (torch.arange(2 * mx + 1, device=base.device) - mx).abs()  # [2mx+1]
-    sse = sse + 1e-7 * (ay[:, None] + ax[None, :])  # ties: the smallest motion
-    best = sse.flatten(1).argmin(1)  # [M]
-    iy[b, cy, cx] = best // (2 * mx + 1)
-    ix[b, cy, cx] = best % (2 * mx + 1)
-    return iy, ix, where, ok
 
 
 def block_unroll_loss(

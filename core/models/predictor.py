@@ -30,6 +30,7 @@ from torch import nn
 
 from core.models.autoencoder import ResBlock
 from core.models.cells import sample_shifts, shift_cells
+from core.models.motion import best_shift, past_motion, shift_global
 from core.models.protocols import tile
 
 
@@ -56,6 +57,8 @@ class PredictorConfig:
         False  # hard mode: cells that move (p(no shift) < 1/2) and touch form an object,
     )
     # and an object takes one shift, the best for all its cells together: a sprite is never torn
+    motion_in: bool = False  # hand the network the moves its context shows (the camera's and each
+    # cell's searched shift, core.models.motion.past_motion): next = last move + what changes it
     min_p: int = 0  # hard mode's choice, in %: 0 takes each cell's most likely shift; p > 0 samples
     # among the shifts of probability >= p %, every cell at the same quantile of its own distribution
     # (one uniform per frame, from the noise): one sprite's cells agree, and the shifts are unbiased
@@ -88,6 +91,11 @@ class FramePredictor(nn.Module):
                 4 * kp, w1, 1
             )  # each cell's offset to each keypoint, velocity
         self.stem = nn.Conv2d(c_in, w1, 1)
+        if cfg.motion_in:  # zero at first: a start from weights without it behaves as they did
+            per_pair = 2 * (cfg.max_global + cfg.max_dy + cfg.max_dx) + 3  # G + DY + DX one-hots
+            self.motion_stem = nn.Conv2d((cfg.context - 1) * per_pair, w1, 1)
+            nn.init.zeros_(self.motion_stem.weight)
+            nn.init.zeros_(self.motion_stem.bias)
         self.e1 = ResBlock(w1)
         self.down1 = nn.Conv2d(w1, w2, 4, stride=2, padding=1)
         self.cond2 = nn.Linear(cond, w2)
@@ -179,6 +187,9 @@ class FramePredictor(nn.Module):
         cfg = self.cfg
         n = ctx.shape[0]
         h1 = self.stem(F.pixel_unshuffle(self.inputs(ctx), cfg.cell))  # [N, w1, H/c, W/c]
+        if cfg.motion_in:
+            moves = past_motion(ctx, cfg.cell, cfg.max_dy, cfg.max_dx, cfg.max_global)
+            h1 = h1 + self.motion_stem(moves)  # [N, w1, H/c, W/c]
         if not cfg.keypoints:
             return {"last": ctx[:, -1], "h1": self.e1(h1), "kpv": h1.new_zeros(n, 0)}
         kp = soft_argmax(self.kp_logits(ctx[:, -2:].flatten(0, 1)))  # [2N, P, 2] in [-1, 1]
@@ -250,27 +261,6 @@ class FramePredictor(nn.Module):
         alpha = F.interpolate(rest[:, -1:], scale_factor=cfg.cell, mode="nearest")  # [N, 1, H, W]
         moved = shift_mix(shift_mix(base, py, cfg.max_dy, 2), px, cfg.max_dx, 3)  # [N, 3, H, W]
         return base + alpha * (moved - base) + res, glog
-
-
-def shift_global(img: torch.Tensor, dx: torch.Tensor) -> torch.Tensor:
-    """Each image [N, C, H, W] shifted right by its dx int64 [N] px (left when negative), edges
-    replicated: out[..., x] = img[..., x - dx]."""
-    m = int(dx.abs().max()) if dx.numel() else 0
-    if m == 0:
-        return img
-    padded = F.pad(img, (m, m, 0, 0), mode="replicate")  # [N, C, H, W + 2m]
-    w = img.shape[3]
-    return torch.stack([padded[i, :, :, m - d : m - d + w] for i, d in enumerate(dx.tolist())])
-
-
-def best_shift(last: torch.Tensor, target: torch.Tensor, m: int) -> torch.Tensor:
-    """int64 [N] in 0..2m: the whole-frame horizontal shift (index; shift = index - m) of the last
-    frame that best explains the target (least MSE): the camera's move, read off the data."""
-    errs = []
-    for d in range(-m, m + 1):
-        s = shift_global(last, torch.full((last.shape[0],), d, dtype=torch.int64))
-        errs.append((s - target).square().flatten(1).mean(1))  # [N]
-    return torch.stack(errs, 1).argmin(1)  # [N]
 
 
 def shift_mix(img: torch.Tensor, prob: torch.Tensor, m: int, dim: int) -> torch.Tensor:

@@ -53,6 +53,10 @@ class TrainArgs:
         10  # hard mode's sampler: a shift of p >= 10 % may be drawn (0: always the argmax);
     )
     # the argmax alone never leaves a jump's apex, drawn shifts fall at the game's rate on average
+    motion_in: bool = (
+        True  # the network sees the moves its context shows (camera and cells, searched
+    )
+    # as the labels are): falls keep accelerating, a landed player stays put (history/m4-m5-model.md)
     hard: bool = True  # block motion (core/models/blockmotion.py): whole shifts per cell, taught by
     # cross-entropy; False: m2's soft mixture under core.models.unroll.unroll_loss
     checkpoint_every: int = 100
@@ -98,6 +102,9 @@ def add_train_verb(app) -> None:
         hard: Annotated[
             bool, typer.Option("--hard/--soft", help="Block motion (hard shifts) or m2's mixture.")
         ] = D.hard,
+        motion_in: Annotated[
+            bool, typer.Option("--motion/--no-motion", help="Feed the context's searched moves.")
+        ] = D.motion_in,
         checkpoint_every: options.CheckpointEvery = D.checkpoint_every,
         json: options.Json = False,
         log_jsonl: options.LogJsonl = False,
@@ -107,6 +114,7 @@ def add_train_verb(app) -> None:
             steps=steps, episodes=episodes, episode_steps=episode_steps, batch=batch, k=k,
             horizon=horizon, lr=lr, seed=seed, game=game, threads=threads, resume=resume, init=init,
             one_frame=one_frame, ctx_noise=ctx_noise, sharp=sharp, hard=hard, objects=objects, min_p=min_p,
+            motion_in=motion_in,
             checkpoint_every=checkpoint_every,
         )  # fmt: skip
         launch("m4", args, train_world_model, device, json, log_jsonl)
@@ -182,9 +190,10 @@ def train_world_model(ctx, args: TrainArgs) -> None:
         cfg = resumed.config
     elif args.init:
         meta, init_tensors = checkpoints.load_checkpoint(Path(args.init), ARCH, game=args.game)
-        cfg = PredictorConfig.from_dict({**meta.model["config"], "hard": args.hard})
+        cfg = PredictorConfig.from_dict({**meta.model["config"], "hard": args.hard,
+                                         "motion_in": args.motion_in})  # fmt: skip
     else:
-        cfg = PredictorConfig(n_actions=len(game.actions), hard=args.hard)
+        cfg = PredictorConfig(n_actions=len(game.actions), hard=args.hard, motion_in=args.motion_in)
     n_held = max(1, args.episodes // 5)
     palette = palette_of(frames[n_held:])  # uint8 [P, 3]: the colours new pixels are drawn from
     if cfg.hard and not resumed:
