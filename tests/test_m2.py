@@ -11,7 +11,8 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from core.models.predictor import FramePredictor, PredictorConfig, best_of_k_loss
+from core.models.bestofk import best_of_k_loss
+from core.models.predictor import FramePredictor, PredictorConfig
 from shell import cli
 
 runner = CliRunner()

@@ -18,9 +18,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from core.models.bestofk import motion_weights
 from core.models.cells import shift_cells
 from core.models.motion import CHANGED, best_shift, cell_shift_labels, shift_global
-from core.models.predictor import FramePredictor, motion_weights
+from core.models.predictor import FramePredictor
 from core.models.protocols import slide, tile
 from core.models.unroll import start_context
 
@@ -115,7 +116,7 @@ def block_unroll_loss(
             with torch.no_grad():  # each cell its own most likely choices: the sampler of
                 # inference (objects, drawn shifts) is left out, so labels stay cell by cell
                 mine = tuple(aux[n][pick].argmax(1) for n in ("ylog", "xlog"))  # [B, h, w] x 2
-                painted, kept = aux["paint"][pick] > 0, aux["keep"][pick] > 0  # [B, H, W] each
-                own, _ = net.compose(base, aux["res"][pick], (*mine, painted, kept))  # [B, 3, H, W]
+                paint, keep, res = net.pixel_heads(aux["feat"][pick], base, *mine)  # its pixels
+                own, _ = net.compose(base, res, (*mine, paint > 0, keep > 0))  # [B, 3, H, W]
             ctx = slide(ctx, own.clamp(0, 1))  # [B, K, 3, H, W]
     return total / max(1, steps)

@@ -30,8 +30,7 @@ from torch import nn
 
 from core.models.autoencoder import ResBlock
 from core.models.cells import sample_shifts, shift_cells
-from core.models.motion import best_shift, past_motion, shift_global
-from core.models.protocols import tile
+from core.models.motion import past_motion, shift_global
 
 
 @dataclass(frozen=True)
@@ -57,6 +56,9 @@ class PredictorConfig:
         False  # hard mode: cells that move (p(no shift) < 1/2) and touch form an object,
     )
     # and an object takes one shift, the best for all its cells together: a sprite is never torn
+    pixel_head: int = 0  # hard mode: channels of a 3x3 conv per pixel that sees the moved frame
+    # beside the last one and refines the paint, keep and colour choices (a cell's 8x8 logits from
+    # its features alone cannot tell the ground a rising sprite's cell drags up from the sprite)
     motion_in: bool = False  # hand the network the moves its context shows (the camera's and each
     # cell's searched shift, core.models.motion.past_motion): next = last move + what changes it
     min_p: int = 0  # hard mode's choice, in %: 0 takes each cell's most likely shift; p > 0 samples
@@ -129,6 +131,13 @@ class FramePredictor(nn.Module):
             # background a sprite's cell moves over keeps its place: a cell holds two motions)
             nn.init.zeros_(self.keep_head.weight)
             nn.init.constant_(self.keep_head.bias, -4.0)
+        if cfg.hard and cfg.pixel_head:  # zero at first: the cells' own logits, as without it
+            ph = cfg.pixel_head
+            self.pix_feat = nn.Conv2d(w1, ph, 1)  # a cell's features, told to each of its pixels
+            self.pix_conv = nn.Conv2d(ph + 6, ph, 3, padding=1)  # + the moved and the last frame
+            self.pix_out = nn.Conv2d(ph, 5, 1)  # paint, keep, RGB: added to the cells' own
+            nn.init.zeros_(self.pix_out.weight)
+            nn.init.zeros_(self.pix_out.bias)
         if cfg.palette:  # the colours new pixels are drawn from (a buffer: set from data, saved)
             self.register_buffer("colours", torch.zeros(cfg.palette, 3))
             self.log_beta = nn.Parameter(torch.tensor(5.3))  # e^5.3 = 200 per unit^2: a 0.1 RGB
@@ -154,6 +163,24 @@ class FramePredictor(nn.Module):
         pick = self.colour_logits(rgb.permute(0, 2, 3, 1)[where]).argmax(1)  # [M]
         out[where] = self.colours[pick]  # painted pixels: the nearest colour, exactly
         return out.permute(0, 3, 1, 2), rgb
+
+    def pixel_heads(
+        self, feat: torch.Tensor, base: torch.Tensor, iy: torch.Tensor, ix: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Hard mode's per-pixel choices once the cells' shifts (iy, ix) [N, h, w] are chosen, from the
+        decoder's features feat [N, w1, h, w] and the camera-moved last frame base [N, 3, H, W] ->
+        (paint logits [N, H, W], keep logits [N, H, W], the residual RGB [N, 3, H, W])."""
+        cfg, c = self.cfg, self.cfg.cell
+        res = F.pixel_shuffle(self.head(feat)[:, : self.n_res], c)  # [N, 3, H, W]
+        paint = F.pixel_shuffle(self.paint_head(feat), c)[:, 0]  # [N, H, W]
+        keep = F.pixel_shuffle(self.keep_head(feat), c)[:, 0]  # [N, H, W]
+        if not cfg.pixel_head:
+            return paint, keep, res
+        moved = shift_cells(base, iy - cfg.max_dy, ix - cfg.max_dx, c)  # [N, 3, H, W]
+        f = F.interpolate(self.pix_feat(feat), scale_factor=c, mode="nearest")  # [N, ph, H, W]
+        x = torch.cat([f, moved * 2 - 1, base * 2 - 1], 1)  # [N, ph + 6, H, W]
+        d = self.pix_out(F.gelu(self.pix_conv(x)))  # [N, 5, H, W]
+        return paint + d[:, 0], keep + d[:, 1], res + d[:, 2:]
 
     def colour_logits(self, rgb: torch.Tensor) -> torch.Tensor:
         """[M, 3] -> [M, P]: -beta |rgb - colour_p|^2, a nearest-colour classifier (its cross-entropy
@@ -209,16 +236,17 @@ class FramePredictor(nn.Module):
         z: torch.Tensor,
         shift: torch.Tensor | None = None,
         aux: dict[str, torch.Tensor] | None = None,
-        cells: tuple[torch.Tensor, torch.Tensor] | None = None,
+        cells: tuple[torch.Tensor, ...] | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """-> (frame [N, 3, H, W], camera logits [N, G]). shift int64 [N] in 0..G-1 forces the camera
         decision (training: the shift that best explains the target); None takes the argmax. aux, when
         given, receives the per-cell shift distributions "px" and "py" (a loss may shape them), or in
-        hard mode their logits "xlog" and "ylog", the per-pixel paint logit "paint" and the RGB "rgb"
-        that painted pixels are drawn from. cells (hard mode): the per-cell shift indices (iy, ix)
-        int64 [N, H/c, W/c], which pixels are painted and which stay put (the camera's move only),
-        bool [N, H, W] each, to apply instead of the model's own choices (training: the searched ones). Pixels not painted are exact copies: a
-        residual's haze never builds up where nothing new appears."""
+        hard mode their logits "xlog" and "ylog", the per-pixel paint and keep logits "paint" and
+        "keep", the residual "res", the RGB "rgb" that painted pixels are drawn from and the decoder's
+        features "feat" (for pixel_heads). cells (hard mode) forces choices instead of the model's own
+        (training: the searched ones): the per-cell shift indices (iy, ix) int64 [N, H/c, W/c], and
+        optionally which pixels are painted and which stay put (the camera's move only), bool
+        [N, H, W] each. Pixels not painted are exact copies: no residual haze builds up."""
         cfg = self.cfg
         last, h1 = enc["last"], enc["h1"]  # [N, 3, H, W], [N, w1, H/c, W/c]
         cond = torch.cat([F.one_hot(action, cfg.n_actions).to(z.dtype), z, enc["kpv"]], 1)
@@ -236,24 +264,26 @@ class FramePredictor(nn.Module):
         u1 = F.pixel_shuffle(self.up1(F.gelu(u2)), 2) + h1  # [N, w1, H/c, W/c]
         feat = F.gelu(self.d1(u1))  # [N, w1, H/c, W/c]
         out = self.head(feat)  # [N, R + DX + DY + 1, H/c, W/c]
-        res = F.pixel_shuffle(out[:, : self.n_res], cfg.cell)  # [N, 3, H, W]
         rest = out[:, self.n_res :]  # [N, DX + DY + 1, H/c, W/c]
         base = shift_global(last, g - cfg.max_global)  # [N, 3, H, W]: the camera's move, exact
         if cfg.hard:
             xlog, ylog = rest[:, : self.n_dx], rest[:, self.n_dx : self.n_dx + self.n_dy]
-            paint = F.pixel_shuffle(self.paint_head(feat), cfg.cell)[:, 0]  # [N, H, W] logits
-            keep = F.pixel_shuffle(self.keep_head(feat), cfg.cell)[:, 0]  # [N, H, W] logits
-            if aux is not None:
-                aux.update(xlog=xlog, ylog=ylog, paint=paint, keep=keep, res=res)
             if cells is None:  # inference: its own shifts, new pixels only where needed
-                shifts = sample_shifts(
+                iy, ix = sample_shifts(
                     ylog, xlog, z, cfg.min_p, cfg.objects, cfg.max_dy, cfg.max_dx
                 )
-                cells = (*shifts, paint > 0, keep > 0)
+            else:
+                iy, ix = cells[:2]
+            paint, keep, res = self.pixel_heads(feat, base, iy, ix)  # [N, H, W] x 2, [N, 3, H, W]
+            if aux is not None:
+                aux.update(xlog=xlog, ylog=ylog, paint=paint, keep=keep, res=res, feat=feat)
+            if cells is None or len(cells) == 2:
+                cells = (iy, ix, paint > 0, keep > 0)
             frame, rgb = self.compose(base, res, cells)
             if aux is not None:
                 aux["rgb"] = rgb
             return frame, glog
+        res = F.pixel_shuffle(out[:, : self.n_res], cfg.cell)  # [N, 3, H, W]
         px = rest[:, : self.n_dx].softmax(1)  # [N, DX, H/c, W/c]
         py = rest[:, self.n_dx : self.n_dx + self.n_dy].softmax(1)  # [N, DY, H/c, W/c]
         if aux is not None:
@@ -330,61 +360,3 @@ def _coords(h: torch.Tensor) -> torch.Tensor:
     ys = (torch.arange(gh, device=h.device, dtype=h.dtype) + 0.5) / gh * 2 - 1  # [h]
     xs = (torch.arange(gw, device=h.device, dtype=h.dtype) + 0.5) / gw * 2 - 1  # [w]
     return torch.stack(torch.meshgrid(xs, ys, indexing="xy"), 0)[None]  # [1, 2, h, w]
-
-
-def motion_weights(last: torch.Tensor, target: torch.Tensor, weight: float) -> torch.Tensor:
-    """float [N, 1, H, W]: 1 + weight near pixels that change from the last frame to the target
-    (a 5x5 neighbourhood), so the few pixels of moving sprites are not drowned by the static rest."""
-    changed = (target - last).abs().amax(1, keepdim=True) > 0.5 / 255  # [N, 1, H, W]
-    near = F.max_pool2d(changed.float(), 5, stride=1, padding=2)  # [N, 1, H, W]
-    return 1.0 + weight * near
-
-
-def best_of_k_loss(
-    net: FramePredictor,
-    ctx: torch.Tensor,
-    action: torch.Tensor,
-    target: torch.Tensor,
-    k: int,
-    generator: torch.Generator | None = None,
-    motion_weight: float = 20.0,  # sprites are ~0.5% of a frame: weigh where things move
-    camera_weight: float = 0.01,  # cross-entropy of the camera decision, ~ the pixel loss's scale
-) -> torch.Tensor:
-    """Winner-takes-all weighted MSE over k noise samples per context (each sample only learns from
-    the futures it is closest to, so different z come to mean different futures), with the camera
-    decision taught by the shift that best explains the target (teacher forcing). Scalar."""
-    n = ctx.shape[0]
-    w = motion_weights(ctx[:, -1], target, motion_weight).repeat(k, 1, 1, 1)  # [kN, 1, H, W]
-    z = torch.randn(k * n, net.cfg.noise_dim, generator=generator).to(ctx.device)  # [kN, Z]
-    enc = {name: tile(t, k) for name, t in net.encode(ctx).items()}
-    g = best_shift(ctx[:, -1], target, net.cfg.max_global).repeat(k)  # [kN] the camera's move
-    y, glog = net.decode(enc, action.repeat(k), z, shift=g)  # [kN, 3, H, W], [kN, G]
-    err = (w * (y - target.repeat(k, 1, 1, 1)).square()).flatten(1).mean(1).view(k, n)  # [k, N]
-    return err.min(0).values.mean() + camera_weight * F.cross_entropy(glog, g)
-
-
-def coverage_loss(
-    net: FramePredictor,
-    ctx: torch.Tensor,
-    action: torch.Tensor,
-    outcomes: torch.Tensor,
-    k: int,
-    generator: torch.Generator | None = None,
-    motion_weight: float = 20.0,
-) -> torch.Tensor:
-    """For contexts whose true futures are known to differ (outcomes [N, J, 3, H, W], each a distinct
-    future of the same state and action): every outcome must be reached by one of k noise samples,
-    sum over outcomes of the nearest sample's weighted MSE. Best-of-K on single futures rarely sees a
-    rare outcome and lets all samples collapse on the common one; this teaches z to index them all."""
-    n, j = outcomes.shape[:2]
-    z = torch.randn(k * n, net.cfg.noise_dim, generator=generator).to(ctx.device)  # [kN, Z]
-    enc = {name: tile(t, k) for name, t in net.encode(ctx).items()}
-    g = best_shift(ctx[:, -1], outcomes[:, 0], net.cfg.max_global).repeat(k)  # [kN]
-    y, _ = net.decode(enc, action.repeat(k), z, shift=g)  # [kN, 3, H, W]
-    y = y.view(k, n, *y.shape[1:])  # [k, N, 3, H, W]
-    total = y.new_zeros(n)
-    for i in range(j):
-        t = outcomes[:, i]  # [N, 3, H, W]
-        w = motion_weights(ctx[:, -1], t, motion_weight)  # [N, 1, H, W]
-        total = total + (w * (y - t).square()).flatten(2).mean(2).min(0).values  # [N]
-    return total.mean()

@@ -20,8 +20,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from core.models.bestofk import motion_weights
 from core.models.motion import best_shift
-from core.models.predictor import FramePredictor, motion_weights
+from core.models.predictor import FramePredictor
 from core.models.protocols import one_frame_context, slide, tile
 
 

@@ -18,8 +18,9 @@ def tune(ctx: Any, args: FinetuneArgs, name: str = "", write: bool = True, ds: A
 
     from core.metrics import palette_of, to_unit
     from core.models.autoencoder import AEConfig, recon_loss
+    from core.models.bestofk import best_of_k_loss
     from core.models.builtin import PatchCodec, PixelWorldModel
-    from core.models.predictor import PredictorConfig, best_of_k_loss
+    from core.models.predictor import PredictorConfig
     from gates.common import heldout
     from gates.common.evaldata import pad_to, set_threads
     from gates.common.finetune import build, rgb_frames

@@ -3,7 +3,7 @@ collected through shell.datasets.collect; windows that cross an episode reset ar
 
 Seeded, resumable (`--resume` a checkpoint folder or its run id) and written as the candidate artifact
 `predictor` of its run, like `gate m1 train` (gates/m1/train.py). The loss is best-of-K MSE over K noise
-samples (core.models.predictor.best_of_k_loss), so the noise input comes to mean different futures.
+samples (core.models.bestofk.best_of_k_loss), so the noise input comes to mean different futures.
 """
 
 from __future__ import annotations
@@ -100,13 +100,9 @@ def train_predictor(ctx, args: TrainArgs) -> None:
     import torch
 
     from core.metrics import mse, palette_of, to_unit
+    from core.models.bestofk import best_of_k_loss, coverage_loss
     from core.models.builtin import PixelWorldModel
-    from core.models.predictor import (
-        FramePredictor,
-        PredictorConfig,
-        best_of_k_loss,
-        coverage_loss,
-    )
+    from core.models.predictor import FramePredictor, PredictorConfig
     from gates.common.evaldata import collect_frames, model_name, pad_to, set_threads
     from gates.common.training import Trainer, resume
     from gates.m2.run import ARCH, context, noise, predict, windows

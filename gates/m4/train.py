@@ -49,14 +49,15 @@ class TrainArgs:
     # motion copies pixels, so noise on the context is copied on (0.03 helped the soft mixture)
     sharp: float = 0.0  # weight of the shift choices' entropy (core.models.unroll.unroll_loss)
     objects: bool = True  # hard mode's sampler: one shift per moving object (else per cell)
-    min_p: int = (
-        10  # hard mode's sampler: a shift of p >= 10 % may be drawn (0: always the argmax);
-    )
-    # the argmax alone never leaves a jump's apex, drawn shifts fall at the game's rate on average
-    motion_in: bool = (
-        True  # the network sees the moves its context shows (camera and cells, searched
-    )
-    # as the labels are): falls keep accelerating, a landed player stays put (history/m4-m5-model.md)
+    # hard mode's sampler: shifts of p >= min_p % may be drawn (0: always the argmax); the argmax
+    # alone never leaves a jump's apex, drawn shifts fall at the game's rate on average
+    min_p: int = 10
+    # the network sees the moves its context shows (camera and cells, searched as the labels are):
+    # falls keep accelerating, a landed player stays put (history/m4-m5-model.md)
+    motion_in: bool = True
+    # channels of the per-pixel head that sees the moved frame (0: none): a few colours x (moved,
+    # kept, new) cases; 12 keeps it ~100 MFLOP a frame
+    pixel_head: int = 12
     hard: bool = True  # block motion (core/models/blockmotion.py): whole shifts per cell, taught by
     # cross-entropy; False: m2's soft mixture under core.models.unroll.unroll_loss
     checkpoint_every: int = 100
@@ -105,6 +106,9 @@ def add_train_verb(app) -> None:
         motion_in: Annotated[
             bool, typer.Option("--motion/--no-motion", help="Feed the context's searched moves.")
         ] = D.motion_in,
+        pixel_head: Annotated[
+            int, typer.Option(help="Channels of the per-pixel paint/keep head (0: none).")
+        ] = D.pixel_head,
         checkpoint_every: options.CheckpointEvery = D.checkpoint_every,
         json: options.Json = False,
         log_jsonl: options.LogJsonl = False,
@@ -114,7 +118,7 @@ def add_train_verb(app) -> None:
             steps=steps, episodes=episodes, episode_steps=episode_steps, batch=batch, k=k,
             horizon=horizon, lr=lr, seed=seed, game=game, threads=threads, resume=resume, init=init,
             one_frame=one_frame, ctx_noise=ctx_noise, sharp=sharp, hard=hard, objects=objects, min_p=min_p,
-            motion_in=motion_in,
+            motion_in=motion_in, pixel_head=pixel_head,
             checkpoint_every=checkpoint_every,
         )  # fmt: skip
         launch("m4", args, train_world_model, device, json, log_jsonl)
@@ -136,6 +140,8 @@ def _check(args: TrainArgs) -> None:
         raise BadInput(f"--sharp {args.sharp}: in 0..1")
     if not (0 <= args.ctx_noise <= 0.5):
         raise BadInput(f"--ctx-noise {args.ctx_noise}: in 0..0.5")
+    if not (0 <= args.pixel_head <= 64):
+        raise BadInput(f"--pixel-head {args.pixel_head}: channels in 0..64")
     if args.horizon > 32 or args.episode_steps < 3 + args.horizon:
         raise BadInput(f"--horizon {args.horizon}: at most 32 and shorter than an episode")
 
@@ -191,9 +197,11 @@ def train_world_model(ctx, args: TrainArgs) -> None:
     elif args.init:
         meta, init_tensors = checkpoints.load_checkpoint(Path(args.init), ARCH, game=args.game)
         cfg = PredictorConfig.from_dict({**meta.model["config"], "hard": args.hard,
-                                         "motion_in": args.motion_in})  # fmt: skip
+                                         "motion_in": args.motion_in,
+                                         "pixel_head": args.pixel_head})  # fmt: skip
     else:
-        cfg = PredictorConfig(n_actions=len(game.actions), hard=args.hard, motion_in=args.motion_in)
+        cfg = PredictorConfig(n_actions=len(game.actions), hard=args.hard, motion_in=args.motion_in,
+                              pixel_head=args.pixel_head)  # fmt: skip
     n_held = max(1, args.episodes // 5)
     palette = palette_of(frames[n_held:])  # uint8 [P, 3]: the colours new pixels are drawn from
     if cfg.hard and not resumed:
