@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from core.models.blockmotion import block_unroll_loss
 from core.models.cells import per_object, shift_cells
-from core.models.motion import cell_shift_labels, past_motion, shift_global
+from core.models.motion import cell_shift_labels, consensus, past_motion, shift_global
 from core.models.predictor import FramePredictor, PredictorConfig
 from shell import cli
 
@@ -54,9 +54,9 @@ def test_past_motion_reads_the_camera_and_each_cells_move_off_the_context() -> N
     assert (first[2] == 1).all() and (first[5 + 4] == 1).all() and (first[14 + 3] == 1).all()
 
 
-def test_a_motion_fed_predictor_starts_as_copy_last_and_learns_from_the_moves() -> None:
+def test_motion_fed_and_pixel_headed_predictors_start_as_copy_last_and_learn() -> None:
     torch.manual_seed(0)
-    net = FramePredictor(replace(SMALL, motion_in=True))
+    net = FramePredictor(replace(SMALL, motion_in=True, pixel_head=4))
     ctx = torch.rand(2, SMALL.context, 3, 32, 32)
     y = net(ctx, torch.tensor([0, 4]), torch.randn(2, SMALL.noise_dim))
     assert torch.equal(y, ctx[:, -1])  # zero-initialised: as if it saw no moves
@@ -67,7 +67,31 @@ def test_a_motion_fed_predictor_starts_as_copy_last_and_learns_from_the_moves() 
         opt.zero_grad()
         block_unroll_loss(net, window, torch.zeros(2, 1, dtype=torch.int64), 2, gen, 0.0).backward()
         opt.step()
-    assert net.motion_stem.weight.abs().sum() > 0
+    assert net.motion_stem.weight.abs().sum() > 0 and net.pix_out.weight.abs().sum() > 0
+    enc, a, z = net.encode(ctx), torch.tensor([1, 2]), torch.randn(2, SMALL.noise_dim)
+    aux: dict[str, torch.Tensor] = {}
+    y, _ = net.decode(enc, a, z, aux=aux)
+    mine = tuple(aux[n].argmax(1) for n in ("ylog", "xlog"))  # the argmax shifts, forced
+    forced, _ = net.decode(enc, a, z, cells=mine)  # its own per-pixel choices for them
+    paint, keep, res = net.pixel_heads(aux["feat"], ctx[:, -1], *mine)
+    again, _ = net.compose(ctx[:, -1], res, (*mine, paint > 0, keep > 0))
+    assert torch.equal(forced, again)
+
+
+def test_consensus_teaches_a_sprites_flat_cells_the_sprites_move() -> None:
+    g = torch.Generator().manual_seed(3)
+    img = torch.zeros(1, 3, 32, 32)  # black sky
+    img[0, :, 8:16, 8:16] = torch.rand(3, 8, 8, generator=g)  # a textured head
+    img[0, :, 16:32, 8:24] = 1.0  # a flat white body under it
+    moved = torch.zeros_like(img)
+    moved[..., 2:, 1:] = img[..., :-2, :-1]  # the sprite falls 2 px and steps 1 px right
+    iy, ix, where, ok = cell_shift_labels(img, moved, 8, 4, 3)
+    body = (where[:, 1] == 3) & (where[:, 2] == 1)  # a flat cell: many shifts explain it
+    assert ok[body].sum() > 1
+    iy2, ix2, ok2 = consensus(iy, ix, where, ok)
+    assert (int(iy2[0, 3, 1]) - 4, int(ix2[0, 3, 1]) - 3) == (2, 1)  # the head's move
+    assert ok2[body].sum() == 1 and (ok2 <= ok).all()  # narrowed within its own set
+    assert torch.equal(iy2[0, 1, 1], iy[0, 1, 1])  # the textured cell keeps its label
 
 
 def test_an_untrained_hard_predictor_is_copy_last() -> None:

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 
 from core.models.bestofk import motion_weights
 from core.models.cells import shift_cells
-from core.models.motion import CHANGED, best_shift, cell_shift_labels, shift_global
+from core.models.motion import CHANGED, best_shift, cell_shift_labels, consensus, shift_global
 from core.models.predictor import FramePredictor
 from core.models.protocols import slide, tile
 from core.models.unroll import start_context
@@ -57,6 +57,7 @@ def block_unroll_loss(
         g = best_shift(last, target, cfg.max_global)  # [B] the camera's move
         base = shift_global(last, g - cfg.max_global)  # [B, 3, H, W]
         iy, ix, where, ok = cell_shift_labels(base, target, c, my, mx)  # [B, h, w] each, ...
+        iy, ix, ok = consensus(iy, ix, where, ok)  # a sprite's cells all taught its move
         moved = shift_cells(base, iy - my, ix - mx, c)  # [B, 3, H, W]: the best a copy does
         off = (moved - target).abs().amax(1) > CHANGED  # [B, H, W]: the cell's shift is wrong here
         stays = (base - target).abs().amax(1) <= CHANGED  # [B, H, W]: not moving is right here

@@ -85,6 +85,46 @@ def cell_shift_labels(
     return iy, ix, where, ok
 
 
+NEIGHBOURS = [(-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1)]  # sides first
+
+
+def consensus(
+    iy: torch.Tensor, ix: torch.Tensor, where: torch.Tensor, ok: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Ties settled toward the neighbours: a changed cell whose label is a set (the sky a sprite
+    leaves, a flat shirt) takes, among its equally good shifts, the shift of an 8-neighbour whose
+    label is unique (a sprite's textured cell), so every cell of a moving sprite is taught the
+    sprite's own move and a sampler drawing from the cells draws the sprite's moves, not the sky's
+    indifference. cell_shift_labels's (iy, ix, where, ok) -> (iy, ix, ok), the settled cells' sets
+    narrowed to that one shift."""
+    m = where.shape[0]
+    if m == 0:
+        return iy, ix, ok
+    b, cy, cx = where.unbind(1)  # [M] each
+    unique = ok.flatten(1).sum(1) == 1  # [M]
+    uy, ux = torch.full_like(iy, -1), torch.full_like(ix, -1)  # [N, h, w]: -1 where not unique
+    uy[b[unique], cy[unique], cx[unique]] = iy[b[unique], cy[unique], cx[unique]]
+    ux[b[unique], cy[unique], cx[unique]] = ix[b[unique], cy[unique], cx[unique]]
+    h, w = iy.shape[1:]
+    py = torch.full((m,), -1, dtype=iy.dtype, device=iy.device)  # [M] the settled shift, or -1
+    px = torch.full_like(py, -1)
+    for oy, ox in NEIGHBOURS:
+        ny, nx = cy + oy, cx + ox  # [M]
+        inside = (ny >= 0) & (ny < h) & (nx >= 0) & (nx < w)
+        vy = uy[b, ny.clamp(0, h - 1), nx.clamp(0, w - 1)]  # [M]
+        vx = ux[b, ny.clamp(0, h - 1), nx.clamp(0, w - 1)]
+        fits = ok[torch.arange(m, device=ok.device), vy.clamp(min=0), vx.clamp(min=0)]  # [M]
+        take = inside & (vy >= 0) & fits & (py < 0) & ~unique
+        py, px = torch.where(take, vy, py), torch.where(take, vx, px)
+    got = (py >= 0).nonzero().flatten()  # [G]
+    iy, ix, ok = iy.clone(), ix.clone(), ok.clone()
+    iy[b[got], cy[got], cx[got]] = py[got]
+    ix[b[got], cy[got], cx[got]] = px[got]
+    ok[got] = False
+    ok[got, py[got], px[got]] = True
+    return iy, ix, ok
+
+
 @torch.no_grad()
 def past_motion(ctx: torch.Tensor, cell: int, my: int, mx: int, mg: int) -> torch.Tensor:
     """The moves the context shows: for each pair of consecutive frames of ctx [N, K, 3, H, W], the
@@ -96,7 +136,7 @@ def past_motion(ctx: torch.Tensor, cell: int, my: int, mx: int, mg: int) -> torc
     for i in range(k - 1):
         prev, cur = ctx[:, i], ctx[:, i + 1]  # [N, 3, H, W] each
         g = best_shift(prev, cur, mg)  # [N]
-        iy, ix, _, _ = cell_shift_labels(shift_global(prev, g - mg), cur, cell, my, mx)
+        iy, ix, _ = consensus(*cell_shift_labels(shift_global(prev, g - mg), cur, cell, my, mx))
         cam = F.one_hot(g, 2 * mg + 1).to(ctx.dtype)[:, :, None, None]  # [N, G, 1, 1]
         feats += [
             cam.expand(-1, -1, h // cell, w // cell),  # [N, G, h, w]

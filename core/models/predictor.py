@@ -11,13 +11,15 @@ A small U-Net on a space-to-depth grid of 8x8 cells decides (why: history/m1-m2-
   moved frame to take;
 - per cell, a residual for what no shift explains (newly revealed columns, poses).
 The head starts at zero and the camera at "no shift", so an untrained predictor is exactly
-copy-last-frame. Stochastic futures come from z, trained with a best-of-K loss (`best_of_k_loss`): a
+copy-last-frame. Stochastic futures come from z, trained with a best-of-K loss (core/models/bestofk.py): a
 plain MSE would teach the network to ignore z.
 
 `hard=True` is m4's block motion (core/models/blockmotion.py trains it): each cell moves whole by one
 chosen shift, per pixel a keep head leaves the background a sprite moves over in place, and a paint
 head marks the pixels no copy explains, drawn from the game's palette (`palette` colours). How shifts
 are chosen at inference is the sampler: `objects` (one shift per moving object) and `min_p`.
+`pixel_head` refines the paint and keep choices per pixel from the moved frame itself, and
+`motion_in` feeds the moves the context already shows (core/models/motion.py: `past_motion`).
 """
 
 from __future__ import annotations

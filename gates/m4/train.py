@@ -55,9 +55,9 @@ class TrainArgs:
     # the network sees the moves its context shows (camera and cells, searched as the labels are):
     # falls keep accelerating, a landed player stays put (history/m4-m5-model.md)
     motion_in: bool = True
-    # channels of the per-pixel head that sees the moved frame (0: none): a few colours x (moved,
-    # kept, new) cases; 12 keeps it ~100 MFLOP a frame
-    pixel_head: int = 12
+    # channels of the per-pixel head that sees the moved frame (0: none). Off: at 12 it made
+    # training 2.4x slower and m4 no better (history/m4-m5-model.md)
+    pixel_head: int = 0
     hard: bool = True  # block motion (core/models/blockmotion.py): whole shifts per cell, taught by
     # cross-entropy; False: m2's soft mixture under core.models.unroll.unroll_loss
     checkpoint_every: int = 100
