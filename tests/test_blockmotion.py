@@ -153,3 +153,7 @@ def test_an_object_takes_its_surest_movers_shift() -> None:
     oy, ox = per_object(ylog, xlog, 2, 1)
     assert oy[0, :, 1, 2].argmax() == 4 and oy[0, :, 1, 1].argmax() == 4  # one object, one shift
     assert oy[0, :, 3, 3].argmax() == 2  # the still cells keep theirs
+    py, _ = per_object(ylog, xlog, 2, 1, pool=True)  # the mean, weighted by sureness of moving
+    p = py[0, :, 1, 2].exp()  # [5]
+    assert torch.allclose(p, py[0, :, 1, 1].exp()) and p.argmax() == 4 and 0.5 < p[4] < 1
+    assert py[0, :, 3, 3].argmax() == 2

@@ -13,34 +13,49 @@ FOLLOW_LOGP = -7.0  # a cell takes its object's shift unless it gives it p < e^-
 # sprite leaves does (any shift explains it), ground beside it does not (it stays put)
 
 
-def per_object(
-    ylog: torch.Tensor, xlog: torch.Tensor, my: int, mx: int
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-cell shift log-probabilities [N, DY, h, w], [N, DX, h, w] -> the same with every object's
-    cells given those of its surest mover (the cell least likely to stay: a sprite's body, not the
-    sky it leaves, which any shift explains). An object: 8-connected cells whose probability of no
-    motion is below 1/2 (labels spread by max-pooling until they settle: pure tensor code)."""
-    ly, lx = ylog.log_softmax(1), xlog.log_softmax(1)
-    moving = (ly[:, my] + lx[:, mx]).exp() < 0.5  # [N, h, w]
+def _objects(still: torch.Tensor, join: float) -> torch.Tensor:
+    """Each cell's p(no motion) [N, h, w] -> int64 [N h w] object ids (0: not in one): 8-connected
+    cells with p(no motion) < join (labels spread by max-pooling until they settle)."""
+    moving = still < join
     n, h, w = moving.shape
-    ids = torch.arange(1, n * h * w + 1, device=ylog.device, dtype=ylog.dtype).view(n, h, w)
-    lab = torch.where(moving, ids, 0.0)  # [N, h, w]: 0 = static
+    ids = torch.arange(1, n * h * w + 1, device=still.device, dtype=still.dtype).view(n, h, w)
+    lab = torch.where(moving, ids, 0.0)  # [N, h, w]
     for _ in range(h + w):
         grown = torch.where(moving, F.max_pool2d(lab[:, None], 3, 1, 1)[:, 0], 0.0)
         if torch.equal(grown, lab):
             break
         lab = grown
-    flat = lab.long().flatten()  # [N h w]: object ids (0: none)
-    still = (ly[:, my] + lx[:, mx]).exp().flatten()  # [N h w]: each cell's p(no motion)
-    low = still.new_ones(n * h * w + 1).scatter_reduce(0, flat, still, "amin")  # [ids]
-    lead = torch.zeros(n * h * w + 1, dtype=torch.long, device=ylog.device)
-    lead.index_copy_(0, flat[still == low[flat]], (still == low[flat]).nonzero().flatten())
-    src = torch.where(flat > 0, lead[flat], torch.arange(flat.numel(), device=ylog.device))
+    return lab.long().flatten()
+
+
+def per_object(
+    ylog: torch.Tensor, xlog: torch.Tensor, my: int, mx: int, pool: bool = False
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-cell shift log-probabilities [N, DY, h, w], [N, DX, h, w] -> the same with every object's
+    cells given one shared distribution. An object: 8-connected cells likely to move. Its
+    distribution: that of its surest mover (the cell least likely to stay: a sprite's body, not the
+    sky it leaves, which any shift explains) or, with `pool`, the mean of its cells' distributions
+    weighted by how sure each is that it moves (members: p(no motion) < 0.9)."""
+    ly, lx = ylog.log_softmax(1), xlog.log_softmax(1)
+    n, _, h, w = ly.shape
+    still = (ly[:, my] + lx[:, mx]).exp()  # [N, h, w]: each cell's p(no motion)
+    flat = _objects(still, 0.9 if pool else 0.5)  # [N h w]
+    s = still.flatten()  # [N h w]
+    if pool:
+        wgt = 1 - s  # [N h w]
+    else:
+        low = s.new_ones(n * h * w + 1).scatter_reduce(0, flat, s, "amin")  # [ids]
+        lead = torch.zeros(n * h * w + 1, dtype=torch.long, device=ylog.device)
+        lead.index_copy_(0, flat[s == low[flat]], (s == low[flat]).nonzero().flatten())
+        wgt = (lead[flat] == torch.arange(flat.numel(), device=ylog.device)).to(s.dtype)
     out = []
     for logp in (ly, lx):
         d = logp.shape[1]
         cells = logp.permute(0, 2, 3, 1).reshape(-1, d)  # [N h w, D]
-        out.append(cells[src].view(n, h, w, d).permute(0, 3, 1, 2))  # [N, D, h, w]
+        mass = cells.new_zeros(n * h * w + 1, d).index_add(0, flat, cells.exp() * wgt[:, None])
+        mixed = (mass / mass.sum(1, keepdim=True).clamp(min=1e-12)).clamp(min=1e-12).log()
+        mine = torch.where((flat > 0)[:, None], mixed[flat], cells)  # [N h w, D]
+        out.append(mine.view(n, h, w, d).permute(0, 3, 1, 2))  # [N, D, h, w]
     return out[0], out[1]
 
 
@@ -78,15 +93,17 @@ def sample_shifts(
     objects: bool,
     my: int,
     mx: int,
+    pool: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The hard predictor's sampler: per-cell shift logits [N, 2my+1|2mx+1, h, w] and the noise
     [N, Z] -> the shift indices (iy, ix) int64 [N, h, w]: `choose` at one uniform per frame (from
-    the noise), and with `objects`, each cell follows its object's shift where that is plausible."""
+    the noise), and with `objects`, each cell follows its object's shift where that is plausible
+    (`pool`: the object's distribution is its cells' weighted mean, see per_object)."""
     u = 0.5 * (1 + torch.erf(z[:, 0] / 2**0.5))  # [N] uniform, from the noise
     iy, ix = choose(ylog, u, min_p), choose(xlog, u, min_p)  # [N, h, w] each
     if not objects:
         return iy, ix
-    oy, ox = per_object(ylog, xlog, my, mx)
+    oy, ox = per_object(ylog, xlog, my, mx, pool)
     jy, jx = choose(oy, u, min_p), choose(ox, u, min_p)  # [N, h, w] each
     lp = ylog.log_softmax(1).gather(1, jy[:, None]) + xlog.log_softmax(1).gather(1, jx[:, None])
     follow = lp[:, 0] > FOLLOW_LOGP  # [N, h, w]: the cell's own log-probability of its object's

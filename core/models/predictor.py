@@ -63,6 +63,8 @@ class PredictorConfig:
     # its features alone cannot tell the ground a rising sprite's cell drags up from the sprite)
     motion_in: bool = False  # hand the network the moves its context shows (the camera's and each
     # cell's searched shift, core.models.motion.past_motion): next = last move + what changes it
+    pool: bool = False  # hard mode, objects: an object draws from its cells' mean distribution
+    # (weighted by how sure each is that it moves) instead of its surest mover's
     min_p: int = 0  # hard mode's choice, in %: 0 takes each cell's most likely shift; p > 0 samples
     # among the shifts of probability >= p %, every cell at the same quantile of its own distribution
     # (one uniform per frame, from the noise): one sprite's cells agree, and the shifts are unbiased
@@ -272,7 +274,7 @@ class FramePredictor(nn.Module):
             xlog, ylog = rest[:, : self.n_dx], rest[:, self.n_dx : self.n_dx + self.n_dy]
             if cells is None:  # inference: its own shifts, new pixels only where needed
                 iy, ix = sample_shifts(
-                    ylog, xlog, z, cfg.min_p, cfg.objects, cfg.max_dy, cfg.max_dx
+                    ylog, xlog, z, cfg.min_p, cfg.objects, cfg.max_dy, cfg.max_dx, cfg.pool
                 )
             else:
                 iy, ix = cells[:2]

@@ -49,6 +49,8 @@ class TrainArgs:
     # motion copies pixels, so noise on the context is copied on (0.03 helped the soft mixture)
     sharp: float = 0.0  # weight of the shift choices' entropy (core.models.unroll.unroll_loss)
     objects: bool = True  # hard mode's sampler: one shift per moving object (else per cell)
+    pool: bool = False  # objects draw from their cells' weighted mean distribution (else from
+    # their surest mover's)
     # hard mode's sampler: shifts of p >= min_p % may be drawn (0: always the argmax); the argmax
     # alone never leaves a jump's apex, drawn shifts fall at the game's rate on average
     min_p: int = 10
@@ -97,6 +99,9 @@ def add_train_verb(app) -> None:
         objects: Annotated[
             bool, typer.Option("--objects/--cells", help="One shift per moving object or per cell.")
         ] = D.objects,
+        pool: Annotated[
+            bool, typer.Option("--pool/--surest", help="An object's shift: cells' mean or surest.")
+        ] = D.pool,
         min_p: Annotated[
             int, typer.Option(help="Shifts of probability >= this % may be drawn (0: argmax).")
         ] = D.min_p,
@@ -118,7 +123,7 @@ def add_train_verb(app) -> None:
             steps=steps, episodes=episodes, episode_steps=episode_steps, batch=batch, k=k,
             horizon=horizon, lr=lr, seed=seed, game=game, threads=threads, resume=resume, init=init,
             one_frame=one_frame, ctx_noise=ctx_noise, sharp=sharp, hard=hard, objects=objects, min_p=min_p,
-            motion_in=motion_in, pixel_head=pixel_head,
+            motion_in=motion_in, pixel_head=pixel_head, pool=pool,
             checkpoint_every=checkpoint_every,
         )  # fmt: skip
         launch("m4", args, train_world_model, device, json, log_jsonl)
@@ -206,7 +211,8 @@ def train_world_model(ctx, args: TrainArgs) -> None:
     palette = palette_of(frames[n_held:])  # uint8 [P, 3]: the colours new pixels are drawn from
     if cfg.hard and not resumed:
         cfg = PredictorConfig.from_dict({**cfg.to_dict(), "palette": int(palette.shape[0]),
-                                         "objects": args.objects, "min_p": args.min_p})  # fmt: skip
+                                         "objects": args.objects, "min_p": args.min_p,
+                                         "pool": args.pool})  # fmt: skip
     net = FramePredictor(cfg)
     if init_tensors is not None:  # the init's weights where they fit (m2's has no paint head)
         want = net.state_dict()
