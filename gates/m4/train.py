@@ -49,8 +49,8 @@ class TrainArgs:
     # motion copies pixels, so noise on the context is copied on (0.03 helped the soft mixture)
     sharp: float = 0.0  # weight of the shift choices' entropy (core.models.unroll.unroll_loss)
     objects: bool = True  # hard mode's sampler: one shift per moving object (else per cell)
-    pool: bool = False  # objects draw from their cells' weighted mean distribution (else from
-    # their surest mover's)
+    pool: bool = True  # objects draw from their cells' weighted mean distribution (else from
+    # their surest mover's, which drags what touches the player: history/m4-m5-model.md)
     # hard mode's sampler: shifts of p >= min_p % may be drawn (0: always the argmax); the argmax
     # alone never leaves a jump's apex, drawn shifts fall at the game's rate on average
     min_p: int = 10
