@@ -169,13 +169,20 @@ class FramePredictor(nn.Module):
         return out.permute(0, 3, 1, 2), rgb
 
     def pixel_heads(
-        self, feat: torch.Tensor, base: torch.Tensor, iy: torch.Tensor, ix: torch.Tensor
+        self,
+        feat: torch.Tensor,
+        base: torch.Tensor,
+        iy: torch.Tensor,
+        ix: torch.Tensor,
+        out: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Hard mode's per-pixel choices once the cells' shifts (iy, ix) [N, h, w] are chosen, from the
-        decoder's features feat [N, w1, h, w] and the camera-moved last frame base [N, 3, H, W] ->
-        (paint logits [N, H, W], keep logits [N, H, W], the residual RGB [N, 3, H, W])."""
+        decoder's features feat [N, w1, h, w] (and self.head(feat) when already computed) and the
+        camera-moved last frame base [N, 3, H, W] -> (paint logits [N, H, W], keep logits [N, H, W],
+        the residual RGB [N, 3, H, W])."""
         cfg, c = self.cfg, self.cfg.cell
-        res = F.pixel_shuffle(self.head(feat)[:, : self.n_res], c)  # [N, 3, H, W]
+        out = self.head(feat) if out is None else out  # [N, R + DX + DY + 1, h, w]
+        res = F.pixel_shuffle(out[:, : self.n_res], c)  # [N, 3, H, W]
         paint = F.pixel_shuffle(self.paint_head(feat), c)[:, 0]  # [N, H, W]
         keep = F.pixel_shuffle(self.keep_head(feat), c)[:, 0]  # [N, H, W]
         if not cfg.pixel_head:
@@ -278,7 +285,9 @@ class FramePredictor(nn.Module):
                 )
             else:
                 iy, ix = cells[:2]
-            paint, keep, res = self.pixel_heads(feat, base, iy, ix)  # [N, H, W] x 2, [N, 3, H, W]
+            paint, keep, res = self.pixel_heads(
+                feat, base, iy, ix, out
+            )  # [N, H, W] x 2, [N, 3, H, W]
             if aux is not None:
                 aux.update(xlog=xlog, ylog=ylog, paint=paint, keep=keep, res=res, feat=feat)
             if cells is None or len(cells) == 2:
