@@ -10,7 +10,7 @@ import torch
 from typer.testing import CliRunner
 
 from core.models.blockmotion import block_unroll_loss
-from core.models.cells import per_object, shift_cells
+from core.models.cells import per_object, sample_shifts, shift_cells
 from core.models.motion import cell_shift_labels, consensus, past_motion, shift_global
 from core.models.predictor import FramePredictor, PredictorConfig
 from shell import cli
@@ -157,3 +157,58 @@ def test_an_object_takes_its_surest_movers_shift() -> None:
     p = py[0, :, 1, 2].exp()  # [5]
     assert torch.allclose(p, py[0, :, 1, 1].exp()) and p.argmax() == 4 and 0.5 < p[4] < 1
     assert py[0, :, 3, 3].argmax() == 2
+
+
+def _sprite_on_ground(lift: int) -> torch.Tensor:
+    """float [1, 3, 32, 32]: sky, ground from row 24, a red 4x6 sprite standing on it, raised by
+    lift px."""
+    img = torch.zeros(1, 3, 32, 32)
+    img[0, 2] = 1.0  # blue sky
+    img[0, :, 24:] = torch.tensor([0.0, 0.5, 0.0]).view(3, 1, 1)  # green ground
+    img[0, :, 18 - lift : 24 - lift, 10:14] = torch.tensor([1.0, 0, 0]).view(3, 1, 1)
+    return img
+
+
+def test_layers_move_the_sprite_and_leave_the_ground_it_stood_on() -> None:
+    net = FramePredictor(PredictorConfig(**{**SMALL.to_dict(), "palette": 3, "layers": True}))
+    net.colours.copy_(torch.tensor([[0.0, 0, 1], [0, 0.5, 0], [1, 0, 0]]))
+    base = _sprite_on_ground(0)
+    fg = (base[:, 0] == 1.0) & (base[:, 2] == 0)  # [1, 32, 32]: the sprite's pixels
+    behind = base.clone()
+    behind[:, :, 18:24, 10:14] = torch.tensor([0.1, 0.1, 0.9]).view(3, 1, 1)  # ~sky: snapped
+    up = torch.full((1, 4, 4), 4 - 4)  # every cell: up 4 px (index 0 = -4), its ground included
+    out = net.layered(base, fg, behind, up, torch.full((1, 4, 4), 3))
+    assert torch.equal(out, _sprite_on_ground(4))  # ground stays, the sky the sprite left is sky
+    assert not torch.equal(shift_cells(base, up - 4, up * 0, 8), _sprite_on_ground(4))  # drags
+
+
+def test_a_layered_predictor_learns_which_pixels_are_sprite() -> None:
+    torch.manual_seed(0)
+    net = FramePredictor(PredictorConfig(**{**SMALL.to_dict(), "palette": 3, "layers": True}))
+    net.colours.copy_(torch.tensor([[0.0, 0, 1], [0, 0.5, 0], [1, 0, 0]]))
+    window = torch.cat([_sprite_on_ground(lift)[:, None] for lift in (0, 0, 0, 3)], 1)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-2)
+    g = torch.Generator().manual_seed(1)
+    for _ in range(25):
+        loss = block_unroll_loss(net, window, torch.zeros(1, 1, dtype=torch.int64), 2, g)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    aux: dict[str, torch.Tensor] = {}
+    with torch.no_grad():
+        y, _ = net.decode(net.encode(window[:, :3]), torch.tensor([0]), torch.zeros(1, 8), aux=aux)
+    fg = aux["fg"][0]  # [32, 32] logits
+    assert fg[24:27, 10:14].max() < 0 < fg[19:21, 10:14].min()  # the sprite moves, its ground not
+    assert torch.equal(y, window[:, 3])
+
+
+def test_with_a_ring_the_cells_around_an_object_take_its_shift() -> None:
+    ylog = torch.full((1, 5, 5, 5), -9.0)
+    xlog = torch.full((1, 3, 5, 5), -9.0)
+    ylog[:, 2], xlog[:, 1] = 9.0, 9.0  # everywhere: no motion, surely
+    ylog[0, :, 2, 2] = torch.tensor([9.0, -9, -9, -9, -9])  # one cell: up 2, surely
+    iy, ix = sample_shifts(ylog, xlog, torch.zeros(1, 8), 0, True, 2, 1, ring=True)
+    assert (iy[0, 1:4, 1:4] == 0).all() and (ix == 1).all()  # the object and its 8 neighbours
+    assert iy[0, 0].eq(2).all() and iy[0, :, 4].eq(2).all()  # two cells away: their own
+    iy, _ = sample_shifts(ylog, xlog, torch.zeros(1, 8), 0, True, 2, 1)
+    assert iy[0, 2, 2] == 0 and (iy == 0).sum() == 1  # without: the object alone

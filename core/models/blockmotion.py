@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from core.models.bestofk import motion_weights
-from core.models.cells import shift_cells
+from core.models.cells import cell_sources, shift_cells
 from core.models.motion import CHANGED, best_shift, cell_shift_labels, consensus, shift_global
 from core.models.predictor import FramePredictor
 from core.models.protocols import slide, tile
@@ -92,16 +92,21 @@ def block_unroll_loss(
             joint = (ly[:, :, None] + lx[:, None, :]).masked_fill(~ok.repeat(k, 1, 1), -torch.inf)
             ce = ce.index_put((rows, cy, cx), -joint.flatten(1).logsumexp(1))  # [kB, h, w]
         ce = (ce * rep(cw)).flatten(1).mean(1)  # [kB]
+        if cfg.layers:  # sprite and background layers: learnt through their soft composition
+            lay, paint = layer_loss(net, rep(base), rep(target), rep(iy), rep(ix), aux)
+            ce = ce + res_weight * (rep(pw) * lay).flatten(1).mean(1)  # [kB]
+        else:  # no shift's copy explains these, and staying does not either
+            paint = rep(need)  # [kB, H, W]
         bce = F.binary_cross_entropy_with_logits(
-            aux["paint"], rep(need).to(y.dtype), reduction="none"
+            aux["paint"], paint.to(y.dtype), reduction="none"
         )  # [kB, H, W]
-        care = rep(off | ~stays).to(y.dtype)  # where both copies are right, either will do
-        bce = bce + care * F.binary_cross_entropy_with_logits(
-            aux["keep"], rep(keep).to(y.dtype), reduction="none"
-        )  # [kB, H, W]
+        if not cfg.layers:
+            care = rep(off | ~stays).to(y.dtype)  # where both copies are right, either will do
+            bce = bce + care * F.binary_cross_entropy_with_logits(
+                aux["keep"], rep(keep).to(y.dtype), reduction="none"
+            )  # [kB, H, W]
         ce = ce + (bce * rep(pw[:, 0])).flatten(1).mean(1)  # [kB]
         if cfg.palette:  # painted pixels: the cross-entropy of their colour
-            paint = rep(need)  # [kB, H, W]
             rows = paint.nonzero()[:, 0]  # [M] the sample of each painted pixel
             tgt = net.colour_logits(rep(target).permute(0, 2, 3, 1)[paint]).argmax(1)  # [M]
             logits = net.colour_logits(aux["rgb"].permute(0, 2, 3, 1)[paint])  # [M, P]
@@ -118,6 +123,58 @@ def block_unroll_loss(
                 # inference (objects, drawn shifts) is left out, so labels stay cell by cell
                 mine = tuple(aux[n][pick].argmax(1) for n in ("ylog", "xlog"))  # [B, h, w] x 2
                 paint, keep, res = net.pixel_heads(aux["feat"][pick], base, *mine)  # its pixels
-                own, _ = net.compose(base, res, (*mine, paint > 0, keep > 0))  # [B, 3, H, W]
+                layer = (aux["fg"][pick] > 0, aux["behind"][pick]) if cfg.layers else None
+                own, _ = net.compose(base, res, (*mine, paint > 0, keep > 0), layer)  # [B, 3, H, W]
             ctx = slide(ctx, own.clamp(0, 1))  # [B, K, 3, H, W]
     return total / max(1, steps)
+
+
+def layer_loss(
+    net: FramePredictor,
+    base: torch.Tensor,
+    target: torch.Tensor,
+    iy: torch.Tensor,
+    ix: torch.Tensor,
+    aux: dict[str, torch.Tensor],
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`layers`' teacher under the searched shifts (iy, ix) [N, h, w] -> (a loss per pixel
+    [N, 1, H, W]; the pixels the hard composition still gets wrong, bool [N, H, W]: the paint head's
+    labels). The loss: the cross-entropy of each pixel of base [N, 3, H, W] being sprite where
+    sprite_labels knows, plus the squared error against target [N, 3, H, W] of the frame composed
+    softly (a pixel is the moved sprite's with the probability its source is sprite, else the
+    background: the pixel itself, or what is behind it if it was sprite)."""
+    cfg = net.cfg
+    dy, dx = iy - cfg.max_dy, ix - cfg.max_dx
+    p = aux["fg"].sigmoid()[:, None]  # [N, 1, H, W]
+    mv = shift_cells(torch.cat([base, p], 1), dy, dx, cfg.cell)  # [N, 4, H, W]
+    back = p * aux["behind"] + (1 - p) * base  # [N, 3, H, W]
+    soft = mv[:, 3:] * mv[:, :3] + (1 - mv[:, 3:]) * back  # [N, 3, H, W]
+    err = (soft - target).square().sum(1, keepdim=True)  # [N, 1, H, W]
+    label, known = sprite_labels(base, target, dy, dx, cfg.cell)  # [N, H, W] x 2
+    bce = F.binary_cross_entropy_with_logits(aux["fg"], label, reduction="none")  # [N, H, W]
+    with torch.no_grad():
+        hard = net.layered(base, aux["fg"] > 0, aux["behind"], iy, ix)  # [N, 3, H, W]
+        wrong = (hard - target).abs().amax(1) > CHANGED  # [N, H, W]
+    return err + (bce * known)[:, None], wrong
+
+
+@torch.no_grad()
+def sprite_labels(
+    base: torch.Tensor, target: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor, c: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Which pixels of base [N, 3, H, W] are a sprite's, as far as the move to target [N, 3, H, W]
+    under the per-cell shifts (dy, dx) [N, H/c, W/c] shows -> (label float [N, H, W], known bool
+    [N, H, W]). A pixel is sprite when a shifted cell copies it to where the target shows it and
+    staying would not; background when it stays in the target itself and a shifted cell would copy
+    it where the target does not show it (the ground under a rising sprite). Unknown elsewhere."""
+    n, _, h, w = base.shape
+    src = cell_sources(dy, dx, c, h, w)  # [N, H*W]
+    moved = base.flatten(2).gather(2, src[:, None].expand(-1, 3, -1)).view_as(base)
+    fits = ((moved - target).abs().amax(1) <= CHANGED).flatten(1)  # [N, H*W]
+    stays = ((base - target).abs().amax(1) <= CHANGED).flatten(1)  # [N, H*W]
+    active = ((dy != 0) | (dx != 0)).repeat_interleave(c, 1).repeat_interleave(c, 2).flatten(1)
+    brings = (active & fits & ~stays).to(base.dtype)  # [N, H*W] per destination
+    spoils = (active & ~fits & stays.gather(1, src)).to(base.dtype)
+    pos = torch.zeros_like(brings).scatter_reduce(1, src, brings, "amax") > 0  # [N, H*W] per source
+    neg = torch.zeros_like(spoils).scatter_reduce(1, src, spoils, "amax") > 0
+    return pos.view(n, h, w).to(base.dtype), (pos | neg).view(n, h, w)

@@ -29,13 +29,20 @@ def _objects(still: torch.Tensor, join: float) -> torch.Tensor:
 
 
 def per_object(
-    ylog: torch.Tensor, xlog: torch.Tensor, my: int, mx: int, pool: bool = False
+    ylog: torch.Tensor,
+    xlog: torch.Tensor,
+    my: int,
+    mx: int,
+    pool: bool = False,
+    ring: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-cell shift log-probabilities [N, DY, h, w], [N, DX, h, w] -> the same with every object's
     cells given one shared distribution. An object: 8-connected cells likely to move. Its
     distribution: that of its surest mover (the cell least likely to stay: a sprite's body, not the
     sky it leaves, which any shift explains) or, with `pool`, the mean of its cells' distributions
-    weighted by how sure each is that it moves (members: p(no motion) < 0.9)."""
+    weighted by how sure each is that it moves (members: p(no motion) < 0.9). `ring`: the cells
+    around an object take its distribution too (with sprite layers a cell moves only its sprite
+    pixels, so the sky a sprite rises into can take its move, and must, to show it whole)."""
     ly, lx = ylog.log_softmax(1), xlog.log_softmax(1)
     n, _, h, w = ly.shape
     still = (ly[:, my] + lx[:, mx]).exp()  # [N, h, w]: each cell's p(no motion)
@@ -54,21 +61,36 @@ def per_object(
         cells = logp.permute(0, 2, 3, 1).reshape(-1, d)  # [N h w, D]
         mass = cells.new_zeros(n * h * w + 1, d).index_add(0, flat, cells.exp() * wgt[:, None])
         mixed = (mass / mass.sum(1, keepdim=True).clamp(min=1e-12)).clamp(min=1e-12).log()
-        mine = torch.where((flat > 0)[:, None], mixed[flat], cells)  # [N h w, D]
+        to = _grow(flat.view(n, h, w)).flatten() if ring else flat  # [N h w]
+        mine = torch.where((to > 0)[:, None], mixed[to], cells)  # [N h w, D]
         out.append(mine.view(n, h, w, d).permute(0, 3, 1, 2))  # [N, D, h, w]
     return out[0], out[1]
+
+
+def _grow(lab: torch.Tensor) -> torch.Tensor:
+    """Object ids int64 [N, h, w] (0: none) -> the same with each cell outside an object given the
+    largest id among its 8 neighbours."""
+    grown = F.max_pool2d(lab[:, None].float(), 3, 1, 1)[:, 0].long()  # [N, h, w]
+    return torch.where(lab > 0, lab, grown)
 
 
 def shift_cells(img: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor, c: int) -> torch.Tensor:
     """img float [N, C, H, W] with each c x c cell shifted whole by its own (dy, dx) int64 [N, H/c,
     W/c] px, edges replicated: out[y, x] = img[y - dy, x - dx] (one gather)."""
     n, ch, h, w = img.shape
+    idx = cell_sources(dy, dx, c, h, w)[:, None].expand(-1, ch, -1)  # [N, C, H*W]
+    return img.flatten(2).gather(2, idx).view(n, ch, h, w)
+
+
+def cell_sources(dy: torch.Tensor, dx: torch.Tensor, c: int, h: int, w: int) -> torch.Tensor:
+    """Per-cell shifts (dy, dx) int64 [N, H/c, W/c] -> int64 [N, H*W]: the flat index of the pixel
+    each pixel is copied from by shift_cells (edges replicated)."""
+    n = dy.shape[0]
     dyf = dy.repeat_interleave(c, 1).repeat_interleave(c, 2)  # [N, H, W]
     dxf = dx.repeat_interleave(c, 1).repeat_interleave(c, 2)  # [N, H, W]
-    ys = (torch.arange(h, device=img.device).view(1, h, 1) - dyf).clamp(0, h - 1)  # [N, H, W]
-    xs = (torch.arange(w, device=img.device).view(1, 1, w) - dxf).clamp(0, w - 1)  # [N, H, W]
-    idx = (ys * w + xs).view(n, 1, h * w).expand(-1, ch, -1)  # [N, C, H*W]
-    return img.flatten(2).gather(2, idx).view(n, ch, h, w)
+    ys = (torch.arange(h, device=dy.device).view(1, h, 1) - dyf).clamp(0, h - 1)  # [N, H, W]
+    xs = (torch.arange(w, device=dy.device).view(1, 1, w) - dxf).clamp(0, w - 1)  # [N, H, W]
+    return (ys * w + xs).view(n, h * w)
 
 
 def choose(logits: torch.Tensor, u: torch.Tensor, min_p: int) -> torch.Tensor:
@@ -94,17 +116,19 @@ def sample_shifts(
     my: int,
     mx: int,
     pool: bool = False,
+    ring: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The hard predictor's sampler: per-cell shift logits [N, 2my+1|2mx+1, h, w] and the noise
     [N, Z] -> the shift indices (iy, ix) int64 [N, h, w]: `choose` at one uniform per frame (from
     the noise), and with `objects`, each cell follows its object's shift where that is plausible
-    (`pool`: the object's distribution is its cells' weighted mean, see per_object)."""
+    (`pool`: the object's distribution is its cells' weighted mean; `ring`: the cells around an
+    object follow it whatever their own distribution, see per_object)."""
     u = 0.5 * (1 + torch.erf(z[:, 0] / 2**0.5))  # [N] uniform, from the noise
     iy, ix = choose(ylog, u, min_p), choose(xlog, u, min_p)  # [N, h, w] each
     if not objects:
         return iy, ix
-    oy, ox = per_object(ylog, xlog, my, mx, pool)
+    oy, ox = per_object(ylog, xlog, my, mx, pool, ring)
     jy, jx = choose(oy, u, min_p), choose(ox, u, min_p)  # [N, h, w] each
     lp = ylog.log_softmax(1).gather(1, jy[:, None]) + xlog.log_softmax(1).gather(1, jx[:, None])
-    follow = lp[:, 0] > FOLLOW_LOGP  # [N, h, w]: the cell's own log-probability of its object's
+    follow = (lp[:, 0] > FOLLOW_LOGP) | ring  # [N, h, w]: the cell's own log-probability of its
     return torch.where(follow, jy, iy), torch.where(follow, jx, ix)

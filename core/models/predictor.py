@@ -20,6 +20,9 @@ head marks the pixels no copy explains, drawn from the game's palette (`palette`
 are chosen at inference is the sampler: `objects` (one shift per moving object) and `min_p`.
 `pixel_head` refines the paint and keep choices per pixel from the moved frame itself, and
 `motion_in` feeds the moves the context already shows (core/models/motion.py: `past_motion`).
+`layers` replaces the keep head by two layers: per pixel of the last frame, whether it is a sprite's
+(it moves with its cell) and what lies behind it, so that a cell carries only its sprite pixels
+whatever shift is drawn (a keep choice made per destination pixel holds for one shift only).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from torch import nn
 from core.models.autoencoder import ResBlock
 from core.models.cells import sample_shifts, shift_cells
 from core.models.motion import past_motion, shift_global
+from core.models.shiftmix import shift_mix
 
 
 @dataclass(frozen=True)
@@ -46,9 +50,8 @@ class PredictorConfig:
     noise_dim: int = 8  # z ~ N(0, I): enough to index a few distinct futures per context
     max_dx: int = 5  # horizontal shifts -5..5 px: the camera's 4-px step plus an enemy's 1 px
     max_dy: int = 8  # vertical shifts -8..8 px: the fastest jump (7 px) and fall (8 px) per frame
-    keypoints: int = (
-        0  # soft-argmax colour keypoints per frame; 0 = off (measured worse at 500 steps)
-    )
+    keypoints: int = 0  # only 0: soft-argmax colour keypoints were measured worse and removed
+    # (history/m1-m2-models.md); kept so that older checkpoints' configs still load
     max_global: int = 5  # whole-frame horizontal shifts -5..5 px, chosen hard: the camera's step
     hard: bool = False  # per-cell shifts chosen whole, no gate: m4's block motion
     # (core/models/blockmotion.py); False is m2's soft mixture
@@ -63,6 +66,10 @@ class PredictorConfig:
     # its features alone cannot tell the ground a rising sprite's cell drags up from the sprite)
     motion_in: bool = False  # hand the network the moves its context shows (the camera's and each
     # cell's searched shift, core.models.motion.past_motion): next = last move + what changes it
+    layers: bool = False  # hard mode: moving things are a layer over a still background. Per pixel
+    # of the last frame, whether it moves with its cell (a sprite's pixel) and the colour behind it:
+    # a cell's shift carries only its sprite pixels, whatever shift is drawn, so the ground beside a
+    # sprite never travels with it and the sky it leaves is filled
     pool: bool = False  # hard mode, objects: an object draws from its cells' mean distribution
     # (weighted by how sure each is that it moves) instead of its surest mover's
     min_p: int = 0  # hard mode's choice, in %: 0 takes each cell's most likely shift; p > 0 samples
@@ -88,14 +95,9 @@ class FramePredictor(nn.Module):
         self.cfg = cfg
         c_in = 3 * cfg.context * cfg.cell * cfg.cell
         w1, w2, w3 = cfg.width1, cfg.width2, cfg.width3
-        kp = cfg.keypoints
-        cond = cfg.n_actions + cfg.noise_dim + 4 * kp  # + keypoints of the last frame, velocities
-        if kp:
-            self.kp_color = nn.Parameter(torch.rand(kp, 3))  # the colour each keypoint looks for
-            self.kp_log_beta = nn.Parameter(torch.full((kp,), 7.0))  # sharpness: e^7 per unit^2
-            self.kp_cells = nn.Conv2d(
-                4 * kp, w1, 1
-            )  # each cell's offset to each keypoint, velocity
+        if cfg.keypoints:
+            raise ValueError("keypoints: only 0 is supported (they were measured worse, removed)")
+        cond = cfg.n_actions + cfg.noise_dim
         self.stem = nn.Conv2d(c_in, w1, 1)
         if cfg.motion_in:  # zero at first: a start from weights without it behaves as they did
             per_pair = 2 * (cfg.max_global + cfg.max_dy + cfg.max_dx) + 3  # G + DY + DX one-hots
@@ -142,6 +144,15 @@ class FramePredictor(nn.Module):
             self.pix_out = nn.Conv2d(ph, 5, 1)  # paint, keep, RGB: added to the cells' own
             nn.init.zeros_(self.pix_out.weight)
             nn.init.zeros_(self.pix_out.bias)
+        if cfg.hard and cfg.layers:  # untrained: no pixel moves, the colour behind each its own
+            self.fg_head = nn.Conv2d(w1, cfg.cell * cfg.cell, 1)  # from its cell's features ...
+            nn.init.zeros_(self.fg_head.weight)
+            nn.init.constant_(self.fg_head.bias, -1.0)  # most pixels are background
+            self.fg_pix = nn.Sequential(nn.Conv2d(3, 16, 1), nn.GELU(), nn.Conv2d(16, 1, 1))  # ...
+            nn.init.zeros_(self.fg_pix[2].weight)  # and its own colour (sprites have their own)
+            self.behind_head = nn.Conv2d(w1, 3 * cfg.cell * cfg.cell, 1)
+            nn.init.zeros_(self.behind_head.weight)
+            nn.init.zeros_(self.behind_head.bias)
         if cfg.palette:  # the colours new pixels are drawn from (a buffer: set from data, saved)
             self.register_buffer("colours", torch.zeros(cfg.palette, 3))
             self.log_beta = nn.Parameter(torch.tensor(5.3))  # e^5.3 = 200 per unit^2: a 0.1 RGB
@@ -151,22 +162,65 @@ class FramePredictor(nn.Module):
             self.head.bias[self.n_res + self.n_dx + cfg.max_dy] = 4.0
 
     def compose(
-        self, base: torch.Tensor, res: torch.Tensor, cells: tuple[torch.Tensor, ...]
+        self,
+        base: torch.Tensor,
+        res: torch.Tensor,
+        cells: tuple[torch.Tensor, ...],
+        layer: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Hard mode's frame from the camera-moved last frame base [N, 3, H, W], the residual res
         [N, 3, H, W] and the choices (iy, ix, painted, kept) of decode's `cells` -> (frame, the RGB
-        painted pixels are drawn from), both [N, 3, H, W]."""
+        painted pixels are drawn from), both [N, 3, H, W]. With `layers`, layer = (which pixels of
+        base are sprite bool [N, H, W], the RGB behind them [N, 3, H, W]) replaces `kept`: a pixel
+        shows the sprite pixel its cell's shift brings, else the background (behind a sprite that
+        left, drawn in palette)."""
         cfg = self.cfg
         iy, ix, where, still = cells  # [N, h, w], [N, h, w], bool [N, H, W] x 2
-        moved = shift_cells(base, iy - cfg.max_dy, ix - cfg.max_dx, cfg.cell)  # [N, 3, H, W]
-        moved = torch.where(still[:, None], base, moved)  # [N, 3, H, W]
+        if layer is None:
+            moved = shift_cells(base, iy - cfg.max_dy, ix - cfg.max_dx, cfg.cell)  # [N, 3, H, W]
+            moved = torch.where(still[:, None], base, moved)  # [N, 3, H, W]
+        else:
+            moved = self.layered(base, *layer, iy, ix)  # [N, 3, H, W]
         rgb = moved + res  # [N, 3, H, W]: what new pixels should look like
-        if not cfg.palette:
-            return torch.where(where[:, None], rgb, moved), rgb
-        out = moved.permute(0, 2, 3, 1).clone()  # [N, H, W, 3]
-        pick = self.colour_logits(rgb.permute(0, 2, 3, 1)[where]).argmax(1)  # [M]
-        out[where] = self.colours[pick]  # painted pixels: the nearest colour, exactly
-        return out.permute(0, 3, 1, 2), rgb
+        return torch.where(where[:, None], self.snap(rgb, where), moved), rgb
+
+    def layered(
+        self,
+        base: torch.Tensor,
+        fg: torch.Tensor,
+        behind: torch.Tensor,
+        iy: torch.Tensor,
+        ix: torch.Tensor,
+    ) -> torch.Tensor:
+        """`layers`' move: each pixel of base [N, 3, H, W] that is sprite (fg bool [N, H, W]) moves
+        by its destination cell's shift (iy, ix) [N, h, w]; where none lands, the background: the
+        pixel itself, or behind [N, 3, H, W] (in palette) where a sprite left -> [N, 3, H, W]."""
+        cfg = self.cfg
+        both = torch.cat([base, fg[:, None].to(base.dtype)], 1)  # [N, 4, H, W]
+        both = shift_cells(both, iy - cfg.max_dy, ix - cfg.max_dx, cfg.cell)  # [N, 4, H, W]
+        land = both[:, 3] > 0.5  # [N, H, W]: a sprite pixel lands here
+        left = fg & ~land  # [N, H, W]: a sprite left, none came: what was behind it shows
+        back = torch.where(left[:, None], self.snap(behind, left), base)  # [N, 3, H, W]
+        return torch.where(land[:, None], both[:, :3], back)
+
+    def snap(self, rgb: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """rgb [N, 3, H, W] with the pixels of mask bool [N, H, W] set to their nearest palette
+        colour, exactly (unchanged without a palette)."""
+        if not self.cfg.palette:
+            return rgb
+        out = rgb.permute(0, 2, 3, 1).clone()  # [N, H, W, 3]
+        out[mask] = self.colours[self.colour_logits(out[mask]).argmax(1)]  # [M, 3]
+        return out.permute(0, 3, 1, 2)
+
+    def layer_heads(
+        self, feat: torch.Tensor, base: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """`layers`: decoder features [N, w1, h, w] and the camera-moved last frame base [N, 3, H, W]
+        -> (per pixel of base, the logit that it is a sprite's [N, H, W]; the RGB behind it
+        [N, 3, H, W])."""
+        c = self.cfg.cell
+        fg = F.pixel_shuffle(self.fg_head(feat), c) + self.fg_pix(base * 2 - 1)  # [N, 1, H, W]
+        return fg[:, 0], base + F.pixel_shuffle(self.behind_head(feat), c)
 
     def pixel_heads(
         self,
@@ -198,16 +252,6 @@ class FramePredictor(nn.Module):
         pulls a pixel into its colour's cell, where an MSE would settle between two)."""
         return -self.log_beta.exp() * torch.cdist(rgb, self.colours).square()  # [M, P]
 
-    def kp_logits(self, x: torch.Tensor) -> torch.Tensor:
-        """[M, 3, H, W] -> [M, P, H, W]: -beta_p * |rgb - colour_p|^2 (a colour detector per keypoint;
-        pixel art draws an object in its own colours, and this costs 3 flops a pixel, not a conv)."""
-        beta = self.kp_log_beta.exp()
-        maps = [
-            -beta[p] * (x - self.kp_color[p].view(1, 3, 1, 1)).square().sum(1)
-            for p in range(self.cfg.keypoints)
-        ]  # P x [M, H, W]
-        return torch.stack(maps, 1)
-
     def inputs(self, ctx: torch.Tensor) -> torch.Tensor:
         """[N, K, 3, H, W] -> [N, 3K, H, W]: the last frame and the K-1 differences (motion cues)."""
         last = ctx[:, -1]  # [N, 3, H, W]
@@ -223,22 +267,11 @@ class FramePredictor(nn.Module):
     def encode(self, ctx: torch.Tensor) -> dict[str, torch.Tensor]:
         """What does not depend on the action or the noise (computed once for K samples)."""
         cfg = self.cfg
-        n = ctx.shape[0]
         h1 = self.stem(F.pixel_unshuffle(self.inputs(ctx), cfg.cell))  # [N, w1, H/c, W/c]
         if cfg.motion_in:
             moves = past_motion(ctx, cfg.cell, cfg.max_dy, cfg.max_dx, cfg.max_global)
             h1 = h1 + self.motion_stem(moves)  # [N, w1, H/c, W/c]
-        if not cfg.keypoints:
-            return {"last": ctx[:, -1], "h1": self.e1(h1), "kpv": h1.new_zeros(n, 0)}
-        kp = soft_argmax(self.kp_logits(ctx[:, -2:].flatten(0, 1)))  # [2N, P, 2] in [-1, 1]
-        kp = kp.view(n, 2, -1, 2)  # [N, 2, P, 2]: previous and last frame
-        pos, vel = kp[:, 1], (kp[:, 1] - kp[:, 0]) * 8  # [N, P, 2]; velocity x8: ~px/frame / 16
-        xy = _coords(h1)  # [1, 2, h, w]
-        rel = (xy[:, None] - pos[:, :, :, None, None]).flatten(1, 2) * 4  # [N, 2P, h, w]
-        velmap = vel.flatten(1)[:, :, None, None].expand(-1, -1, *h1.shape[2:])  # [N, 2P, h, w]
-        h1 = self.e1(h1 + self.kp_cells(torch.cat([rel, velmap], 1)))  # [N, w1, H/c, W/c]
-        kpv = torch.cat([pos, vel], 2).flatten(1)  # [N, 4P]
-        return {"last": ctx[:, -1], "h1": h1, "kpv": kpv}
+        return {"last": ctx[:, -1], "h1": self.e1(h1)}
 
     def decode(
         self,
@@ -260,7 +293,7 @@ class FramePredictor(nn.Module):
         [N, H, W] each. Pixels not painted are exact copies: no residual haze builds up."""
         cfg = self.cfg
         last, h1 = enc["last"], enc["h1"]  # [N, 3, H, W], [N, w1, H/c, W/c]
-        cond = torch.cat([F.one_hot(action, cfg.n_actions).to(z.dtype), z, enc["kpv"]], 1)
+        cond = torch.cat([F.one_hot(action, cfg.n_actions).to(z.dtype), z], 1)
         h2 = self.down1(F.gelu(h1)) + self.cond2(cond)[:, :, None, None]  # [N, w2, H/2c, W/2c]
         h2 = self.e2(h2)
         h3 = self.down2(F.gelu(h2)) + self.cond3(cond)[:, :, None, None]  # [N, w3, H/4c, W/4c]
@@ -281,8 +314,16 @@ class FramePredictor(nn.Module):
             xlog, ylog = rest[:, : self.n_dx], rest[:, self.n_dx : self.n_dx + self.n_dy]
             if cells is None:  # inference: its own shifts, new pixels only where needed
                 iy, ix = sample_shifts(
-                    ylog, xlog, z, cfg.min_p, cfg.objects, cfg.max_dy, cfg.max_dx, cfg.pool
-                )
+                    ylog,
+                    xlog,
+                    z,
+                    cfg.min_p,
+                    cfg.objects,
+                    cfg.max_dy,
+                    cfg.max_dx,
+                    cfg.pool,
+                    cfg.layers,
+                )  # with layers, an object's ring follows it
             else:
                 iy, ix = cells[:2]
             paint, keep, res = self.pixel_heads(
@@ -290,9 +331,15 @@ class FramePredictor(nn.Module):
             )  # [N, H, W] x 2, [N, 3, H, W]
             if aux is not None:
                 aux.update(xlog=xlog, ylog=ylog, paint=paint, keep=keep, res=res, feat=feat)
+            layer = None
+            if cfg.layers:
+                fg, behind = self.layer_heads(feat, base)  # [N, H, W], [N, 3, H, W]
+                layer = (fg > 0, behind)
+                if aux is not None:
+                    aux.update(fg=fg, behind=behind)
             if cells is None or len(cells) == 2:
                 cells = (iy, ix, paint > 0, keep > 0)
-            frame, rgb = self.compose(base, res, cells)
+            frame, rgb = self.compose(base, res, cells, layer)
             if aux is not None:
                 aux["rgb"] = rgb
             return frame, glog
@@ -304,67 +351,6 @@ class FramePredictor(nn.Module):
         alpha = F.interpolate(rest[:, -1:], scale_factor=cfg.cell, mode="nearest")  # [N, 1, H, W]
         moved = shift_mix(shift_mix(base, py, cfg.max_dy, 2), px, cfg.max_dx, 3)  # [N, 3, H, W]
         return base + alpha * (moved - base) + res, glog
-
-
-def shift_mix(img: torch.Tensor, prob: torch.Tensor, m: int, dim: int) -> torch.Tensor:
-    """sum_d prob_d * img shifted by d - m px along dim (2: rows, 3: columns), edges replicated:
-    out[y] = sum_d prob_d[y] * img[y - (d - m)]. img float [N, C, H, W]; prob [N, 2m+1, H/c, W/c],
-    one distribution per c x c cell (c = H / prob's height), applied to every pixel of its cell."""
-    pad = (0, 0, m, m) if dim == 2 else (m, m, 0, 0)
-    padded = F.pad(img, pad, mode="replicate")  # [N, C, H(+2m), W(+2m)]: autograd sums the edges
-    return _ShiftMix.apply(padded, prob, m, dim, img.shape[2] // prob.shape[2])
-
-
-def _cells(t: torch.Tensor, c: int) -> torch.Tensor:
-    """[N, C, H, W] (any strides) -> the view [N, C, H/c, c, W/c, c]."""
-    n, ch, h, w = t.shape
-    return t.unflatten(3, (w // c, c)).unflatten(2, (h // c, c))
-
-
-class _ShiftMix(torch.autograd.Function):
-    """shift_mix's sum with a hand-written backward: autograd's own would zero-fill a padded-size
-    gradient for every shift (most of the step's time on a CPU)."""
-
-    @staticmethod
-    def forward(ctx, padded, prob, m, dim, c):  # noqa: ANN001, ANN205
-        size = padded.shape[dim] - 2 * m
-        shape = list(padded.shape)
-        shape[dim] = size
-        out = padded.new_zeros(shape)  # [N, C, H, W]
-        o6 = _cells(out, c)
-        for d in range(2 * m + 1):
-            src = _cells(padded.narrow(dim, 2 * m - d, size), c)  # img shifted by d - m
-            o6.addcmul_(src, prob[:, d, None, :, None, :, None])
-        ctx.save_for_backward(padded, prob)
-        ctx.m, ctx.dim, ctx.c = m, dim, c
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):  # noqa: ANN001, ANN205
-        padded, prob = ctx.saved_tensors
-        m, dim, c = ctx.m, ctx.dim, ctx.c
-        size = padded.shape[dim] - 2 * m
-        g6 = _cells(grad.contiguous(), c)  # [N, C, h, c, w, c]
-        gprob = torch.empty_like(prob) if ctx.needs_input_grad[1] else None
-        gpad = torch.zeros_like(padded) if ctx.needs_input_grad[0] else None
-        for d in range(2 * m + 1):
-            if gprob is not None:  # sum over channels, then over each c x c cell (contiguous: fast)
-                prod = (grad * padded.narrow(dim, 2 * m - d, size)).sum(1, keepdim=True)
-                gprob[:, d] = F.avg_pool2d(prod, c)[:, 0] * (c * c)  # [N, h, w]
-            if gpad is not None:
-                dst = _cells(gpad.narrow(dim, 2 * m - d, size), c)
-                dst.addcmul_(g6, prob[:, d, None, :, None, :, None])
-        return gpad, gprob, None, None, None
-
-
-def soft_argmax(logits: torch.Tensor) -> torch.Tensor:
-    """[N, P, H, W] -> [N, P, 2]: the expected (x, y) in [-1, 1] of a softmax over each map's pixels
-    (Levine et al. 2016's spatial softmax): a position to sub-pixel precision, differentiable."""
-    n, p, h, w = logits.shape
-    prob = logits.flatten(2).softmax(2).view(n, p, h, w)  # [N, P, H, W]
-    xs = (torch.arange(w, device=logits.device, dtype=logits.dtype) + 0.5) / w * 2 - 1  # [W]
-    ys = (torch.arange(h, device=logits.device, dtype=logits.dtype) + 0.5) / h * 2 - 1  # [H]
-    return torch.stack([(prob.sum(2) * xs).sum(2), (prob.sum(3) * ys).sum(2)], 2)  # [N, P, 2]
 
 
 def _coords(h: torch.Tensor) -> torch.Tensor:

@@ -60,6 +60,9 @@ class TrainArgs:
     # channels of the per-pixel head that sees the moved frame (0: none). Off: at 12 it made
     # training 2.4x slower and m4 no better (history/m4-m5-model.md)
     pixel_head: int = 0
+    # sprites move as a layer over a still background (core/models/predictor.py `layers`): the
+    # ground beside a sprite never travels with it, whatever shift is drawn
+    layers: bool = False
     hard: bool = True  # block motion (core/models/blockmotion.py): whole shifts per cell, taught by
     # cross-entropy; False: m2's soft mixture under core.models.unroll.unroll_loss
     checkpoint_every: int = 100
@@ -114,6 +117,9 @@ def add_train_verb(app) -> None:
         pixel_head: Annotated[
             int, typer.Option(help="Channels of the per-pixel paint/keep head (0: none).")
         ] = D.pixel_head,
+        layers: Annotated[
+            bool, typer.Option("--layers/--no-layers", help="Sprites move as a layer.")
+        ] = D.layers,
         checkpoint_every: options.CheckpointEvery = D.checkpoint_every,
         json: options.Json = False,
         log_jsonl: options.LogJsonl = False,
@@ -123,7 +129,7 @@ def add_train_verb(app) -> None:
             steps=steps, episodes=episodes, episode_steps=episode_steps, batch=batch, k=k,
             horizon=horizon, lr=lr, seed=seed, game=game, threads=threads, resume=resume, init=init,
             one_frame=one_frame, ctx_noise=ctx_noise, sharp=sharp, hard=hard, objects=objects, min_p=min_p,
-            motion_in=motion_in, pixel_head=pixel_head, pool=pool,
+            motion_in=motion_in, pixel_head=pixel_head, pool=pool, layers=layers,
             checkpoint_every=checkpoint_every,
         )  # fmt: skip
         launch("m4", args, train_world_model, device, json, log_jsonl)
@@ -203,10 +209,11 @@ def train_world_model(ctx, args: TrainArgs) -> None:
         meta, init_tensors = checkpoints.load_checkpoint(Path(args.init), ARCH, game=args.game)
         cfg = PredictorConfig.from_dict({**meta.model["config"], "hard": args.hard,
                                          "motion_in": args.motion_in,
-                                         "pixel_head": args.pixel_head})  # fmt: skip
+                                         "pixel_head": args.pixel_head,
+                                         "layers": args.layers})  # fmt: skip
     else:
         cfg = PredictorConfig(n_actions=len(game.actions), hard=args.hard, motion_in=args.motion_in,
-                              pixel_head=args.pixel_head)  # fmt: skip
+                              pixel_head=args.pixel_head, layers=args.layers)  # fmt: skip
     n_held = max(1, args.episodes // 5)
     palette = palette_of(frames[n_held:])  # uint8 [P, 3]: the colours new pixels are drawn from
     if cfg.hard and not resumed:
