@@ -160,20 +160,22 @@ def test_an_object_takes_its_surest_movers_shift() -> None:
 
 
 def _sprite_on_ground(lift: int) -> torch.Tensor:
-    """float [1, 3, 32, 32]: sky, ground from row 24, a red 4x6 sprite standing on it, raised by
-    lift px."""
+    """float [1, 3, 32, 32]: sky, ground from row 24, a 4x6 sprite of red and black rows standing
+    on it, raised by lift px."""
     img = torch.zeros(1, 3, 32, 32)
     img[0, 2] = 1.0  # blue sky
     img[0, :, 24:] = torch.tensor([0.0, 0.5, 0.0]).view(3, 1, 1)  # green ground
     img[0, :, 18 - lift : 24 - lift, 10:14] = torch.tensor([1.0, 0, 0]).view(3, 1, 1)
+    img[0, :, 19 - lift : 24 - lift : 2, 10:14] = 0.0  # black stripes: a sprite has texture
     return img
 
 
 def test_layers_move_the_sprite_and_leave_the_ground_it_stood_on() -> None:
-    net = FramePredictor(PredictorConfig(**{**SMALL.to_dict(), "palette": 3, "layers": True}))
-    net.colours.copy_(torch.tensor([[0.0, 0, 1], [0, 0.5, 0], [1, 0, 0]]))
+    net = FramePredictor(PredictorConfig(**{**SMALL.to_dict(), "palette": 4, "layers": True}))
+    net.colours.copy_(torch.tensor([[0.0, 0, 1], [0, 0.5, 0], [1, 0, 0], [0, 0, 0]]))
     base = _sprite_on_ground(0)
-    fg = (base[:, 0] == 1.0) & (base[:, 2] == 0)  # [1, 32, 32]: the sprite's pixels
+    fg = torch.zeros(1, 32, 32, dtype=torch.bool)
+    fg[:, 18:24, 10:14] = True  # the sprite's pixels
     behind = base.clone()
     behind[:, :, 18:24, 10:14] = torch.tensor([0.1, 0.1, 0.9]).view(3, 1, 1)  # ~sky: snapped
     up = torch.full((1, 4, 4), 4 - 4)  # every cell: up 4 px (index 0 = -4), its ground included
@@ -184,12 +186,12 @@ def test_layers_move_the_sprite_and_leave_the_ground_it_stood_on() -> None:
 
 def test_a_layered_predictor_learns_which_pixels_are_sprite() -> None:
     torch.manual_seed(0)
-    net = FramePredictor(PredictorConfig(**{**SMALL.to_dict(), "palette": 3, "layers": True}))
-    net.colours.copy_(torch.tensor([[0.0, 0, 1], [0, 0.5, 0], [1, 0, 0]]))
+    net = FramePredictor(PredictorConfig(**{**SMALL.to_dict(), "palette": 4, "layers": True}))
+    net.colours.copy_(torch.tensor([[0.0, 0, 1], [0, 0.5, 0], [1, 0, 0], [0, 0, 0]]))
     window = torch.cat([_sprite_on_ground(lift)[:, None] for lift in (0, 0, 0, 3)], 1)
     opt = torch.optim.Adam(net.parameters(), lr=1e-2)
     g = torch.Generator().manual_seed(1)
-    for _ in range(25):
+    for _ in range(40):
         loss = block_unroll_loss(net, window, torch.zeros(1, 1, dtype=torch.int64), 2, g)
         opt.zero_grad()
         loss.backward()
