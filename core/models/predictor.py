@@ -144,7 +144,7 @@ class FramePredictor(nn.Module):
             self.pix_out = nn.Conv2d(ph, 5, 1)  # paint, keep, RGB: added to the cells' own
             nn.init.zeros_(self.pix_out.weight)
             nn.init.zeros_(self.pix_out.bias)
-        if cfg.hard and cfg.layers:  # untrained: no pixel moves, the colour behind each its own
+        if cfg.hard and cfg.layers:  # untrained: no pixel moves (the colour behind each: grey)
             self.fg_head = nn.Conv2d(w1, cfg.cell * cfg.cell, 1)  # from its cell's features ...
             nn.init.zeros_(self.fg_head.weight)
             nn.init.constant_(self.fg_head.bias, -1.0)  # most pixels are background
@@ -220,7 +220,8 @@ class FramePredictor(nn.Module):
         [N, 3, H, W])."""
         c = self.cfg.cell
         fg = F.pixel_shuffle(self.fg_head(feat), c) + self.fg_pix(base * 2 - 1)  # [N, 1, H, W]
-        return fg[:, 0], base + F.pixel_shuffle(self.behind_head(feat), c)
+        return fg[:, 0], 0.5 + F.pixel_shuffle(self.behind_head(feat), c)  # its own colour:
+        # a sprite's pixel plus a change from its cell's features was each sprite colour's own guess
 
     def pixel_heads(
         self,
