@@ -92,7 +92,7 @@ def block_unroll_loss(
             joint = (ly[:, :, None] + lx[:, None, :]).masked_fill(~ok.repeat(k, 1, 1), -torch.inf)
             ce = ce.index_put((rows, cy, cx), -joint.flatten(1).logsumexp(1))  # [kB, h, w]
         ce = (ce * rep(cw)).flatten(1).mean(1)  # [kB]
-        if cfg.layers:  # sprite and background layers: learnt through their soft composition
+        if cfg.layers:  # sprite and background layers: searched labels and a soft composition
             lay, paint = layer_loss(net, rep(base), rep(target), rep(iy), rep(ix), aux)
             ce = ce + res_weight * (rep(pw) * lay).flatten(1).mean(1)  # [kB]
         else:  # no shift's copy explains these, and staying does not either
@@ -145,9 +145,10 @@ def layer_loss(
     """`layers`' teacher under the searched shifts (iy, ix) [N, h, w] -> (a loss per pixel
     [N, 1, H, W]; the pixels the hard composition still gets wrong, bool [N, H, W]: the paint head's
     labels). The loss: the cross-entropy of each pixel of base [N, 3, H, W] being sprite where
-    sprite_labels knows (elsewhere, background at PRIOR_WEIGHT), plus the squared error against target [N, 3, H, W] of the frame composed
-    softly (a pixel is the moved sprite's with the probability its source is sprite, else the
-    background: the pixel itself, or what is behind it if it was sprite)."""
+    sprite_labels knows (elsewhere, background at PRIOR_WEIGHT); the squared error against target
+    [N, 3, H, W] of the frame composed softly (a pixel is the moved sprite's with the probability its
+    source is sprite, else the background: the pixel itself, or what is behind it if it was
+    sprite); with a palette, the colour cross-entropy of what is behind where a sprite left."""
     cfg = net.cfg
     dy, dx = iy - cfg.max_dy, ix - cfg.max_dx
     p = aux["fg"].sigmoid()[:, None]  # [N, 1, H, W]
