@@ -193,8 +193,9 @@ def sprite_labels(
     fits = ((moved - target).abs().amax(1) <= CHANGED).flatten(1)  # [N, H*W]
     stays = ((base - target).abs().amax(1) <= CHANGED).flatten(1)  # [N, H*W]
     active = ((dy != 0) | (dx != 0)).repeat_interleave(c, 1).repeat_interleave(c, 2).flatten(1)
-    brings = (active & fits & ~stays & ~stays.gather(1, src)).to(base.dtype)  # [N, H*W]
-    spoils = (active & ~fits & stays.gather(1, src)).to(base.dtype)
+    src_stays = stays.gather(1, src)  # [N, H*W]: the pixel a destination copies stays itself
+    brings = (active & fits & ~stays & ~src_stays).to(base.dtype)  # [N, H*W]
+    spoils = (active & ~fits & src_stays).to(base.dtype)
     pos = torch.zeros_like(brings).scatter_reduce(1, src, brings, "amax") > 0  # [N, H*W] per source
     neg = torch.zeros_like(spoils).scatter_reduce(1, src, spoils, "amax") > 0
     return pos.view(n, h, w).to(base.dtype), (pos | neg).view(n, h, w)

@@ -56,12 +56,12 @@ def per_object(
         lead.index_copy_(0, flat[s == low[flat]], (s == low[flat]).nonzero().flatten())
         wgt = (lead[flat] == torch.arange(flat.numel(), device=ylog.device)).to(s.dtype)
     out = []
+    to = _grow(flat.view(n, h, w)).flatten() if ring else flat  # [N h w]: whose distribution
     for logp in (ly, lx):
         d = logp.shape[1]
         cells = logp.permute(0, 2, 3, 1).reshape(-1, d)  # [N h w, D]
         mass = cells.new_zeros(n * h * w + 1, d).index_add(0, flat, cells.exp() * wgt[:, None])
         mixed = (mass / mass.sum(1, keepdim=True).clamp(min=1e-12)).clamp(min=1e-12).log()
-        to = _grow(flat.view(n, h, w)).flatten() if ring else flat  # [N h w]
         mine = torch.where((to > 0)[:, None], mixed[to], cells)  # [N h w, D]
         out.append(mine.view(n, h, w, d).permute(0, 3, 1, 2))  # [N, D, h, w]
     return out[0], out[1]
