@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from core.models.blockmotion import block_unroll_loss
 from core.models.cells import per_object, sample_shifts, shift_cells
 from core.models.motion import cell_shift_labels, consensus, past_motion, shift_global
-from core.models.predictor import FramePredictor, PredictorConfig
+from core.models.predictor import FramePredictor, PredictorConfig, row_fill
 from shell import cli
 
 SMALL = PredictorConfig(hard=True, width1=8, width2=8, width3=8, max_dx=3, max_dy=4, max_global=2)
@@ -176,8 +176,7 @@ def test_layers_move_the_sprite_and_leave_the_ground_it_stood_on() -> None:
     base = _sprite_on_ground(0)
     fg = torch.zeros(1, 32, 32, dtype=torch.bool)
     fg[:, 18:24, 10:14] = True  # the sprite's pixels
-    behind = base.clone()
-    behind[:, :, 18:24, 10:14] = torch.tensor([0.1, 0.1, 0.9]).view(3, 1, 1)  # ~sky: snapped
+    behind = row_fill(base, ~fg)  # the sky beside the sprite
     up = torch.full((1, 4, 4), 4 - 4)  # every cell: up 4 px (index 0 = -4), its ground included
     out = net.layered(base, fg, behind, up, torch.full((1, 4, 4), 3))
     assert torch.equal(out, _sprite_on_ground(4))  # ground stays, the sky the sprite left is sky

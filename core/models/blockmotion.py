@@ -148,7 +148,7 @@ def layer_loss(
     sprite_labels knows (elsewhere, background at PRIOR_WEIGHT); the squared error against target
     [N, 3, H, W] of the frame composed softly (a pixel is the moved sprite's with the probability its
     source is sprite, else the background: the pixel itself, or what is behind it if it was
-    sprite); with a palette, the colour cross-entropy of what is behind where a sprite left."""
+    sprite)."""
     cfg = net.cfg
     dy, dx = iy - cfg.max_dy, ix - cfg.max_dx
     p = aux["fg"].sigmoid()[:, None]  # [N, 1, H, W]
@@ -162,18 +162,7 @@ def layer_loss(
         hard = net.layered(base, aux["fg"] > 0, aux["behind"], iy, ix)  # [N, 3, H, W]
         wrong = (hard - target).abs().amax(1) > CHANGED  # [N, H, W]
     care = torch.where(known, 1.0, PRIOR_WEIGHT)  # [N, H, W]: unknown pixels lean background
-    loss = err + (bce * care)[:, None]  # [N, 1, H, W]
-    if cfg.palette:  # where a sprite pixel left and none lands: the colour behind it, in palette
-        with torch.no_grad():
-            lands = shift_cells(label[:, None], dy, dx, cfg.cell)[:, 0] > 0.5  # [N, H, W]
-            shows = (label > 0) & ~lands  # [N, H, W]
-            tgt = net.colour_logits(target.permute(0, 2, 3, 1)[shows]).argmax(1)  # [M]
-        logits = net.colour_logits(aux["behind"].permute(0, 2, 3, 1)[shows])  # [M, P]
-        ce = torch.zeros_like(label).index_put(
-            (shows,), F.cross_entropy(logits, tgt, reduction="none")
-        )
-        loss = loss + ce[:, None]
-    return loss, wrong
+    return err + (bce * care)[:, None], wrong  # [N, 1, H, W], [N, H, W]
 
 
 @torch.no_grad()

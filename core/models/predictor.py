@@ -35,7 +35,7 @@ from torch import nn
 
 from core.models.autoencoder import ResBlock
 from core.models.cells import sample_shifts, shift_cells
-from core.models.motion import past_motion, shift_global
+from core.models.motion import CHANGED, past_motion, shift_global
 from core.models.shiftmix import shift_mix
 
 
@@ -144,15 +144,12 @@ class FramePredictor(nn.Module):
             self.pix_out = nn.Conv2d(ph, 5, 1)  # paint, keep, RGB: added to the cells' own
             nn.init.zeros_(self.pix_out.weight)
             nn.init.zeros_(self.pix_out.bias)
-        if cfg.hard and cfg.layers:  # untrained: no pixel moves (the colour behind each: grey)
+        if cfg.hard and cfg.layers:  # untrained: no pixel moves
             self.fg_head = nn.Conv2d(w1, cfg.cell * cfg.cell, 1)  # from its cell's features ...
             nn.init.zeros_(self.fg_head.weight)
             nn.init.constant_(self.fg_head.bias, -1.0)  # most pixels are background
             self.fg_pix = nn.Sequential(nn.Conv2d(3, 16, 1), nn.GELU(), nn.Conv2d(16, 1, 1))  # ...
             nn.init.zeros_(self.fg_pix[2].weight)  # and its own colour (sprites have their own)
-            self.behind_head = nn.Conv2d(w1, 3 * cfg.cell * cfg.cell, 1)
-            nn.init.zeros_(self.behind_head.weight)
-            nn.init.zeros_(self.behind_head.bias)
         if cfg.palette:  # the colours new pixels are drawn from (a buffer: set from data, saved)
             self.register_buffer("colours", torch.zeros(cfg.palette, 3))
             self.log_beta = nn.Parameter(torch.tensor(5.3))  # e^5.3 = 200 per unit^2: a 0.1 RGB
@@ -194,13 +191,13 @@ class FramePredictor(nn.Module):
     ) -> torch.Tensor:
         """`layers`' move: each pixel of base [N, 3, H, W] that is sprite (fg bool [N, H, W]) moves
         by its destination cell's shift (iy, ix) [N, h, w]; where none lands, the background: the
-        pixel itself, or behind [N, 3, H, W] (in palette) where a sprite left -> [N, 3, H, W]."""
+        pixel itself, or behind [N, 3, H, W] where a sprite left -> [N, 3, H, W]."""
         cfg = self.cfg
         both = torch.cat([base, fg[:, None].to(base.dtype)], 1)  # [N, 4, H, W]
         both = shift_cells(both, iy - cfg.max_dy, ix - cfg.max_dx, cfg.cell)  # [N, 4, H, W]
         land = both[:, 3] > 0.5  # [N, H, W]: a sprite pixel lands here
         left = fg & ~land  # [N, H, W]: a sprite left, none came: what was behind it shows
-        back = torch.where(left[:, None], self.snap(behind, left), base)  # [N, 3, H, W]
+        back = torch.where(left[:, None], behind, base)  # [N, 3, H, W]
         return torch.where(land[:, None], both[:, :3], back)
 
     def snap(self, rgb: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -217,11 +214,10 @@ class FramePredictor(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """`layers`: decoder features [N, w1, h, w] and the camera-moved last frame base [N, 3, H, W]
         -> (per pixel of base, the logit that it is a sprite's [N, H, W]; the RGB behind it
-        [N, 3, H, W])."""
+        [N, 3, H, W]: the nearest background pixel's of its row, see row_fill)."""
         c = self.cfg.cell
         fg = F.pixel_shuffle(self.fg_head(feat), c) + self.fg_pix(base * 2 - 1)  # [N, 1, H, W]
-        return fg[:, 0], 0.5 + F.pixel_shuffle(self.behind_head(feat), c)  # its own colour:
-        # a sprite's pixel plus a change from its cell's features was each sprite colour's own guess
+        return fg[:, 0], row_fill(base, fg[:, 0] <= 0)
 
     def pixel_heads(
         self,
@@ -352,6 +348,42 @@ class FramePredictor(nn.Module):
         alpha = F.interpolate(rest[:, -1:], scale_factor=cfg.cell, mode="nearest")  # [N, 1, H, W]
         moved = shift_mix(shift_mix(base, py, cfg.max_dy, 2), px, cfg.max_dx, 3)  # [N, 3, H, W]
         return base + alpha * (moved - base) + res, glog
+
+
+def row_fill(img: torch.Tensor, bg: torch.Tensor) -> torch.Tensor:
+    """Each pixel of img [N, C, H, W] replaced by the nearest pixel of its row where bg (bool
+    [N, H, W]) beyond its run (the pixels of its colour, within CHANGED, that touch it along the
+    row), the left one on a tie -> [N, C, H, W] (unchanged where the row has none). What a sprite
+    uncovers, guessed from the background beside it: the game's sky and hills are horizontal bands,
+    a colour taken from the frame is in palette, and what is behind a sprite's pixel is not its own
+    colour (a flat shirt's inside, which its 1-px move cannot show to be sprite, is not copied into
+    the place its edge left). A head taught the colour instead learnt the hills' colours everywhere
+    and left a trail in the sky (history/m4-m5-model.md)."""
+    n, ch, h, w = img.shape
+    col = torch.arange(w, device=img.device).expand(n, h, w)  # [N, H, W]
+    far = torch.full_like(col, 2 * w)
+    left = torch.where(bg, col, -far).cummax(2).values  # [N, H, W]: nearest bg column at or left
+    right = torch.where(bg, col, far).flip(2).cummin(2).values.flip(2)  # ... at or right
+    start, end = row_runs(img)  # [N, H, W] x 2
+    left = torch.where(start > 0, left.gather(2, (start - 1).clamp(min=0)), -far)
+    right = torch.where(end < w - 1, right.gather(2, (end + 1).clamp(max=w - 1)), far)
+    src = torch.where(col - left <= right - col, left, right)  # [N, H, W]
+    src = torch.where(src.abs() < w, src, col)  # rows without background keep their own
+    return img.gather(3, src[:, None].expand(n, ch, h, w))
+
+
+def row_runs(img: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """img [N, C, H, W] -> the first and the last column of each pixel's run, int64 [N, H, W] x 2:
+    the pixels of one colour (neighbours within CHANGED) that touch along the row."""
+    n, _, h, w = img.shape
+    col = torch.arange(w, device=img.device).expand(n, h, w)  # [N, H, W]
+    new = torch.ones(n, h, w, dtype=torch.bool, device=img.device)
+    new[:, :, 1:] = (img[..., 1:] - img[..., :-1]).abs().amax(1) > CHANGED  # a run starts here
+    last = torch.ones_like(new)
+    last[:, :, :-1] = new[:, :, 1:]  # a run ends here
+    start = torch.where(new, col, 0).cummax(2).values
+    end = torch.where(last, col, w - 1).flip(2).cummin(2).values.flip(2)
+    return start, end
 
 
 def _coords(h: torch.Tensor) -> torch.Tensor:
