@@ -9,7 +9,7 @@ import orjson
 import torch
 from typer.testing import CliRunner
 
-from core.models.blockmotion import block_unroll_loss
+from core.models.blockmotion import block_unroll_loss, colour_prior
 from core.models.cells import per_object, sample_shifts, shift_cells
 from core.models.motion import cell_shift_labels, consensus, past_motion, shift_global
 from core.models.predictor import FramePredictor, PredictorConfig, row_fill
@@ -213,3 +213,28 @@ def test_with_a_ring_the_cells_around_an_object_take_its_shift() -> None:
     assert iy[0, 0].eq(2).all() and iy[0, :, 4].eq(2).all()  # two cells away: their own
     iy, _ = sample_shifts(ylog, xlog, torch.zeros(1, 8), 0, True, 2, 1)
     assert iy[0, 2, 2] == 0 and (iy == 0).sum() == 1  # without: the object alone
+
+
+def test_row_fill_takes_the_background_beside_a_sprite_not_its_own_colour() -> None:
+    sky, hill, red = (torch.tensor(v).view(3, 1) for v in ([0.0, 0, 1], [0, 0.5, 0], [1.0, 0, 0]))
+    row = torch.cat([sky.expand(3, 4), red.expand(3, 5), hill.expand(3, 3)], 1)  # [3, 12]
+    img = row[None, :, None, :]  # [1, 3, 1, 12]: sky | a red run | hill
+    bg = torch.ones(1, 1, 12, dtype=torch.bool)
+    bg[0, 0, 4:7] = False  # the run's left part is sprite; its right part was never shown to move
+    out = row_fill(img, bg)[0, :, 0]  # [3, 12]
+    assert torch.equal(out[:, 4:6], sky.expand(3, 2))  # nearer the sky side: sky, not red
+    assert torch.equal(out[:, 7:9], hill.expand(3, 2))  # the red inside takes the hill beyond it
+
+
+def test_unknown_pixels_lean_toward_their_colours_majority_label() -> None:
+    net = FramePredictor(PredictorConfig(**{**SMALL.to_dict(), "palette": 4, "layers": True}))
+    net.colours.copy_(torch.tensor([[0.0, 0, 1], [0, 0.5, 0], [1, 0, 0], [0, 0, 0]]))
+    base = _sprite_on_ground(0)  # sky, ground, a red and black sprite
+    label = torch.zeros(1, 32, 32)
+    known = torch.zeros(1, 32, 32, dtype=torch.bool)
+    label[0, 18, 10], known[0, 18, 10] = 1.0, True  # one red pixel seen moving
+    known[0, 0, :3] = True  # three sky pixels seen staying
+    label[0, 0, 3], known[0, 0, 3] = 1.0, True  # and one called sprite: outvoted
+    prior = colour_prior(net, base, label, known)
+    assert prior[0, 20, 11] == 1  # red: sprite
+    assert prior[0, 5, 5] == 0 and prior[0, 28, 0] == 0  # sky (outvoted) and ground (unseen)
