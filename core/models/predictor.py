@@ -21,8 +21,9 @@ are chosen at inference is the sampler: `objects` (one shift per moving object) 
 `pixel_head` refines the paint and keep choices per pixel from the moved frame itself, and
 `motion_in` feeds the moves the context already shows (core/models/motion.py: `past_motion`).
 `layers` replaces the keep head by two layers: per pixel of the last frame, whether it is a sprite's
-(it moves with its cell) and what lies behind it, so that a cell carries only its sprite pixels
-whatever shift is drawn (a keep choice made per destination pixel holds for one shift only).
+(it moves with its cell) or background, so that a cell carries only its sprite pixels whatever shift
+is drawn (a keep choice made per destination pixel holds for one shift only); where a sprite leaves,
+the background beside it in its row shows (`row_fill`).
 """
 
 from __future__ import annotations
@@ -67,9 +68,9 @@ class PredictorConfig:
     motion_in: bool = False  # hand the network the moves its context shows (the camera's and each
     # cell's searched shift, core.models.motion.past_motion): next = last move + what changes it
     layers: bool = False  # hard mode: moving things are a layer over a still background. Per pixel
-    # of the last frame, whether it moves with its cell (a sprite's pixel) and the colour behind it:
-    # a cell's shift carries only its sprite pixels, whatever shift is drawn, so the ground beside a
-    # sprite never travels with it and the sky it leaves is filled
+    # of the last frame, whether it moves with its cell (a sprite's pixel): a cell's shift carries
+    # only its sprite pixels, whatever shift is drawn, so the ground beside a sprite never travels
+    # with it; the sky it leaves is filled from beside it (row_fill)
     pool: bool = False  # hard mode, objects: an object draws from its cells' mean distribution
     # (weighted by how sure each is that it moves) instead of its surest mover's
     min_p: int = 0  # hard mode's choice, in %: 0 takes each cell's most likely shift; p > 0 samples
@@ -170,7 +171,7 @@ class FramePredictor(nn.Module):
         painted pixels are drawn from), both [N, 3, H, W]. With `layers`, layer = (which pixels of
         base are sprite bool [N, H, W], the RGB behind them [N, 3, H, W]) replaces `kept`: a pixel
         shows the sprite pixel its cell's shift brings, else the background (behind a sprite that
-        left, drawn in palette)."""
+        left, the row's background beside it)."""
         cfg = self.cfg
         iy, ix, where, still = cells  # [N, h, w], [N, h, w], bool [N, H, W] x 2
         if layer is None:
