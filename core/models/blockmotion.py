@@ -93,7 +93,10 @@ def block_unroll_loss(
             ce = ce.index_put((rows, cy, cx), -joint.flatten(1).logsumexp(1))  # [kB, h, w]
         ce = (ce * rep(cw)).flatten(1).mean(1)  # [kB]
         if cfg.layers:  # sprite and background layers: searched labels and a soft composition
-            lay, paint = layer_loss(net, rep(base), rep(target), rep(iy), rep(ix), aux)
+            label, known = layer_labels(net, base, target, iy, ix)  # once, not per sample
+            lay, paint = layer_loss(
+                net, rep(base), rep(target), rep(iy), rep(ix), aux, rep(label), rep(known)
+            )
             ce = ce + res_weight * (rep(pw) * lay).flatten(1).mean(1)  # [kB]
         else:  # no shift's copy explains these, and staying does not either
             paint = rep(need)  # [kB, H, W]
@@ -142,14 +145,16 @@ def layer_loss(
     iy: torch.Tensor,
     ix: torch.Tensor,
     aux: dict[str, torch.Tensor],
+    label: torch.Tensor,
+    known: torch.Tensor,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """`layers`' teacher under the searched shifts (iy, ix) [N, h, w] -> (a loss per pixel
     [N, 1, H, W]; the pixels the hard composition still gets wrong, bool [N, H, W]: the paint head's
-    labels). The loss: the cross-entropy of each pixel of base [N, 3, H, W] being sprite where
-    sprite_labels knows (elsewhere, colour_prior's label at PRIOR_WEIGHT); the squared error
-    against target [N, 3, H, W] of the frame composed softly (a pixel is the moved sprite's with the
-    probability its source is sprite, else the background: the pixel itself, or what is behind it
-    if it was sprite)."""
+    labels). The loss: the cross-entropy of each pixel of base [N, 3, H, W] being sprite, against
+    layer_labels' label (float [N, H, W]) at weight 1 where known (bool [N, H, W]), else at
+    PRIOR_WEIGHT; the squared error against target [N, 3, H, W] of the frame composed softly (a
+    pixel is the moved sprite's with the probability its source is sprite, else the background: the
+    pixel itself, or what is behind it if it was sprite)."""
     cfg = net.cfg
     dy, dx = iy - cfg.max_dy, ix - cfg.max_dx
     p = aux["fg"].sigmoid()[:, None]  # [N, 1, H, W]
@@ -157,15 +162,31 @@ def layer_loss(
     back = p * aux["behind"] + (1 - p) * base  # [N, 3, H, W]
     soft = mv[:, 3:] * mv[:, :3] + (1 - mv[:, 3:]) * back  # [N, 3, H, W]
     err = (soft - target).square().sum(1, keepdim=True)  # [N, 1, H, W]
-    label, known = sprite_labels(base, target, dy, dx, cfg.cell)  # [N, H, W] x 2
     with torch.no_grad():
         hard = net.layered(base, aux["fg"] > 0, aux["behind"], iy, ix)  # [N, 3, H, W]
         wrong = (hard - target).abs().amax(1) > CHANGED  # [N, H, W]
-    if cfg.palette:  # unknown pixels lean the way most known pixels of their colour went
-        label = torch.where(known, label, colour_prior(net, base, label, known))
     care = torch.where(known, 1.0, PRIOR_WEIGHT)  # [N, H, W]
     bce = F.binary_cross_entropy_with_logits(aux["fg"], label, reduction="none")  # [N, H, W]
     return err + (bce * care)[:, None], wrong  # [N, 1, H, W], [N, H, W]
+
+
+@torch.no_grad()
+def layer_labels(
+    net: FramePredictor,
+    base: torch.Tensor,
+    target: torch.Tensor,
+    iy: torch.Tensor,
+    ix: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Which pixels of base [N, 3, H, W] are a sprite's under the searched shifts (iy, ix)
+    [N, h, w] toward target -> (label float [N, H, W], known bool [N, H, W]): sprite_labels' where
+    the move shows it, else (with a palette) colour_prior's, the way most known pixels of their
+    colour went."""
+    cfg = net.cfg
+    label, known = sprite_labels(base, target, iy - cfg.max_dy, ix - cfg.max_dx, cfg.cell)
+    if cfg.palette:
+        label = torch.where(known, label, colour_prior(net, base, label, known))
+    return label, known
 
 
 @torch.no_grad()
