@@ -36,8 +36,12 @@ from torch import nn
 
 from core.models.autoencoder import ResBlock
 from core.models.cells import sample_shifts, shift_cells
-from core.models.motion import CHANGED, past_motion, shift_global
+from core.models.layers import blocks, resolve, row_fill
+from core.models.motion import past_motion, shift_global
 from core.models.shiftmix import shift_mix
+
+
+NOT_SPRITE = -20.0  # the sprite logit of a solid colour's pixel (finite: a loss may still read it)
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,9 @@ class PredictorConfig:
     # with it; the sky it leaves is filled from beside it (row_fill)
     pool: bool = False  # hard mode, objects: an object draws from its cells' mean distribution
     # (weighted by how sure each is that it moves) instead of its surest mover's
+    contact: bool = False  # layers: a sampled move that would carry sprite pixels onto a solid colour
+    # (`solid`, read off the data: core/models/layers.py) stops at its face, as the game's collision
+    # does; a cell 8 px coarse cannot see the last pixel before the ground
     min_p: int = 0  # hard mode's choice, in %: 0 takes each cell's most likely shift; p > 0 samples
     # among the shifts of probability >= p %, every cell at the same quantile of its own distribution
     # (one uniform per frame, from the noise): one sprite's cells agree, and the shifts are unbiased
@@ -153,6 +160,8 @@ class FramePredictor(nn.Module):
             nn.init.zeros_(self.fg_pix[2].weight)  # and its own colour (sprites have their own)
         if cfg.palette:  # the colours new pixels are drawn from (a buffer: set from data, saved)
             self.register_buffer("colours", torch.zeros(cfg.palette, 3))
+        if cfg.palette and cfg.contact:  # 1 for each solid colour (set from data, saved)
+            self.register_buffer("solid", torch.zeros(cfg.palette))
             self.log_beta = nn.Parameter(torch.tensor(5.3))  # e^5.3 = 200 per unit^2: a 0.1 RGB
             # gap (the palette's closest pair is ~0.1) is worth 2 nats between two colours
         with torch.no_grad():  # ... and its first shifts favour "no motion" (softmax 0.8 at 0)
@@ -207,7 +216,12 @@ class FramePredictor(nn.Module):
         if not self.cfg.palette:
             return rgb
         out = rgb.permute(0, 2, 3, 1).clone()  # [N, H, W, 3]
-        out[mask] = self.colours[self.colour_logits(out[mask]).argmax(1)]  # [M, 3]
+        logits = self.colour_logits(out[mask])  # [M, P]
+        if self.cfg.contact:  # solid colours never appear, but in the columns the camera reveals
+            col = mask.nonzero()[:, 2]  # [M]
+            inner = (col >= self.cfg.max_global) & (col < mask.shape[2] - self.cfg.max_global)
+            logits = logits.masked_fill(inner[:, None] & (self.solid > 0.5)[None], -torch.inf)
+        out[mask] = self.colours[logits.argmax(1)]  # [M, 3]
         return out.permute(0, 3, 1, 2)
 
     def layer_heads(
@@ -218,7 +232,11 @@ class FramePredictor(nn.Module):
         [N, 3, H, W]: the nearest background pixel's of its row, see row_fill)."""
         c = self.cfg.cell
         fg = F.pixel_shuffle(self.fg_head(feat), c) + self.fg_pix(base * 2 - 1)  # [N, 1, H, W]
-        return fg[:, 0], row_fill(base, fg[:, 0] <= 0)
+        fg, bg = fg[:, 0], fg[:, 0] <= 0  # [N, H, W] x 2
+        if self.cfg.contact:  # a solid colour is never a sprite's (a sprite's colours move), nor
+            wall = self.walls(base)  # what is behind one (a sprite never overlaps it)
+            fg, bg = fg.masked_fill(wall, NOT_SPRITE), bg & ~wall
+        return fg, row_fill(base, bg)
 
     def pixel_heads(
         self,
@@ -244,6 +262,13 @@ class FramePredictor(nn.Module):
         x = torch.cat([f, moved * 2 - 1, base * 2 - 1], 1)  # [N, ph + 6, H, W]
         d = self.pix_out(F.gelu(self.pix_conv(x)))  # [N, 5, H, W]
         return paint + d[:, 0], keep + d[:, 1], res + d[:, 2:]
+
+    def walls(self, img: torch.Tensor) -> torch.Tensor:
+        """bool [N, H, W]: the pixels of img [N, 3, H, W] whose nearest palette colour is solid, in a
+        solid block (see core/models/layers.py: blocks)."""
+        rgb = img.permute(0, 2, 3, 1)  # [N, H, W, 3]
+        near = self.colour_logits(rgb.reshape(-1, 3)).argmax(1)  # [N H W]
+        return blocks((self.solid[near] > 0.5).view(rgb.shape[:3]))
 
     def colour_logits(self, rgb: torch.Tensor) -> torch.Tensor:
         """[M, 3] -> [M, P]: -beta |rgb - colour_p|^2, a nearest-colour classifier (its cross-entropy
@@ -310,6 +335,12 @@ class FramePredictor(nn.Module):
         base = shift_global(last, g - cfg.max_global)  # [N, 3, H, W]: the camera's move, exact
         if cfg.hard:
             xlog, ylog = rest[:, : self.n_dx], rest[:, self.n_dx : self.n_dx + self.n_dy]
+            layer = None
+            if cfg.layers:
+                fg, behind = self.layer_heads(feat, base)  # [N, H, W], [N, 3, H, W]
+                layer = (fg > 0, behind)
+                if aux is not None:
+                    aux.update(fg=fg, behind=behind)
             if cells is None:  # inference: its own shifts, new pixels only where needed
                 iy, ix = sample_shifts(
                     ylog,
@@ -322,6 +353,9 @@ class FramePredictor(nn.Module):
                     cfg.pool,
                     cfg.layers,
                 )  # with layers, an object's ring follows it
+                if layer is not None and cfg.contact:
+                    wall = self.walls(base)  # [N, H, W]: solid background (never fg)
+                    iy, ix = resolve(layer[0], wall, iy, ix, cfg.cell, cfg.max_dy, cfg.max_dx)
             else:
                 iy, ix = cells[:2]
             paint, keep, res = self.pixel_heads(
@@ -329,12 +363,6 @@ class FramePredictor(nn.Module):
             )  # [N, H, W] x 2, [N, 3, H, W]
             if aux is not None:
                 aux.update(xlog=xlog, ylog=ylog, paint=paint, keep=keep, res=res, feat=feat)
-            layer = None
-            if cfg.layers:
-                fg, behind = self.layer_heads(feat, base)  # [N, H, W], [N, 3, H, W]
-                layer = (fg > 0, behind)
-                if aux is not None:
-                    aux.update(fg=fg, behind=behind)
             if cells is None or len(cells) == 2:
                 cells = (iy, ix, paint > 0, keep > 0)
             frame, rgb = self.compose(base, res, cells, layer)
@@ -349,42 +377,6 @@ class FramePredictor(nn.Module):
         alpha = F.interpolate(rest[:, -1:], scale_factor=cfg.cell, mode="nearest")  # [N, 1, H, W]
         moved = shift_mix(shift_mix(base, py, cfg.max_dy, 2), px, cfg.max_dx, 3)  # [N, 3, H, W]
         return base + alpha * (moved - base) + res, glog
-
-
-def row_fill(img: torch.Tensor, bg: torch.Tensor) -> torch.Tensor:
-    """Each pixel of img [N, C, H, W] replaced by the nearest pixel of its row where bg (bool
-    [N, H, W]) beyond its run (the pixels of its colour, within CHANGED, that touch it along the
-    row), the left one on a tie -> [N, C, H, W] (unchanged where the row has none). What a sprite
-    uncovers, guessed from the background beside it: the game's sky and hills are horizontal bands,
-    a colour taken from the frame is in palette, and what is behind a sprite's pixel is not its own
-    colour (a flat shirt's inside, which its 1-px move cannot show to be sprite, is not copied into
-    the place its edge left). A head taught the colour instead learnt the hills' colours everywhere
-    and left a trail in the sky (history/m4-m5-model.md)."""
-    n, ch, h, w = img.shape
-    col = torch.arange(w, device=img.device).expand(n, h, w)  # [N, H, W]
-    far = torch.full_like(col, 2 * w)
-    left = torch.where(bg, col, -far).cummax(2).values  # [N, H, W]: nearest bg column at or left
-    right = torch.where(bg, col, far).flip(2).cummin(2).values.flip(2)  # ... at or right
-    start, end = row_runs(img)  # [N, H, W] x 2
-    left = torch.where(start > 0, left.gather(2, (start - 1).clamp(min=0)), -far)
-    right = torch.where(end < w - 1, right.gather(2, (end + 1).clamp(max=w - 1)), far)
-    src = torch.where(col - left <= right - col, left, right)  # [N, H, W]
-    src = torch.where(src.abs() < w, src, col)  # rows without background keep their own
-    return img.gather(3, src[:, None].expand(n, ch, h, w))
-
-
-def row_runs(img: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """img [N, C, H, W] -> the first and the last column of each pixel's run, int64 [N, H, W] x 2:
-    the pixels of one colour (neighbours within CHANGED) that touch along the row."""
-    n, _, h, w = img.shape
-    col = torch.arange(w, device=img.device).expand(n, h, w)  # [N, H, W]
-    new = torch.ones(n, h, w, dtype=torch.bool, device=img.device)
-    new[:, :, 1:] = (img[..., 1:] - img[..., :-1]).abs().amax(1) > CHANGED  # a run starts here
-    last = torch.ones_like(new)
-    last[:, :, :-1] = new[:, :, 1:]  # a run ends here
-    start = torch.where(new, col, 0).cummax(2).values
-    end = torch.where(last, col, w - 1).flip(2).cummin(2).values.flip(2)
-    return start, end
 
 
 def _coords(h: torch.Tensor) -> torch.Tensor:
