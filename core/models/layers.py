@@ -6,7 +6,8 @@ Contact: a sprite does not enter solid ground. Which colours are solid is read o
 colours a moving sprite comes next to but never covers), and a sampled move that would carry a
 sprite's pixels onto them is cut short at the face, as the game's own axis-separated collision does.
 
-    solid = solid_colours(*contact_counts(prev, cur, colours, mg=5))   # bool [P], from data
+    counts = contact_counts(prev, cur, colours, mg=5)                  # int64 [3, P], from data
+    solid, shown = solid_colours(counts), shown_colours(counts)        # bool [P] x 2
     iy, ix = resolve(fg, wall, iy, ix, cell=8, my=8, mx=5)             # shifts that stop at walls
 
 Why (history/m4-m5-model.md): a cell's shift is chosen from features 8 px coarse, and a falling
@@ -27,40 +28,58 @@ REACH = 2  # px: a pixel this close to a changed one is "beside" a moving thing
 MIN_BESIDE = 16  # a colour needs this many pixels beside moving things to be judged at all
 MAX_COVERED = 0.01  # ... and is solid when under 1 % of its contacts with motion covered it (the
 # ground is never covered; sky and the hills a sprite walks in front of are, often)
+MIN_SHOWN = 4  # pixels: a colour moving things showed fewer times is not one a model paints
+
+
+COVERED, BESIDE, SHOWN = range(3)  # the rows of contact_counts
 
 
 def contact_counts(
     prev: torch.Tensor, cur: torch.Tensor, colours: torch.Tensor, mg: int
-) -> tuple[torch.Tensor, torch.Tensor]:
+) -> torch.Tensor:
     """Consecutive frames prev, cur float [N, 3, H, W] in [0, 1] and the palette colours [P, 3] ->
-    per colour, (pixels of it in the camera-moved prev that changed, pixels of it within REACH of a
-    change that did not), int64 [P] each. The columns a camera move of up to mg px reveals (and those
-    within REACH of them) are left out (their change is new scenery, not motion), and so are cuts
-    (a reset, a respawn: a change over more than MAX_MOVING of the frame)."""
+    int64 [3, P]: per colour, the pixels of it in the camera-moved prev that changed (COVERED), that
+    did not but are within REACH of a change (BESIDE), and the changed pixels of cur that show it
+    (SHOWN). The columns a camera move of up to mg px reveals (and those within REACH of them) are
+    left out (their change is new scenery, not motion), and so are cuts (a reset, a respawn: a change
+    over more than MAX_MOVING of the frame)."""
     g = best_shift(prev, cur, mg)  # [N]
     base = shift_global(prev, g - mg)  # [N, 3, H, W]
     p = colours.shape[0]
-    idx = torch.cdist(base.permute(0, 2, 3, 1).flatten(0, 2), colours).argmin(1)  # [N H W]
-    changed = (base - cur).abs().amax(1)  # [N, H, W]
-    changed = changed > CHANGED
+
+    def nearest(img: torch.Tensor) -> torch.Tensor:  # [N, 3, H, W] -> [N H W] palette indices
+        return torch.cdist(img.permute(0, 2, 3, 1).flatten(0, 2), colours).argmin(1)
+
+    changed = (base - cur).abs().amax(1) > CHANGED  # [N, H, W]
     changed &= changed.flatten(1).float().mean(1)[:, None, None] <= MAX_MOVING  # not a cut
     near = F.max_pool2d(changed[:, None].float(), 2 * REACH + 1, 1, REACH)[:, 0] > 0  # [N, H, W]
     valid = torch.ones_like(changed)
     edge = mg + REACH  # the revealed columns, and those beside them
     valid[..., :edge], valid[..., -edge:] = False, False
-    covered = torch.bincount(idx[(changed & valid).flatten()], minlength=p)  # [P]
-    beside = torch.bincount(idx[(near & ~changed & valid).flatten()], minlength=p)  # [P]
-    return covered[:p], beside[:p]
+    was, now = nearest(base), nearest(cur)  # [N H W] x 2
+    counts = [
+        torch.bincount(was[(changed & valid).flatten()], minlength=p),
+        torch.bincount(was[(near & ~changed & valid).flatten()], minlength=p),
+        torch.bincount(now[(changed & valid).flatten()], minlength=p),
+    ]
+    return torch.stack(counts)  # [3, P]
 
 
-def solid_colours(covered: torch.Tensor, beside: torch.Tensor) -> torch.Tensor:
-    """contact_counts's (covered, beside) int64 [P] (summed over any number of frame pairs) -> bool
-    [P]: the colours moving sprites come next to but (almost) never cover."""
-    seen = covered + beside  # [P]
-    return (beside >= MIN_BESIDE) & (covered.float() <= MAX_COVERED * seen.float())
+def solid_colours(counts: torch.Tensor) -> torch.Tensor:
+    """contact_counts's int64 [3, P] (summed over any number of frame pairs) -> bool [P]: the colours
+    moving sprites come next to but (almost) never cover."""
+    covered, beside = counts[COVERED], counts[BESIDE]  # [P] x 2
+    return (beside >= MIN_BESIDE) & (covered.float() <= MAX_COVERED * (covered + beside).float())
 
 
-BLOCK = 5  # px: solid pixels not inside some all-solid BLOCK x BLOCK square are not walls. Ground and
+def shown_colours(counts: torch.Tensor) -> torch.Tensor:
+    """contact_counts's int64 [3, P] -> bool [P]: the colours moving things show where they go (a
+    model draws new pixels from these only: a pipe's dark green never appears between a walking
+    player's legs in the game, whatever colour lies nearest a blend of leg and hill)."""
+    return counts[SHOWN] >= MIN_SHOWN
+
+
+BLOCK = 1  # px: solid pixels not inside some all-solid BLOCK x BLOCK square are not walls. Ground and
 # walls are 16-px tiles; a model's stray pixels and short dark trails of a sprite's colours near a
 # solid one (hair beside "mortar") are thinner, and a sprite must not stand on them
 

@@ -160,8 +160,9 @@ class FramePredictor(nn.Module):
             nn.init.zeros_(self.fg_pix[2].weight)  # and its own colour (sprites have their own)
         if cfg.palette:  # the colours new pixels are drawn from (a buffer: set from data, saved)
             self.register_buffer("colours", torch.zeros(cfg.palette, 3))
-        if cfg.palette and cfg.contact:  # 1 for each solid colour (set from data, saved)
-            self.register_buffer("solid", torch.zeros(cfg.palette))
+        if cfg.palette and cfg.contact:  # per colour, 1 if solid, 1 if moving things show it (set
+            self.register_buffer("solid", torch.zeros(cfg.palette))  # from data, saved)
+            self.register_buffer("shown", torch.ones(cfg.palette))
             self.log_beta = nn.Parameter(torch.tensor(5.3))  # e^5.3 = 200 per unit^2: a 0.1 RGB
             # gap (the palette's closest pair is ~0.1) is worth 2 nats between two colours
         with torch.no_grad():  # ... and its first shifts favour "no motion" (softmax 0.8 at 0)
@@ -217,10 +218,10 @@ class FramePredictor(nn.Module):
             return rgb
         out = rgb.permute(0, 2, 3, 1).clone()  # [N, H, W, 3]
         logits = self.colour_logits(out[mask])  # [M, P]
-        if self.cfg.contact:  # solid colours never appear, but in the columns the camera reveals
+        if self.cfg.contact:  # only colours moving things show, but in the columns the camera reveals
             col = mask.nonzero()[:, 2]  # [M]
             inner = (col >= self.cfg.max_global) & (col < mask.shape[2] - self.cfg.max_global)
-            logits = logits.masked_fill(inner[:, None] & (self.solid > 0.5)[None], -torch.inf)
+            logits = logits.masked_fill(inner[:, None] & (self.shown < 0.5)[None], -torch.inf)
         out[mask] = self.colours[logits.argmax(1)]  # [M, 3]
         return out.permute(0, 3, 1, 2)
 
