@@ -134,7 +134,8 @@ def _stop(
     n, d, h, w = hit_at.shape
     flat = gid.flatten()  # [N h w]
     per = hit_at.permute(0, 2, 3, 1).reshape(-1, d).float()  # [N h w, D]
-    g = per.new_zeros(n * h * w + 1, d).index_reduce_(0, flat, per, "amax")[flat]  # [N h w, D]
+    at = flat[:, None].expand(-1, d)  # [N h w, D]
+    g = per.new_zeros(n * h * w + 1, d).scatter_reduce(0, at, per, "amax")[flat]  # [N h w, D]
     s = idx.flatten() - m  # [N h w]: the chosen shift
     k = torch.arange(m + 1, device=idx.device)  # [m+1]: steps from 0
     path = m + s.sign()[:, None] * k  # [N h w, m+1]: the shift indices on the way

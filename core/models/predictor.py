@@ -219,24 +219,23 @@ class FramePredictor(nn.Module):
         out = rgb.permute(0, 2, 3, 1).clone()  # [N, H, W, 3]
         logits = self.colour_logits(out[mask])  # [M, P]
         if self.cfg.contact:  # only colours moving things show, but in the columns the camera reveals
-            col = mask.nonzero()[:, 2]  # [M]
-            inner = (col >= self.cfg.max_global) & (col < mask.shape[2] - self.cfg.max_global)
+            inner = self.inner(mask).expand_as(mask)[mask]  # [M]
             logits = logits.masked_fill(inner[:, None] & (self.shown < 0.5)[None], -torch.inf)
         out[mask] = self.colours[logits.argmax(1)]  # [M, 3]
         return out.permute(0, 3, 1, 2)
 
     def layer_heads(
-        self, feat: torch.Tensor, base: torch.Tensor
+        self, feat: torch.Tensor, base: torch.Tensor, wall: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """`layers`: decoder features [N, w1, h, w] and the camera-moved last frame base [N, 3, H, W]
-        -> (per pixel of base, the logit that it is a sprite's [N, H, W]; the RGB behind it
-        [N, 3, H, W]: the nearest background pixel's of its row, see row_fill)."""
+        (and with `contact`, its solid pixels wall bool [N, H, W]) -> (per pixel of base, the logit
+        that it is a sprite's [N, H, W]; the RGB behind it [N, 3, H, W]: the nearest background
+        pixel's of its row, see row_fill)."""
         c = self.cfg.cell
         fg = F.pixel_shuffle(self.fg_head(feat), c) + self.fg_pix(base * 2 - 1)  # [N, 1, H, W]
         fg, bg = fg[:, 0], fg[:, 0] <= 0  # [N, H, W] x 2
-        if self.cfg.contact:  # a solid colour is never a sprite's (a sprite's colours move), nor
-            wall = self.walls(base)  # what is behind one (a sprite never overlaps it)
-            fg, bg = fg.masked_fill(wall, NOT_SPRITE), bg & ~wall
+        if wall is not None:  # a solid colour is never a sprite's (a sprite's colours move), nor
+            fg, bg = fg.masked_fill(wall, NOT_SPRITE), bg & ~wall  # what is behind one
         return fg, row_fill(base, bg)
 
     def pixel_heads(
@@ -263,6 +262,12 @@ class FramePredictor(nn.Module):
         x = torch.cat([f, moved * 2 - 1, base * 2 - 1], 1)  # [N, ph + 6, H, W]
         d = self.pix_out(F.gelu(self.pix_conv(x)))  # [N, 5, H, W]
         return paint + d[:, 0], keep + d[:, 1], res + d[:, 2:]
+
+    def inner(self, like: torch.Tensor) -> torch.Tensor:
+        """bool [1, 1, W] for a like [N, H, W]: the columns a camera move cannot reveal."""
+        col = torch.arange(like.shape[-1], device=like.device)  # [W]
+        m = self.cfg.max_global
+        return ((col >= m) & (col < like.shape[-1] - m)).view(1, 1, -1)
 
     def walls(self, img: torch.Tensor) -> torch.Tensor:
         """bool [N, H, W]: the pixels of img [N, 3, H, W] whose nearest palette colour is solid, in a
@@ -336,9 +341,10 @@ class FramePredictor(nn.Module):
         base = shift_global(last, g - cfg.max_global)  # [N, 3, H, W]: the camera's move, exact
         if cfg.hard:
             xlog, ylog = rest[:, : self.n_dx], rest[:, self.n_dx : self.n_dx + self.n_dy]
+            wall = self.walls(base) if cfg.contact else None  # [N, H, W]: never crossed
             layer = None
             if cfg.layers:
-                fg, behind = self.layer_heads(feat, base)  # [N, H, W], [N, 3, H, W]
+                fg, behind = self.layer_heads(feat, base, wall)  # [N, H, W], [N, 3, H, W]
                 layer = (fg > 0, behind)
                 if aux is not None:
                     aux.update(fg=fg, behind=behind)
@@ -354,8 +360,7 @@ class FramePredictor(nn.Module):
                     cfg.pool,
                     cfg.layers,
                 )  # with layers, an object's ring follows it
-                if layer is not None and cfg.contact:
-                    wall = self.walls(base)  # [N, H, W]: solid background (never fg)
+                if layer is not None and wall is not None:
                     iy, ix = resolve(layer[0], wall, iy, ix, cfg.cell, cfg.max_dy, cfg.max_dx)
             else:
                 iy, ix = cells[:2]
@@ -365,7 +370,10 @@ class FramePredictor(nn.Module):
             if aux is not None:
                 aux.update(xlog=xlog, ylog=ylog, paint=paint, keep=keep, res=res, feat=feat)
             if cells is None or len(cells) == 2:
-                cells = (iy, ix, paint > 0, keep > 0)
+                painted = paint > 0  # [N, H, W]
+                if wall is not None:  # nothing is drawn over a wall but where the camera reveals it
+                    painted &= ~(wall & self.inner(wall))
+                cells = (iy, ix, painted, keep > 0)
             frame, rgb = self.compose(base, res, cells, layer)
             if aux is not None:
                 aux["rgb"] = rgb
