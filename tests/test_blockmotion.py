@@ -7,6 +7,7 @@ from pathlib import Path
 
 import orjson
 import torch
+from safetensors.torch import load
 from typer.testing import CliRunner
 
 from core.models.blockmotion import block_unroll_loss, colour_prior
@@ -124,12 +125,23 @@ def test_the_block_loss_trains_the_shift_choices() -> None:
 def test_m4_train_smoke_writes_a_block_motion_predictor(project: Path) -> None:
     args = ["m4", "train", "--steps", "2", "--episodes", "2", "--episode-steps", "10"]
     args += ["--batch", "1", "--k", "2", "--horizon", "2", "--init", "", "--threads", "1"]
+    args += ["--layers", "--contact"]
     r = CliRunner().invoke(cli.build_app(), [*args, "--device", "cpu", "--json"])
     assert r.exit_code == 0, r.output
     ckpt = Path(orjson.loads(r.stdout)["artifacts"][0])
     meta = orjson.loads((ckpt / "meta.json").read_bytes())
-    assert meta["model"]["config"]["hard"] is True and meta["training"]["steps"] == 2
-    assert (ckpt / "model.safetensors").is_file()
+    cfg = meta["model"]["config"]
+    assert cfg["hard"] is True and cfg["contact"] is True and meta["training"]["steps"] == 2
+    tensors = load((ckpt / "model.safetensors").read_bytes())
+    palette = [tuple(c) for c in meta["model"]["palette"]]
+    solid = {palette[i] for i in tensors["model.solid"].nonzero().flatten().tolist()}
+    assert (56, 160, 40) in solid  # the grass the player walks on (core/games/platformer_art.py)
+    assert not solid & {(152, 204, 252), (168, 214, 252), (184, 222, 252), (200, 230, 252)}  # sky
+
+
+def test_contact_needs_layers(project: Path) -> None:
+    r = CliRunner().invoke(cli.build_app(), ["m4", "train", "--contact", "--steps", "1"])
+    assert r.exit_code == 2 and "--contact" in r.output
 
 
 def test_painted_pixels_are_drawn_from_the_palette() -> None:

@@ -65,6 +65,16 @@ def contact_counts(
     return torch.stack(counts)  # [3, P]
 
 
+def clip_counts(clips: torch.Tensor, colours: torch.Tensor, mg: int) -> torch.Tensor:
+    """contact_counts summed over the consecutive frames of clips uint8 [E, T+1, H, W, 3] (one clip
+    at a time: bounded memory) -> int64 [3, P]."""
+    total = torch.zeros(3, colours.shape[0], dtype=torch.int64)
+    for clip in clips:
+        x = clip.permute(0, 3, 1, 2).float() / 255  # [T+1, 3, H, W]
+        total += contact_counts(x[:-1], x[1:], colours.cpu(), mg)
+    return total
+
+
 def solid_colours(counts: torch.Tensor) -> torch.Tensor:
     """contact_counts's int64 [3, P] (summed over any number of frame pairs) -> bool [P]: the colours
     moving sprites come next to but (almost) never cover."""
@@ -77,19 +87,6 @@ def shown_colours(counts: torch.Tensor) -> torch.Tensor:
     model draws new pixels from these only: a pipe's dark green never appears between a walking
     player's legs in the game, whatever colour lies nearest a blend of leg and hill)."""
     return counts[SHOWN] >= MIN_SHOWN
-
-
-BLOCK = 1  # px: solid pixels not inside some all-solid BLOCK x BLOCK square are not walls. Ground and
-# walls are 16-px tiles; a model's stray pixels and short dark trails of a sprite's colours near a
-# solid one (hair beside "mortar") are thinner, and a sprite must not stand on them
-
-
-def blocks(solid: torch.Tensor) -> torch.Tensor:
-    """bool [N, H, W] -> bool [N, H, W]: the morphological opening of solid by a BLOCK x BLOCK square
-    (the union of the all-solid squares)."""
-    x = solid[:, None].float()  # [N, 1, H, W]
-    inner = -F.max_pool2d(-x, BLOCK, 1, BLOCK // 2)  # [N, 1, H, W]: 1 where the square is all solid
-    return F.max_pool2d(inner, BLOCK, 1, BLOCK // 2)[:, 0] > 0.5
 
 
 def groups(iy: torch.Tensor, ix: torch.Tensor, my: int, mx: int) -> torch.Tensor:

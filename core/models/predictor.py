@@ -36,7 +36,7 @@ from torch import nn
 
 from core.models.autoencoder import ResBlock
 from core.models.cells import sample_shifts, shift_cells
-from core.models.layers import blocks, resolve, row_fill
+from core.models.layers import resolve, row_fill
 from core.models.motion import past_motion, shift_global
 from core.models.shiftmix import shift_mix
 
@@ -270,11 +270,10 @@ class FramePredictor(nn.Module):
         return ((col >= m) & (col < like.shape[-1] - m)).view(1, 1, -1)
 
     def walls(self, img: torch.Tensor) -> torch.Tensor:
-        """bool [N, H, W]: the pixels of img [N, 3, H, W] whose nearest palette colour is solid, in a
-        solid block (see core/models/layers.py: blocks)."""
+        """bool [N, H, W]: the pixels of img [N, 3, H, W] whose nearest palette colour is solid."""
         rgb = img.permute(0, 2, 3, 1)  # [N, H, W, 3]
         near = self.colour_logits(rgb.reshape(-1, 3)).argmax(1)  # [N H W]
-        return blocks((self.solid[near] > 0.5).view(rgb.shape[:3]))
+        return (self.solid[near] > 0.5).view(rgb.shape[:3])
 
     def colour_logits(self, rgb: torch.Tensor) -> torch.Tensor:
         """[M, 3] -> [M, P]: -beta |rgb - colour_p|^2, a nearest-colour classifier (its cross-entropy

@@ -63,6 +63,10 @@ class TrainArgs:
     # sprites move as a layer over a still background (core/models/predictor.py `layers`): the
     # ground beside a sprite never travels with it, whatever shift is drawn
     layers: bool = False
+    # with layers: a sampled move stops at the face of the colours moving sprites never cover (read
+    # off the training clips), and new pixels take only colours moving things show
+    # (core/models/layers.py): a cell 8 px coarse cannot place a landing to the pixel
+    contact: bool = False
     hard: bool = True  # block motion (core/models/blockmotion.py): whole shifts per cell, taught by
     # cross-entropy; False: m2's soft mixture under core.models.unroll.unroll_loss
     checkpoint_every: int = 100
@@ -120,6 +124,9 @@ def add_train_verb(app) -> None:
         layers: Annotated[
             bool, typer.Option("--layers/--no-layers", help="Sprites move as a layer.")
         ] = D.layers,
+        contact: Annotated[
+            bool, typer.Option("--contact/--no-contact", help="Sprites stop at solid colours.")
+        ] = D.contact,
         checkpoint_every: options.CheckpointEvery = D.checkpoint_every,
         json: options.Json = False,
         log_jsonl: options.LogJsonl = False,
@@ -129,7 +136,7 @@ def add_train_verb(app) -> None:
             steps=steps, episodes=episodes, episode_steps=episode_steps, batch=batch, k=k,
             horizon=horizon, lr=lr, seed=seed, game=game, threads=threads, resume=resume, init=init,
             one_frame=one_frame, ctx_noise=ctx_noise, sharp=sharp, hard=hard, objects=objects, min_p=min_p,
-            motion_in=motion_in, pixel_head=pixel_head, pool=pool, layers=layers,
+            motion_in=motion_in, pixel_head=pixel_head, pool=pool, layers=layers, contact=contact,
             checkpoint_every=checkpoint_every,
         )  # fmt: skip
         launch("m4", args, train_world_model, device, json, log_jsonl)
@@ -153,6 +160,8 @@ def _check(args: TrainArgs) -> None:
         raise BadInput(f"--ctx-noise {args.ctx_noise}: in 0..0.5")
     if not (0 <= args.pixel_head <= 64):
         raise BadInput(f"--pixel-head {args.pixel_head}: channels in 0..64")
+    if args.contact and not (args.layers and args.hard):
+        raise BadInput("--contact: needs --layers (it stops the sprite layer's moves)")
     if args.horizon > 32 or args.episode_steps < 3 + args.horizon:
         raise BadInput(f"--horizon {args.horizon}: at most 32 and shorter than an episode")
 
@@ -176,6 +185,7 @@ def train_world_model(ctx, args: TrainArgs) -> None:
     from core.games import get_game
     from core.metrics import mse, palette_of, to_unit
     from core.models.blockmotion import block_unroll_loss
+    from core.models.layers import clip_counts, shown_colours, solid_colours
     from core.models.predictor import FramePredictor, PredictorConfig
     from core.models.unroll import unroll_loss
     from gates.common.clips import play
@@ -219,7 +229,7 @@ def train_world_model(ctx, args: TrainArgs) -> None:
     if cfg.hard and not resumed:
         cfg = PredictorConfig.from_dict({**cfg.to_dict(), "palette": int(palette.shape[0]),
                                          "objects": args.objects, "min_p": args.min_p,
-                                         "pool": args.pool})  # fmt: skip
+                                         "pool": args.pool, "contact": args.contact})  # fmt: skip
     net = FramePredictor(cfg)
     if init_tensors is not None:  # the init's weights where they fit (m2's has no paint head)
         want = net.state_dict()
@@ -230,6 +240,11 @@ def train_world_model(ctx, args: TrainArgs) -> None:
             ctx.say(f"m4 train: from {args.init}; new here: {', '.join(fresh)}")
     if cfg.palette and not resumed:
         net.colours.copy_(palette.float() / 255)
+    if cfg.contact and not resumed:  # which colours are solid, and which moving things show
+        ctx.say("m4 train: reading solid colours off the training clips")
+        counts = clip_counts(frames[n_held:], net.colours, cfg.max_global)  # [3, P]
+        net.solid.copy_(solid_colours(counts).float())
+        net.shown.copy_(shown_colours(counts).float())
     net = net.to(dev)
     length = cfg.context + args.horizon
     train = windows(done, list(range(n_held, args.episodes)), length, 1)
