@@ -174,21 +174,21 @@ class FramePredictor(nn.Module):
         base: torch.Tensor,
         res: torch.Tensor,
         cells: tuple[torch.Tensor, ...],
-        layer: tuple[torch.Tensor, torch.Tensor] | None = None,
+        layer: tuple[torch.Tensor, torch.Tensor, torch.Tensor | None] | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Hard mode's frame from the camera-moved last frame base [N, 3, H, W], the residual res
         [N, 3, H, W] and the choices (iy, ix, painted, kept) of decode's `cells` -> (frame, the RGB
         painted pixels are drawn from), both [N, 3, H, W]. With `layers`, layer = (which pixels of
-        base are sprite bool [N, H, W], the RGB behind them [N, 3, H, W]) replaces `kept`: a pixel
-        shows the sprite pixel its cell's shift brings, else the background (behind a sprite that
-        left, the row's background beside it)."""
+        base are sprite bool [N, H, W], the RGB behind them [N, 3, H, W], with `contact` its solid pixels
+        bool [N, H, W] else None) replaces `kept`: a pixel shows the sprite pixel its cell's shift
+        brings, else the background (behind a sprite that left, the row's background beside it)."""
         cfg = self.cfg
         iy, ix, where, still = cells  # [N, h, w], [N, h, w], bool [N, H, W] x 2
         if layer is None:
             moved = shift_cells(base, iy - cfg.max_dy, ix - cfg.max_dx, cfg.cell)  # [N, 3, H, W]
             moved = torch.where(still[:, None], base, moved)  # [N, 3, H, W]
         else:
-            moved = self.layered(base, *layer, iy, ix)  # [N, 3, H, W]
+            moved = self.layered(base, layer[0], layer[1], iy, ix, layer[2])  # [N, 3, H, W]
         rgb = moved + res  # [N, 3, H, W]: what new pixels should look like
         return torch.where(where[:, None], self.snap(rgb, where), moved), rgb
 
@@ -199,14 +199,19 @@ class FramePredictor(nn.Module):
         behind: torch.Tensor,
         iy: torch.Tensor,
         ix: torch.Tensor,
+        wall: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """`layers`' move: each pixel of base [N, 3, H, W] that is sprite (fg bool [N, H, W]) moves
         by its destination cell's shift (iy, ix) [N, h, w]; where none lands, the background: the
-        pixel itself, or behind [N, 3, H, W] where a sprite left -> [N, 3, H, W]."""
+        pixel itself, or behind [N, 3, H, W] where a sprite left -> [N, 3, H, W]. With `contact`, no
+        sprite pixel covers a solid one (wall bool [N, H, W]): what a stopped move still carries
+        there (a stray speck, a thin leg the collision test lets pass) is not drawn."""
         cfg = self.cfg
         both = torch.cat([base, fg[:, None].to(base.dtype)], 1)  # [N, 4, H, W]
         both = shift_cells(both, iy - cfg.max_dy, ix - cfg.max_dx, cfg.cell)  # [N, 4, H, W]
         land = both[:, 3] > 0.5  # [N, H, W]: a sprite pixel lands here
+        if wall is not None:
+            land &= ~wall
         left = fg & ~land  # [N, H, W]: a sprite left, none came: what was behind it shows
         back = torch.where(left[:, None], behind, base)  # [N, 3, H, W]
         return torch.where(land[:, None], both[:, :3], back)
@@ -344,7 +349,7 @@ class FramePredictor(nn.Module):
             layer = None
             if cfg.layers:
                 fg, behind = self.layer_heads(feat, base, wall)  # [N, H, W], [N, 3, H, W]
-                layer = (fg > 0, behind)
+                layer = (fg > 0, behind, wall)
                 if aux is not None:
                     aux.update(fg=fg, behind=behind)
             if cells is None:  # inference: its own shifts, new pixels only where needed
@@ -370,8 +375,8 @@ class FramePredictor(nn.Module):
                 aux.update(xlog=xlog, ylog=ylog, paint=paint, keep=keep, res=res, feat=feat)
             if cells is None or len(cells) == 2:
                 painted = paint > 0  # [N, H, W]
-                if wall is not None:  # nothing is drawn over a wall but where the camera reveals it
-                    painted &= ~(wall & self.inner(wall))
+                if wall is not None:  # nothing is drawn over a solid pixel (where the camera
+                    painted &= ~wall  # reveals one, the edge it repeats continues the ground)
                 cells = (iy, ix, painted, keep > 0)
             frame, rgb = self.compose(base, res, cells, layer)
             if aux is not None:
