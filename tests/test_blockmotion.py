@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from core.models.blockmotion import block_unroll_loss, colour_prior
 from core.models.cells import per_object, sample_shifts, shift_cells
-from core.models.motion import cell_shift_labels, consensus, past_motion, shift_global
 from core.models.layers import row_fill
+from core.models.motion import cell_shift_labels, consensus, past_motion, shift_global
 from core.models.predictor import FramePredictor, PredictorConfig
 from shell import cli
 

@@ -65,7 +65,9 @@ def test_groups_are_touching_cells_with_one_move() -> None:
 
 
 def test_solid_colours_are_those_sprites_come_next_to_and_never_cover() -> None:
-    sky, ground, player = torch.tensor([[0.6, 0.8, 1.0], [0.2, 0.6, 0.2], [0.9, 0.1, 0.1]]).unbind(0)
+    sky, ground, player = torch.tensor([[0.6, 0.8, 1.0], [0.2, 0.6, 0.2], [0.9, 0.1, 0.1]]).unbind(
+        0
+    )
     colours = torch.stack([sky, ground, player])  # [3, 3]
     frames = torch.zeros(6, 3, 32, 32) + sky[None, :, None, None]  # a player walking on the ground
     frames[:, :, 24:] = ground[None, :, None, None]
@@ -96,3 +98,19 @@ def test_a_contact_predictor_paints_no_wall_and_no_colour_motion_never_shows() -
     assert torch.equal(inner[:, 24:], ctx[0, -1, :, 24:, cfg.max_global : 32 - cfg.max_global])
     sky = net.colours[0][:, None, None]
     assert torch.equal(inner[:, :24], sky.expand(3, 24, inner.shape[2]))  # only the sky is drawn
+
+
+def test_no_sprite_pixel_is_drawn_over_a_solid_one() -> None:
+    cfg = PredictorConfig(hard=True, width1=8, width2=8, width3=8, max_dx=3, max_dy=4,
+                          max_global=2, palette=3, layers=True, contact=True)  # fmt: skip
+    net = FramePredictor(cfg)
+    base = torch.zeros(1, 3, 32, 32)
+    base[:, 0, 4:12, 8:16] = 1.0  # a red sprite in cell (0, 1) and (1, 1)
+    base[:, 1, 14:, :] = 1.0  # green ground from row 14
+    fg = base[:, 0] > 0.5  # [1, 32, 32]
+    wall = base[:, 1] > 0.5
+    dy = torch.zeros(1, 4, 4, dtype=torch.int64) + cfg.max_dy
+    dy[0, :, 1] += 4  # column 1 of cells moves down 4: the sprite's last 2 rows would enter
+    out = net.layered(base, fg, base, dy, torch.full((1, 4, 4), cfg.max_dx), wall)
+    assert torch.equal(out[:, :, 14:], base[:, :, 14:])  # the ground shows, whole
+    assert bool((out[0, 0, 8:14, 8:16] == 1).all())  # the rest of the sprite moved down

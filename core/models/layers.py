@@ -17,6 +17,8 @@ layered model's player overlaps solid tiles had it sunk 1-8 rows into the ground
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 
@@ -122,9 +124,7 @@ def _hits(
     return F.max_pool2d((land & wall)[:, None].float(), c)[:, 0] > 0  # [N, h, w]
 
 
-def _stop(
-    hit_at: torch.Tensor, gid: torch.Tensor, idx: torch.Tensor, m: int
-) -> torch.Tensor:
+def _stop(hit_at: torch.Tensor, gid: torch.Tensor, idx: torch.Tensor, m: int) -> torch.Tensor:
     """One axis: hit_at bool [N, 2m+1, h, w] (cell collides at each shift index), the cells' groups
     gid [N, h, w] and chosen indices idx [N, h, w] -> the indices cut to the last shift, on the way
     from 0 to the chosen one, at which no cell of the group collides."""
@@ -147,6 +147,24 @@ MIN_BODY = 4  # a sprite pixel collides when 4+ pixels of its 3x3 are sprite (it
 # shoe's bottom row has 5, a stray speck of a trail 1 or 2 (and it must not hold the player up)
 
 
+def _candidates(
+    fg: torch.Tensor,
+    wall: torch.Tensor,
+    idx: torch.Tensor,
+    m: int,
+    shifts: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]],
+    c: int,
+) -> torch.Tensor:
+    """bool [N, 2m+1, h, w]: for each shift index of one axis, the cells whose sprite pixels land on
+    wall under shifts(that shift as int64 [N, h, w]) -> (dy, dx). Only the shifts between 0 and the
+    chosen ones are tested (a path never visits the others)."""
+    s = idx - m  # [N, h, w]
+    hit = torch.zeros(idx.shape[0], 2 * m + 1, *idx.shape[1:], dtype=torch.bool, device=idx.device)
+    for d in range(min(0, int(s.min())), max(0, int(s.max())) + 1):
+        hit[:, m + d] = _hits(fg, wall, *shifts(torch.full_like(idx, d)), c)
+    return hit
+
+
 def resolve(
     fg: torch.Tensor,
     wall: torch.Tensor,
@@ -161,14 +179,10 @@ def resolve(
     pixels fg bool [N, H, W] would enter: along x first at the old height, then along y at the new
     x, as the game moves its player (its own place never collides: wall is background only)."""
     gid = groups(iy, ix, my, mx)  # [N, h, w]
-    near = F.avg_pool2d(fg[:, None].float(), 3, 1, 1, count_include_pad=False)[:, 0] * 9  # [N, H, W]
-    fg = fg & (near > MIN_BODY - 0.5)  # a sprite's body, not a stray speck the layer mask caught
-    zero_y = torch.zeros_like(iy)
-    hx = torch.stack([_hits(fg, wall, zero_y, torch.full_like(ix, d), c) for d in range(-mx, mx + 1)], 1)
-    ix2 = _stop(hx, gid, ix, mx)  # [N, h, w]
-    dx = ix2 - mx
-    hy = torch.stack([_hits(fg, wall, torch.full_like(iy, d), dx, c) for d in range(-my, my + 1)], 1)
-    iy2 = _stop(hy, gid, iy, my)  # [N, h, w]
+    near = F.avg_pool2d(fg[:, None].float(), 3, 1, 1, count_include_pad=False)[:, 0]  # [N, H, W]
+    fg = fg & (near * 9 > MIN_BODY - 0.5)  # a sprite's body, not a stray speck the mask caught
+    ix2 = _stop(_candidates(fg, wall, ix, mx, lambda d: (torch.zeros_like(iy), d), c), gid, ix, mx)
+    iy2 = _stop(_candidates(fg, wall, iy, my, lambda d: (d, ix2 - mx), c), gid, iy, my)
     return iy2, ix2
 
 

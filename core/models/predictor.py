@@ -40,7 +40,6 @@ from core.models.layers import resolve, row_fill
 from core.models.motion import past_motion, shift_global
 from core.models.shiftmix import shift_mix
 
-
 NOT_SPRITE = -20.0  # the sprite logit of a solid colour's pixel (finite: a loss may still read it)
 
 
@@ -77,7 +76,7 @@ class PredictorConfig:
     # with it; the sky it leaves is filled from beside it (row_fill)
     pool: bool = False  # hard mode, objects: an object draws from its cells' mean distribution
     # (weighted by how sure each is that it moves) instead of its surest mover's
-    contact: bool = False  # layers: a sampled move that would carry sprite pixels onto a solid colour
+    contact: bool = False  # layers: a move that would carry sprite pixels onto a solid colour
     # (`solid`, read off the data: core/models/layers.py) stops at its face, as the game's collision
     # does; a cell 8 px coarse cannot see the last pixel before the ground
     min_p: int = 0  # hard mode's choice, in %: 0 takes each cell's most likely shift; p > 0 samples
@@ -223,7 +222,7 @@ class FramePredictor(nn.Module):
             return rgb
         out = rgb.permute(0, 2, 3, 1).clone()  # [N, H, W, 3]
         logits = self.colour_logits(out[mask])  # [M, P]
-        if self.cfg.contact:  # only colours moving things show, but in the columns the camera reveals
+        if self.cfg.contact:  # only colours moving things show (but where the camera reveals)
             inner = self.inner(mask).expand_as(mask)[mask]  # [M]
             logits = logits.masked_fill(inner[:, None] & (self.shown < 0.5)[None], -torch.inf)
         out[mask] = self.colours[logits.argmax(1)]  # [M, 3]
