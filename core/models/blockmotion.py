@@ -126,7 +126,8 @@ def block_unroll_loss(
                 # inference (objects, drawn shifts) is left out, so labels stay cell by cell
                 mine = tuple(aux[n][pick].argmax(1) for n in ("ylog", "xlog"))  # [B, h, w] x 2
                 paint, keep, res = net.pixel_heads(aux["feat"][pick], base, *mine)  # its pixels
-                layer = (aux["fg"][pick] > 0, aux["behind"][pick]) if cfg.layers else None
+                wall = net.walls(base) if cfg.contact else None  # [B, H, W]
+                layer = (aux["fg"][pick] > 0, aux["behind"][pick], wall) if cfg.layers else None
                 own, _ = net.compose(base, res, (*mine, paint > 0, keep > 0), layer)  # [B, 3, H, W]
             ctx = slide(ctx, own.clamp(0, 1))  # [B, K, 3, H, W]
     return total / max(1, steps)

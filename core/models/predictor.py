@@ -159,11 +159,11 @@ class FramePredictor(nn.Module):
             nn.init.zeros_(self.fg_pix[2].weight)  # and its own colour (sprites have their own)
         if cfg.palette:  # the colours new pixels are drawn from (a buffer: set from data, saved)
             self.register_buffer("colours", torch.zeros(cfg.palette, 3))
+            self.log_beta = nn.Parameter(torch.tensor(5.3))  # e^5.3 = 200 per unit^2: a 0.1 RGB
+            # gap (the palette's closest pair is ~0.1) is worth 2 nats between two colours
         if cfg.palette and cfg.contact:  # per colour, 1 if solid, 1 if moving things show it (set
             self.register_buffer("solid", torch.zeros(cfg.palette))  # from data, saved)
             self.register_buffer("shown", torch.ones(cfg.palette))
-            self.log_beta = nn.Parameter(torch.tensor(5.3))  # e^5.3 = 200 per unit^2: a 0.1 RGB
-            # gap (the palette's closest pair is ~0.1) is worth 2 nats between two colours
         with torch.no_grad():  # ... and its first shifts favour "no motion" (softmax 0.8 at 0)
             self.head.bias[self.n_res + cfg.max_dx] = 4.0
             self.head.bias[self.n_res + self.n_dx + cfg.max_dy] = 4.0
