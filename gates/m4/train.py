@@ -8,6 +8,8 @@ repeated frame (m4's input). Two objectives (history/m4-m5-model.md says why and
 - `--hard` (default): block motion, core.models.blockmotion.block_unroll_loss. Each 8x8 cell moves
   whole by a shift taught by cross-entropy against the searched shifts; pixels no shift explains are
   painted from the game's palette; the model's sampler (`--objects`, `--min-p`) is saved with it;
+  `--layers` moves sprites as a layer over the background, and `--contact` (with it) reads off the
+  clips which colours are solid, so that sampled moves stop at them (core/models/layers.py);
 - `--soft`: m2's soft shift mixture under core.models.unroll.unroll_loss (best-of-K MSE).
 By default it starts from m2's golden predictor (`--init`), whose trunk already reads motion.
 
