@@ -178,9 +178,10 @@ class FramePredictor(nn.Module):
         """Hard mode's frame from the camera-moved last frame base [N, 3, H, W], the residual res
         [N, 3, H, W] and the choices (iy, ix, painted, kept) of decode's `cells` -> (frame, the RGB
         painted pixels are drawn from), both [N, 3, H, W]. With `layers`, layer = (which pixels of
-        base are sprite bool [N, H, W], the RGB behind them [N, 3, H, W], with `contact` its solid pixels
-        bool [N, H, W] else None) replaces `kept`: a pixel shows the sprite pixel its cell's shift
-        brings, else the background (behind a sprite that left, the row's background beside it)."""
+        base are sprite bool [N, H, W], the RGB behind them [N, 3, H, W], its solid pixels bool
+        [N, H, W] with `contact`, else None) replaces `kept`: a pixel shows the sprite pixel its
+        cell's shift brings, else the background (behind a sprite that left, the row's background
+        beside it)."""
         cfg = self.cfg
         iy, ix, where, still = cells  # [N, h, w], [N, h, w], bool [N, H, W] x 2
         if layer is None:
