@@ -40,8 +40,6 @@ from core.models.layers import resolve, row_fill
 from core.models.motion import past_motion, shift_global
 from core.models.shiftmix import shift_mix
 
-NOT_SPRITE = -20.0  # the sprite logit of a solid colour's pixel (finite: a loss may still read it)
-
 
 @dataclass(frozen=True)
 class PredictorConfig:
@@ -240,7 +238,8 @@ class FramePredictor(nn.Module):
         fg = F.pixel_shuffle(self.fg_head(feat), c) + self.fg_pix(base * 2 - 1)  # [N, 1, H, W]
         fg, bg = fg[:, 0], fg[:, 0] <= 0  # [N, H, W] x 2
         if wall is not None:  # a solid colour is never a sprite's (a sprite's colours move), nor
-            fg, bg = fg.masked_fill(wall, NOT_SPRITE), bg & ~wall  # what is behind one
+            fg, bg = fg.masked_fill(wall, -20.0), bg & ~wall  # what is behind one (finite:
+            # a loss may still read the logit)
         return fg, row_fill(base, bg)
 
     def pixel_heads(
@@ -275,10 +274,11 @@ class FramePredictor(nn.Module):
         return ((col >= m) & (col < like.shape[-1] - m)).view(1, 1, -1)
 
     def walls(self, img: torch.Tensor) -> torch.Tensor:
-        """bool [N, H, W]: the pixels of img [N, 3, H, W] whose nearest palette colour is solid."""
-        rgb = img.permute(0, 2, 3, 1)  # [N, H, W, 3]
-        near = self.colour_logits(rgb.reshape(-1, 3)).argmax(1)  # [N H W]
-        return (self.solid[near] > 0.5).view(rgb.shape[:3])
+        """bool [N, H, W]: the pixels of img [N, 3, H, W] in a solid colour, exactly (each is a copy or
+        a palette colour: a lookup, not a nearest-colour search per pixel, every step)."""
+        w = torch.tensor([65536, 256, 1], device=img.device)  # RGB bytes packed into one key
+        pal = ((self.colours[self.solid > 0.5] * 255).round().long() * w).sum(1)  # [S]
+        return torch.isin(((img * 255).round().long() * w.view(1, 3, 1, 1)).sum(1), pal)
 
     def colour_logits(self, rgb: torch.Tensor) -> torch.Tensor:
         """[M, 3] -> [M, P]: -beta |rgb - colour_p|^2, a nearest-colour classifier (its cross-entropy
