@@ -17,6 +17,8 @@ from core.models.layers import (
 from core.models.predictor import FramePredictor, PredictorConfig
 
 MY, MX, C = 8, 5, 8  # the predictor's shift ranges and cell
+SMALL_CONTACT = PredictorConfig(hard=True, width1=8, width2=8, width3=8, max_dx=3, max_dy=4,
+                                max_global=2, palette=3, layers=True, contact=True)  # fmt: skip
 
 
 def _shifts(dy: dict[tuple[int, int], int], dx: dict[tuple[int, int], int], h: int, w: int):
@@ -82,8 +84,7 @@ def test_solid_colours_are_those_sprites_come_next_to_and_never_cover() -> None:
 
 
 def test_a_contact_predictor_paints_no_wall_and_no_colour_motion_never_shows() -> None:
-    cfg = PredictorConfig(hard=True, width1=8, width2=8, width3=8, max_dx=3, max_dy=4,
-                          max_global=2, palette=3, layers=True, contact=True)  # fmt: skip
+    cfg = SMALL_CONTACT
     net = FramePredictor(cfg)
     net.colours.copy_(torch.tensor([[0.6, 0.8, 1.0], [0.2, 0.6, 0.2], [0.3, 0.3, 0.3]]))
     net.solid.copy_(torch.tensor([0.0, 1.0, 0.0]))  # the ground
@@ -101,8 +102,7 @@ def test_a_contact_predictor_paints_no_wall_and_no_colour_motion_never_shows() -
 
 
 def test_no_sprite_pixel_is_drawn_over_a_solid_one() -> None:
-    cfg = PredictorConfig(hard=True, width1=8, width2=8, width3=8, max_dx=3, max_dy=4,
-                          max_global=2, palette=3, layers=True, contact=True)  # fmt: skip
+    cfg = SMALL_CONTACT
     net = FramePredictor(cfg)
     base = torch.zeros(1, 3, 32, 32)
     base[:, 0, 4:12, 8:16] = 1.0  # a red sprite in cell (0, 1) and (1, 1)

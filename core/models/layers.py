@@ -22,6 +22,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
+from core.metrics import to_unit
 from core.models.cells import shift_cells
 from core.models.motion import CHANGED, best_shift, shift_global
 
@@ -72,7 +73,7 @@ def clip_counts(clips: torch.Tensor, colours: torch.Tensor, mg: int) -> torch.Te
     at a time: bounded memory) -> int64 [3, P]."""
     total = torch.zeros(3, colours.shape[0], dtype=torch.int64)
     for clip in clips:
-        x = clip.permute(0, 3, 1, 2).float() / 255  # [T+1, 3, H, W]
+        x = to_unit(clip)  # [T+1, 3, H, W]
         total += contact_counts(x[:-1], x[1:], colours.cpu(), mg)
     return total
 
