@@ -1,4 +1,5 @@
-"""Shared fixtures: a scratch project root per test, and the demo third-party plugin installed once."""
+"""Shared fixtures: a scratch project root per test, and the demo third-party plugin installed once;
+torch on one CPU thread at the start of every test."""
 
 from __future__ import annotations
 
@@ -22,6 +23,18 @@ def install_into(target: Path, project: Path) -> Path:
         capture_output=True,
     )
     return target
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread() -> None:
+    """Torch on one CPU thread in this process at the start of every test, whatever an earlier test or
+    command left set. The tests' tensors are small; on this 2-core machine a second OpenMP worker only
+    spins against the suite's own subprocesses, servers and browser (and any other job) for the cores:
+    a 12-step training loop took 4-16 s on two threads beside a busy process, 0.1 s on one. A command
+    under test still sets its own thread count (--threads, device_threads) as it always does."""
+    torch = sys.modules.get("torch")  # imported by the test modules; a torch-free run stays light
+    if torch is not None:
+        torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")
