@@ -1,5 +1,5 @@
 """Shared fixtures: a scratch project root per test, and the demo third-party plugin installed once;
-torch on one CPU thread at the start of every test."""
+torch on one CPU thread at the start of every test; `gate` as a click command, built once."""
 
 from __future__ import annotations
 
@@ -7,10 +7,33 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
+if TYPE_CHECKING:
+    import click
+
 REPO = Path(__file__).resolve().parents[1]
+_GATE_CLI: dict[tuple, click.Command] = {}
+
+
+def gate_cli() -> click.Command:
+    """`gate` as the click command that typer's CliRunner.invoke builds from shell.cli.build_app():
+    typer reads ~100 commands' signatures to build it (~30 ms), and the suite invokes it some 300
+    times (10 s). Built here once for each set of registered gates (a plugin test registers more,
+    each import of it new Gate objects) and invoked with click's CliRunner, as typer's does."""
+    import typer.main
+
+    from shell import cli
+    from shell.registry import load_gates
+
+    reg = load_gates()
+    key = (*((g.id, id(g)) for g in reg.gates.values()), *map(id, reg.composites.values()),
+           *reg.problems)  # fmt: skip
+    if key not in _GATE_CLI:  # the command keeps these Gate objects alive: no id is reused
+        _GATE_CLI[key] = typer.main.get_command(cli.build_app())
+    return _GATE_CLI[key]
 
 
 def install_into(target: Path, project: Path) -> Path:

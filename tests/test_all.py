@@ -9,15 +9,15 @@ from pathlib import Path
 
 import orjson
 import pytest
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
-from shell import cli
+from tests.conftest import gate_cli
 
 runner = CliRunner()
 
 
 def gate(*args: str):
-    return runner.invoke(cli.build_app(), list(args))
+    return runner.invoke(gate_cli(), list(args))
 
 
 def doc_of(r) -> dict:

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import orjson
 import torch
+from click.testing import CliRunner
 from safetensors.torch import load
-from typer.testing import CliRunner
 
 from core.models.blockmotion import block_unroll_loss, colour_prior
 from core.models.cells import per_object, sample_shifts, shift_cells
 from core.models.layers import row_fill
 from core.models.motion import cell_shift_labels, consensus, past_motion, shift_global
 from core.models.predictor import FramePredictor, PredictorConfig
-from shell import cli
+from tests.conftest import gate_cli
 
 SMALL = PredictorConfig(hard=True, width1=8, width2=8, width3=8, max_dx=3, max_dy=4, max_global=2)
 
@@ -126,7 +126,7 @@ def test_m4_train_smoke_writes_a_block_motion_predictor(project: Path) -> None:
     args = ["m4", "train", "--steps", "2", "--episodes", "2", "--episode-steps", "10"]
     args += ["--batch", "1", "--k", "2", "--horizon", "2", "--init", "", "--threads", "1"]
     args += ["--layers", "--contact"]
-    r = CliRunner().invoke(cli.build_app(), [*args, "--device", "cpu", "--json"])
+    r = CliRunner().invoke(gate_cli(), [*args, "--device", "cpu", "--json"])
     assert r.exit_code == 0, r.output
     ckpt = Path(orjson.loads(r.stdout)["artifacts"][0])
     meta = orjson.loads((ckpt / "meta.json").read_bytes())
@@ -140,7 +140,7 @@ def test_m4_train_smoke_writes_a_block_motion_predictor(project: Path) -> None:
 
 
 def test_contact_needs_layers(project: Path) -> None:
-    r = CliRunner().invoke(cli.build_app(), ["m4", "train", "--contact", "--steps", "1"])
+    r = CliRunner().invoke(gate_cli(), ["m4", "train", "--contact", "--steps", "1"])
     assert r.exit_code == 2 and "--contact" in r.output
 
 

@@ -9,18 +9,19 @@ from pathlib import Path
 
 import orjson
 import pytest
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 from shell import cli
 from shell.receipt import read_receipt
 from shell.registry import load_gates
+from tests.conftest import gate_cli
 
 REPO = Path(__file__).resolve().parents[1]
 runner = CliRunner()
 
 
 def gate(*args: str, env: dict | None = None):
-    return runner.invoke(cli.build_app(), list(args), env=env)
+    return runner.invoke(gate_cli(), list(args), env=env)
 
 
 def one_json(out: str):

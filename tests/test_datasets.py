@@ -10,9 +10,8 @@ import numpy as np
 import orjson
 import pytest
 import torch
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
-from shell import cli
 from shell.backends.base import (
     ActionCodec,
     BackendError,
@@ -24,13 +23,14 @@ from shell.datasets import Dataset, collect, load_dataset, split_episodes, write
 from shell.errors import BadInput
 from shell.receipt import read_receipt
 from shell.registry import BackendEntry
+from tests.conftest import gate_cli
 
 E, T, SEED = 2, 5, 7  # the compliance suite's batch and seed: the builtin's level bank is reused
 runner = CliRunner()
 
 
 def gate(*args: str):
-    return runner.invoke(cli.build_app(), list(args))
+    return runner.invoke(gate_cli(), list(args))
 
 
 @pytest.fixture(scope="module")

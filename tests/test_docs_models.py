@@ -10,9 +10,9 @@ from pathlib import Path
 
 import orjson
 import pytest
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
-from tests.conftest import REPO, install_into
+from tests.conftest import REPO, gate_cli, install_into
 
 DOC = REPO / "docs" / "judge-your-model.md"
 FAST = {  # the gates' own settings, shrunk so the suite stays fast; the verdict logic is the same
@@ -61,18 +61,17 @@ def their_models(tmp_path: Path, project: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_the_guide_works_as_written(their_models: Path) -> None:
-    from shell import cli
 
     runner = CliRunner()
     cmds = _commands(DOC.read_text())
     assert [c[0][:1] for c in cmds] == [["models"], ["m1"], ["m2"]]
-    listed = orjson.loads(runner.invoke(cli.build_app(), ["models", "--json"]).stdout)
+    listed = orjson.loads(runner.invoke(gate_cli(), ["models", "--json"]).stdout)
     kinds = {m["name"]: m["kind"] for m in listed["models"]}
     assert kinds["blocky"] == "codec" and kinds["still"] == "world_model"
     assert kinds["autoencoder"] == "codec" and kinds["predictor"] == "world_model"
     for argv, failing in cmds[1:]:
         extra = [*FAST[argv[0]], "--set", "device_threads=1", "--device", "cpu", "--json"]
-        r = runner.invoke(cli.build_app(), [*argv, *extra])
+        r = runner.invoke(gate_cli(), [*argv, *extra])
         doc = orjson.loads(r.stdout)
         assert r.exit_code == 1, r.output
         failed = {c["name"] for c in doc["criteria"] if not c["passed"]}
@@ -80,9 +79,8 @@ def test_the_guide_works_as_written(their_models: Path) -> None:
 
 
 def test_a_model_of_the_wrong_kind_is_bad_input(their_models: Path) -> None:
-    from shell import cli
 
-    r = CliRunner().invoke(cli.build_app(), ["m1", "--model", "still", *FAST["m1"]])
+    r = CliRunner().invoke(gate_cli(), ["m1", "--model", "still", *FAST["m1"]])
     assert r.exit_code == 2 and "needs a codec" in r.stderr
-    r = CliRunner().invoke(cli.build_app(), ["m2", "--model", "nope", *FAST["m2"]])
+    r = CliRunner().invoke(gate_cli(), ["m2", "--model", "nope", *FAST["m2"]])
     assert r.exit_code == 2 and "--model nope" in r.stderr

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
-from shell import cli
 from shell.datasets import load_dataset
 from shell.recordings import export_recording, import_frames
+from tests.conftest import gate_cli
 
 
 def _recording(folder: Path, steps: int = 12, size: tuple[int, int] = (16, 24)) -> np.ndarray:
@@ -28,7 +28,7 @@ def _png(path: Path) -> None:
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
-    r = CliRunner().invoke(cli.build_app(), list(args))
+    r = CliRunner().invoke(gate_cli(), list(args))
     return r.exit_code, r.stdout, r.stderr
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
-from shell import cli
+from tests.conftest import gate_cli
 
 runner = CliRunner()
 
 
 def gate(*args: str):
-    return runner.invoke(cli.build_app(), list(args))
+    return runner.invoke(gate_cli(), list(args))
 
 
 def test_lineage_links_a_run_to_its_golden_and_the_runs_that_used_it(with_plugin: Path) -> None:

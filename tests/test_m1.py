@@ -9,10 +9,10 @@ from pathlib import Path
 import orjson
 import pytest
 import torch
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 from core.models.autoencoder import AEConfig, PatchAutoencoder, latent_bytes
-from shell import cli
+from tests.conftest import gate_cli
 
 runner = CliRunner()
 TINY_TRAIN = ["--episodes", "2", "--episode-steps", "3", "--batch", "2", "--crop", "16"]
@@ -22,7 +22,7 @@ TINY_EVAL += ["--set", "timing_runs=1", "--set", "device_threads=1", "--device",
 
 
 def gate(*args: str):
-    return runner.invoke(cli.build_app(), list(args))
+    return runner.invoke(gate_cli(), list(args))
 
 
 def test_latent_is_under_a_tenth_of_the_frame() -> None:

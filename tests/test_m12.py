@@ -7,10 +7,10 @@ import shutil
 from pathlib import Path
 
 import orjson
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 from gates.m12.run import _documentation
-from shell import cli
+from tests.conftest import gate_cli
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -22,7 +22,7 @@ def test_no_finetune_and_no_guide_fail_their_criteria(project: Path) -> None:
     shutil.copy(REPO / "roms/worldgate.gb", project / "roms/worldgate.gb")
     sets = ["episodes=3", "episode_steps=8", "ae_steps=0", "pred_steps=0", "guide=docs/NOPE.md"]
     args = ["m12", "--device", "cpu", *[x for s in sets for x in ("--set", s)]]
-    r = CliRunner().invoke(cli.build_app(), args)
+    r = CliRunner().invoke(gate_cli(), args)
     assert r.exit_code == 1, r.stderr
     run = next((project / ".gate/runs").iterdir())
     ev = [orjson.loads(x) for x in (run / "receipt.jsonl").read_bytes().splitlines()]

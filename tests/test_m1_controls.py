@@ -14,8 +14,8 @@ import numpy as np
 import orjson
 import pytest
 import torch
+from click.testing import CliRunner
 from PIL import Image
-from typer.testing import CliRunner
 
 from core.metrics import (
     background,
@@ -26,8 +26,8 @@ from core.metrics import (
     psnr_of_sq_error,
     to_unit,
 )
-from shell import cli
 from shell.datasets import Dataset
+from tests.conftest import gate_cli
 
 runner = CliRunner()
 FAST = ["--set", "timing_runs=1", "--set", "device_threads=1", "--device", "cpu", "--json"]
@@ -36,7 +36,7 @@ TINY_EVAL += ["--set", "eval_noop_max=4", "--set", "eval_stride=30", *FAST]
 
 
 def gate(*args: str):
-    return runner.invoke(cli.build_app(), list(args))
+    return runner.invoke(gate_cli(), list(args))
 
 
 def criteria(res) -> dict[str, dict]:

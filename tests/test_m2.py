@@ -9,11 +9,11 @@ from pathlib import Path
 import orjson
 import pytest
 import torch
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 from core.models.bestofk import best_of_k_loss
 from core.models.predictor import FramePredictor, PredictorConfig
-from shell import cli
+from tests.conftest import gate_cli
 
 runner = CliRunner()
 TINY_EVAL = [
@@ -36,7 +36,7 @@ PROBE = [
 
 
 def gate(*args: str):
-    return runner.invoke(cli.build_app(), list(args))
+    return runner.invoke(gate_cli(), list(args))
 
 
 def test_untrained_predictor_is_copy_last_and_the_loss_trains() -> None:

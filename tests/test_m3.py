@@ -12,12 +12,12 @@ from pathlib import Path
 import numpy as np
 import orjson
 import pytest
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 from core.gb import layout
 from gates.m3.template import META, NPY, PNG, GoalTemplateMeta
-from shell import cli
 from shell.store import metadata_digest, sha256_file, write_artifact
+from tests.conftest import gate_cli
 
 REPO = Path(__file__).resolve().parents[1]
 GOLD = "artifacts/m3/goal_template"
@@ -27,7 +27,7 @@ runner = CliRunner()
 
 
 def gate(*args: str):
-    return runner.invoke(cli.build_app(), list(args))
+    return runner.invoke(gate_cli(), list(args))
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
-from shell import cli
+from tests.conftest import gate_cli
 
 TINY = ("--steps", "6", "--episodes", "2", "--episode-steps", "8", "--batch", "4", "--crop", "16",
         "--log-every", "1", "--seed", "1", "--device", "cpu", "--threads", "1")  # fmt: skip
@@ -17,7 +17,7 @@ TINY = ("--steps", "6", "--episodes", "2", "--episode-steps", "8", "--batch", "4
 def _losses(project: Path, nproc: int) -> list[float]:
     runs = project / ".gate/runs"
     before = {p.name for p in runs.iterdir()} if runs.is_dir() else set()
-    r = CliRunner().invoke(cli.build_app(), ["m1", "train", *TINY, "--nproc", str(nproc)])
+    r = CliRunner().invoke(gate_cli(), ["m1", "train", *TINY, "--nproc", str(nproc)])
     assert r.exit_code == 0, r.stderr
     (run,) = [p for p in runs.iterdir() if p.name not in before]
     return [x["loss"] for x in orjson.loads((run / "autoencoder" / "train_log.json").read_bytes())]
@@ -34,5 +34,5 @@ def test_two_processes_match_one(project: Path) -> None:
 
 def test_batch_must_split_evenly(project: Path) -> None:
     args = [a if a != "4" else "3" for a in TINY]
-    r = CliRunner().invoke(cli.build_app(), ["m1", "train", *args, "--nproc", "2"])
+    r = CliRunner().invoke(gate_cli(), ["m1", "train", *args, "--nproc", "2"])
     assert r.exit_code == 2 and "multiple of --nproc" in r.stderr

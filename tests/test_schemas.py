@@ -7,17 +7,18 @@ from pathlib import Path
 
 import orjson
 import pytest
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
-from shell import cli, ledger
+from shell import ledger
 from shell.schemas import SCHEMAS, adapter
+from tests.conftest import gate_cli
 
 REPO = Path(__file__).resolve().parents[1]
 runner = CliRunner()
 
 
 def gate(*args: str):
-    return runner.invoke(cli.build_app(), list(args))
+    return runner.invoke(gate_cli(), list(args))
 
 
 def test_receipts_and_ledger_rows_match_their_schemas(with_plugin: Path) -> None:

@@ -10,15 +10,16 @@ from pathlib import Path
 
 import orjson
 import pytest
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
-from shell import cli, zoo
+from shell import zoo
+from tests.conftest import gate_cli
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
-    r = CliRunner().invoke(cli.build_app(), list(args))
+    r = CliRunner().invoke(gate_cli(), list(args))
     return r.exit_code, r.stdout, r.stderr
 
 
