@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -20,6 +22,9 @@ from shell.commands import (
     serve_cmds,
     zoo_cmds,
 )
+
+if TYPE_CHECKING:
+    import click
 
 
 def _plain_defaults() -> None:
@@ -85,6 +90,13 @@ def build_app() -> typer.Typer:
 app = build_app()
 
 
+@functools.cache
+def _command() -> click.Command:
+    """app as a click command: typer reads every command's signature to convert it (~30 ms), so it is
+    converted once per process, not on each main() call (the corpus and the guide call main in-process)."""
+    return typer.main.get_command(app)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: usage errors become one line on stderr and exit 2; an unexpected exception one line
     and exit 4 (GATE_DEBUG=1 shows its traceback)."""
@@ -99,7 +111,7 @@ def main(argv: list[str] | None = None) -> None:
         error_line(bad)
         sys.exit(2)
     try:
-        rv = typer.main.get_command(app).main(args=args, prog_name="gate", standalone_mode=False)
+        rv = _command().main(args=args, prog_name="gate", standalone_mode=False)
     except click.exceptions.Abort:
         error_line("aborted")
         sys.exit(130)
