@@ -1,8 +1,10 @@
 """Shared fixtures: a scratch project root per test, and the demo third-party plugin installed once;
-torch on one CPU thread at the start of every test; `gate` as a click command, built once."""
+torch on one CPU thread at the start of every test; `gate` as a click command, built once; pytest's
+scratch folders on tmpfs."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -34,6 +36,24 @@ def gate_cli() -> click.Command:
     if key not in _GATE_CLI:  # the command keeps these Gate objects alive: no id is reused
         _GATE_CLI[key] = typer.main.get_command(cli.build_app())
     return _GATE_CLI[key]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Scratch folders (tmp_path) on tmpfs (/dev/shm) where there is one with room, unless --basetemp
+    or PYTEST_DEBUG_TEMPROOT says where. On this machine's disk (ext4 on a virtual disk, mounted with
+    discard) each fsync took ~7 ms and each unlink ~3 ms, and the suite makes ~1,300 fsyncs (the
+    store, receipts) besides the ledger's sqlite commits, and removes ~1,000 files; test_store,
+    test_cli, test_corpus, test_ledger, test_zoo and test_lineage took 43-50 s on the disk while
+    another job used it, 21-22 s on tmpfs. The same calls run on tmpfs, in the page cache. pytest
+    keeps the last 3 runs' folders there (~0.4 GB each)."""
+    shm = "/dev/shm"
+    if config.option.basetemp or "PYTEST_DEBUG_TEMPROOT" in os.environ:
+        return
+    if not os.path.isdir(shm) or not os.access(shm, os.W_OK | os.X_OK):
+        return
+    st = os.statvfs(shm)
+    if st.f_bavail * st.f_frsize >= 4 << 30:
+        os.environ["PYTEST_DEBUG_TEMPROOT"] = shm
 
 
 def install_into(target: Path, project: Path) -> Path:
