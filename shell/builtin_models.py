@@ -72,3 +72,23 @@ PREDICTOR = ModelEntry(
     "predictor", "world_model", "m2's predictor: moves the last frame's pixels (camera, sprites, residual)",
     load_predictor, arches=("frame_predictor",), golden="predictor", trainer="gate m2 train",
 )  # fmt: skip
+
+
+def load_cellcopy(path: Path | None, device: Any, want: dict[str, Any]) -> Any:
+    """want: config (architecture config must equal it). Any game: gate m9 judges one model on each."""
+    from core.models.cellcopy import CellCopy, CellCopyConfig
+    from shell import checkpoints
+
+    path = _need_path(path, "cellcopy")
+    meta, tensors = checkpoints.load_checkpoint(path, "cellcopy", want.get("config"))
+    net = CellCopy(_config(path, meta, CellCopyConfig))
+    checkpoints.restore(net, tensors, path)
+    net = net.to(device).eval()
+    net.meta = meta
+    return net
+
+
+CELLCOPY = ModelEntry(
+    "cellcopy", "world_model", "m9's cell-copy model: each 8x8 cell moved whole or painted from the palette",
+    load_cellcopy, arches=("cellcopy",), golden="cellcopy", trainer="gate m9 train",
+)  # fmt: skip
