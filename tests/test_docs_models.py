@@ -61,7 +61,6 @@ def their_models(tmp_path: Path, project: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_the_guide_works_as_written(their_models: Path) -> None:
-
     runner = CliRunner()
     cmds = _commands(DOC.read_text())
     assert [c[0][:1] for c in cmds] == [["models"], ["m1"], ["m2"]]
@@ -79,7 +78,6 @@ def test_the_guide_works_as_written(their_models: Path) -> None:
 
 
 def test_a_model_of_the_wrong_kind_is_bad_input(their_models: Path) -> None:
-
     r = CliRunner().invoke(gate_cli(), ["m1", "--model", "still", *FAST["m1"]])
     assert r.exit_code == 2 and "needs a codec" in r.stderr
     r = CliRunner().invoke(gate_cli(), ["m2", "--model", "nope", *FAST["m2"]])
