@@ -5,20 +5,21 @@ from __future__ import annotations
 
 import torch
 
-from gates.m9.spec import HORIZON, MEASURES
+from gates.m9.spec import MEASURES
 from shell import pictures
 
-SHOW = tuple(range(0, HORIZON + 1, 4))  # frames shown: the last context frame, then every 4th
+EVERY = 4  # frames shown: the last context frame, then every 4th generated one
 
 
 def draw(ctx, firsts: dict[str, list[torch.Tensor]], rows: dict[str, dict[str, float]]) -> None:
     """firsts: genre -> [truth, specialised, general], each uint8 [2, 1 + H, 256, 256, 3] (two starts)."""
-    cols = ["start" if t == 0 else f"frame {t}" for t in SHOW]
     for genre, (truth, spec_gen, gen_gen) in firsts.items():
+        show = range(0, truth.shape[1], EVERY)
+        cols = ["start" if t == 0 else f"frame {t}" for t in show]
         grid, labels = [], []
         for i in range(truth.shape[0]):
             for who, clip in (("game", truth), ("specialised", spec_gen), ("general", gen_gen)):
-                grid.append([clip[i, t].numpy() for t in SHOW])
+                grid.append([clip[i, t].numpy() for t in show])
                 labels.append(f"start {i}: {who}")
         ctx.picture(f"m9_{genre}.png", pictures.labelled_grid(
             grid, f"m9 {genre}: the game vs the specialised and the general model (same actions)",
