@@ -89,7 +89,7 @@ def _windows(prev: torch.Tensor, where: torch.Tensor, cell: int, reach: int) -> 
     return u.reshape(len(where), (2 * reach + 1) ** 2, cell * cell)
 
 
-MAX_CELLS = 4096  # changed cells the greedy cover looks at (each holds (2r+1)^2 x 64 int32)
+MAX_CELLS = 2048  # changed cells the greedy cover looks at (each holds (2r+1)^2 x 64 int32)
 
 
 def read_offsets(
@@ -117,8 +117,9 @@ def read_offsets(
 
 def read_palette(frames: torch.Tensor, p: int) -> torch.Tensor:
     """uint8 [N, H, W, 3] -> uint8 [<=p, 3]: the p most frequent colours, most frequent first."""
-    colours, counts = torch.unique(frames.reshape(-1, 3), dim=0, return_counts=True)
-    return colours[counts.argsort(descending=True)[:p]]
+    colours, counts = torch.unique(pack_rgb(frames).flatten(), return_counts=True)  # 1-D: cheap
+    top = colours[counts.argsort(descending=True)[:p]]
+    return torch.stack([(top >> 16) & 255, (top >> 8) & 255, top & 255], -1).to(torch.uint8)
 
 
 def targets(

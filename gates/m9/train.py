@@ -3,8 +3,8 @@ or with `--game all` the general model on all three, same architecture, steps an
 
 Frames come from the games themselves under the mixed policy (gates/m9/data.py) on the training seed's
 levels (the evaluation seed is refused). The moves and the palette are read off the training frames;
-each step draws `batch` windows (two frames in, the next one the target) where something changes, for
-`all` from the three games in turn. Seeded, resumable, written as the candidate artifact
+each step draws `batch` windows (two frames in, the next one the target), for `all` from the three
+games at random. Seeded, resumable, written as the candidate artifact
 `cellcopy-GAME` (`cellcopy-general` for all) of its run: approve it with `gate approve m9 --run ID`.
 """
 
@@ -126,17 +126,18 @@ def train_cellcopy(ctx, args: TrainArgs) -> None:
     with ctx.progress(len(games), "m9 train: playing the games") as advance:
         for g in games:
             p = play_mixed(g, args.seed, args.episodes, args.episode_steps)
-            moved = (p.frames[:, 1:] != p.frames[:, :-1]).flatten(2).any(-1)  # [E, T]
             played.append(p)
-            wins.append(windows(p.fresh, moved))
+            wins.append(windows(p.fresh))  # with the steps where nothing moves: a move into a
+            # wall, WAIT (a model trained without them moves the player whatever blocks it)
             advance(1)
     cfg = CellCopyConfig()
     resumed = resume(
         ctx, "m9 train", args.resume, (RESUME, name), ARCH, data, CellCopyConfig.from_dict
     )
     cfg = resumed.config if resumed else cfg
-    # moves and colours from the first quarter of each game's envs, the games pooled equally
-    k = max(1, args.episodes // 4)
+    # moves and colours from the first 8 envs of each game (~640 transitions a game: the cover and
+    # the palette no longer change; all of them would take gigabytes), the games pooled equally
+    k = min(8, args.episodes)
     prev = torch.cat([p.frames[:k, :-1].flatten(0, 1) for p in played])
     nxt = torch.cat([p.frames[:k, 1:].flatten(0, 1) for p in played])
     offsets = read_offsets(prev, nxt, cfg.moves, cfg.cell, cfg.reach)
