@@ -12,8 +12,9 @@ most frequent colours), so one architecture serves a grid game whose tiles jump 
 whose sprites slide 1-8 px; the frames stay crisp (every pixel a copy or a palette colour), which the
 genre decoders of gate m9 need. Why cells that copy: history/m9-genres.md.
 
-Targets are exact: a move is right for a cell when it reproduces the cell bit for bit, and several
-can be (sky is sky at any offset), so the cell loss is -log of the summed probability of the right
+Targets are exact: a move is right for a cell when it reproduces the cell bit for bit. Where staying
+does, only staying is right (a canonical choice); elsewhere several moves can be (a vacated cell of
+floor is floor from either side), so the cell loss is -log of the summed probability of the right
 choices (as a pointer network sums over every matching position); paint is right only where no move
 is, and its pixels are scored against the palette colour nearest the true one.
 """
@@ -126,10 +127,12 @@ def targets(
     prev: torch.Tensor, nxt: torch.Tensor, offsets: torch.Tensor, cell: int, reach: int
 ) -> torch.Tensor:
     """uint8 prev, nxt [B, H, W, 3] -> right bool [B, M+1, h, w]: which choices reproduce each cell
-    of nxt, the last being paint, right only where no move is."""
+    of nxt (offsets[0] must be (0, 0), stay), the last being paint, right only where no move is."""
     p, q = pack_rgb(prev), to_cells(pack_rgb(nxt), cell)
     hits = [(to_cells(moved(p, int(dy), int(dx), reach), cell) == q).all(-1) for dy, dx in offsets]
     right = torch.stack(hits, 1)  # [B, M, h, w]
+    right[:, 1:] &= ~right[:, :1]  # where staying is right it is the only right move: a canonical
+    # choice (sky is sky under any move, and a model free to move it learns moves it cannot stop)
     return torch.cat([right, ~right.any(1, keepdim=True)], 1)
 
 
