@@ -1,6 +1,6 @@
 """The roadmap's gates that are not built yet, declared so `gate status` shows the whole matrix.
 
-Built gates (m1, m2, m3, m10, m11) are declared once, in their own packages; a built gate registered under the
+Built gates (m1-m5, m9-m12) are declared once, in their own packages; a built gate registered under the
 same id as a planned one here supersedes it.
 Criteria are the specs' own (../shared/specs), in the units a built gate will report.
 """
@@ -36,7 +36,6 @@ PLANNED: list[Gate | Composite] = [
         ),
         summary="consumer-GPU speed and memory",
     ),  # fmt: skip
-    Gate("m9", "genres", f"{FM}, Milestone 8", ("m8",), summary="specialised models per genre"),
     Gate("m13", "scale", f"{FM}, Milestone 12", ("m12",), summary="1000+ concurrent users"),
 ]
 

@@ -81,7 +81,7 @@ def test_crash_is_exit_4_with_traceback_in_bundle(with_plugin: Path) -> None:
         (["demo", "--set", "nope=1"], "field nope"),
         (["demo", "--set", "score=high"], "field score"),
         (["run", "zzz"], "unknown gate 'zzz'"),
-        (["m9"], "planned, not built"),
+        (["m13"], "planned, not built"),
         (["show", "20260101T000000Z-x-000000"], "unknown run id"),
         (["approve", "demo", "--run", "20260101T000000Z-x-000000"], "unknown run id"),
         (["runs", "--verdict", "maybe"], "--verdict"),
