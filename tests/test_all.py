@@ -91,15 +91,17 @@ def test_go_no_go_composites_follow_their_members(project: Path) -> None:
 
 
 def test_a_planned_prerequisite_does_not_block_but_a_failed_one_does(project: Path) -> None:
+    from dataclasses import replace
+
     from shell.context import RunOptions, RunResult
     from shell.registry import load_gates
     from shell.scheduler import Plan
 
-    from dataclasses import replace
-
     reg = load_gates()
     assert not reg.gates["m8"].built and reg.gates["m10"].built
-    reg.gates["m10"] = replace(reg.gates["m10"], prerequisites=("m8",))  # a built gate on a planned one
+    reg.gates["m10"] = replace(
+        reg.gates["m10"], prerequisites=("m8",)
+    )  # a built gate on a planned one
     plan = Plan(reg, RunOptions(), ["m10"], changed=False)
     assert plan.blocked_by("m10", {}) is None  # m8 is only planned
     failed = {"m1": RunResult("r", "m1", 1, False, "failed")}
