@@ -59,14 +59,17 @@ def _lut(table: tuple, device: torch.device) -> torch.Tensor:
 
 def lookup(q: torch.Tensor, table: tuple = CLASSES) -> torch.Tensor:
     """quantised colours int32 [...] (`quantised`) -> uint8 [...]: each pixel's class under `table`
-    ((class, rgb, tol), ...), one table gather per pixel."""
-    return _lut(table, q.device)[q]
+    ((class, rgb, tol), ...), one table gather per pixel (index_select takes the int32 indices as they
+    are: ~10x faster on a CPU than indexing with them, which widens them to int64 first)."""
+    return _lut(table, q.device).index_select(0, q.reshape(-1)).view(q.shape)
 
 
 def quantised(frames: torch.Tensor) -> torch.Tensor:
-    """uint8 [..., 3] -> int32 [...]: the index of each pixel's colour in a 64**3 lookup table."""
-    f = (frames >> QUANT).to(torch.int32)
-    return (f[..., 0] << 12) | (f[..., 1] << 6) | f[..., 2]
+    """uint8 [..., 3] -> int32 [...]: the index of each pixel's colour in a 64**3 lookup table,
+    (r << 12) | (g << 6) | b of the 6-bit channels, summed in place into one int32 tensor (half the
+    time of widening all three channels and or-ing them)."""
+    f = frames >> QUANT
+    return f[..., 0].to(torch.int32).mul_(64).add_(f[..., 1]).mul_(64).add_(f[..., 2])
 
 
 def palette_table(palette: torch.Tensor, tol: float) -> torch.Tensor:
@@ -83,11 +86,12 @@ def classify(frames: torch.Tensor) -> torch.Tensor:
 def player_xy(cls: torch.Tensor) -> torch.Tensor:
     """class map uint8 [N, H, W] -> float [N, 2]: (x, y) centroid of the shirt's pixels (pixel
     centres at +0.5); NaN where fewer than MIN_PLAYER_PX shirt pixels show."""
-    m = cls == SHIRT  # [N, H, W]
+    m = (cls == SHIRT).view(torch.uint8)  # [N, H, W] 0/1, counted in int32 (3x faster than bools)
     h, w = m.shape[-2:]
-    cnt = m.sum((1, 2)).float()  # [N]
-    xs = (m.sum(1).float() * (torch.arange(w, device=m.device) + 0.5)).sum(1)  # [N]
-    ys = (m.sum(2).float() * (torch.arange(h, device=m.device) + 0.5)).sum(1)  # [N]
+    cols, rows = m.sum(1, dtype=torch.int32), m.sum(2, dtype=torch.int32)  # [N, W], [N, H]
+    cnt = cols.sum(1).float()  # [N]
+    xs = (cols.float() * (torch.arange(w, device=m.device) + 0.5)).sum(1)  # [N]
+    ys = (rows.float() * (torch.arange(h, device=m.device) + 0.5)).sum(1)  # [N]
     out = torch.stack([xs / cnt.clamp(min=1), ys / cnt.clamp(min=1)], 1)  # [N, 2]
     return torch.where((cnt >= MIN_PLAYER_PX)[:, None], out, torch.full_like(out, float("nan")))
 

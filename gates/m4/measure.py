@@ -52,7 +52,8 @@ def tracks(clips: torch.Tensor) -> Tracks:
         cls = lookup(q)
         xy = player_xy(cls)  # [T+1, 2]
         box = player_box(cls, xy)
-        pal = _in_palette()[q].flatten(1).float().mean(1)  # [T+1]
+        pal = _in_palette().index_select(0, q.flatten()).view(q.shape)  # like lookup: int32 q
+        pal = pal.flatten(1).float().mean(1)  # [T+1]
         c = clip[:, ::2, ::2].to(torch.int16)  # every other pixel: a mean needs no more
         change = (c[1:] - c[:-1]).abs().float().mean((1, 2, 3)) / 255.0  # [T]
         van, app = _objects(cls, xy)
