@@ -301,6 +301,7 @@ CORPUS: list[Case] = [
     Case("m4-train-horizon-zero", ("m4", "train", "--horizon", "0", "--steps", "1", *CPU), 2, "--horizon"),
     Case("m4-train-one-frame-share", ("m4", "train", "--one-frame", "2", "--steps", "1", *CPU), 2, "--one-frame"),
     Case("m4-model-unknown", ("m4", "--model", "nope", *CPU), 2, "nope"),
+    Case("m9-train-unknown-game", ("m9", "train", "--game", "chess", "--steps", "1", *CPU), 2, "--game chess"),
     Case("m5-model-unknown", ("m5", "--model", "nope", *CPU), 2, "nope"),
     Case("m4-model-is-a-codec", ("m4", "--model", str(REPO / M1_GOLD), *CPU), 2, "model.arch"),
     Case("play-bad-key", ("play", "--keys", "RRX"), 2, "character 3"),
