@@ -19,9 +19,9 @@ BATCH = 16  # clips per forward pass
 
 
 def measure(genre: str, clip: Played, gen: torch.Tensor) -> float:
-    """gen uint8 [S, 1 + H, 256, 256, 3]: the last context frame, then the H generated ones -> the
+    """gen uint8 [S, 1 + T, 256, 256, 3]: the last context frame, then the T generated ones -> the
     genre's share. A step counts while no reset came before it (a new level cannot be foreseen)."""
-    valid = ~clip.fresh[:, CONTEXT:].cumsum(1).bool()  # [S, H]
+    valid = ~clip.fresh[:, CONTEXT:].cumsum(1).bool()  # [S, T]
     if genre == "platformer":
         xy = torch.stack([clip.truth["screen_x"], clip.truth["screen_y"]], -1)[:, CONTEXT:]
         return physics_accuracy(gen[:, 1:], xy, valid)[0]
@@ -34,17 +34,17 @@ def measure(genre: str, clip: Played, gen: torch.Tensor) -> float:
 @torch.no_grad()
 def generate(model: Any, clip: Played, device: Any) -> torch.Tensor:
     """The model's clip: the CONTEXT true frames in, each generated frame fed back -> uint8
-    [S, 1 + H, H, W, 3] (the last context frame first)."""
+    [S, 1 + T, H, W, 3] (the last context frame first, then T = HORIZON generated)."""
     from core.metrics import to_frames, to_unit
 
     out = []
-    s, t = clip.frames.shape[:2]
-    for i in range(0, s, BATCH):
+    for i in range(0, clip.frames.shape[0], BATCH):
         f = clip.frames[i : i + BATCH, :CONTEXT]  # uint8 [B, K, H, W, 3]
-        ctx = to_unit(f.flatten(0, 1)).view(*f.shape[:2], *to_unit(f[:1, 0]).shape[1:]).to(device)
-        a = clip.actions[i : i + BATCH].to(device)
-        z = torch.zeros(a.shape[0], a.shape[1], model.noise_dim, device=device)
-        y = model.rollout(ctx, a, z).float().cpu()  # [B, H, 3, H, W]
+        b, k, h, w = f.shape[:4]
+        ctx = to_unit(f.flatten(0, 1)).view(b, k, 3, h, w).to(device)  # [B, K, 3, H, W]
+        a = clip.actions[i : i + BATCH].to(device)  # [B, T]
+        z = torch.zeros(b, a.shape[1], model.noise_dim, device=device)
+        y = model.rollout(ctx, a, z).float().cpu()  # [B, T, 3, H, W]
         frames = to_frames(y.flatten(0, 1)).view(y.shape[0], y.shape[1], *f.shape[2:])
         out.append(torch.cat([f[:, -1:], frames], 1))
     return torch.cat(out)
