@@ -87,7 +87,7 @@ def test_the_loss_trains_the_moves() -> None:
     assert changed.any() and moved_right() == 0.0  # untrained: everything stays
     opt = torch.optim.Adam(net.parameters(), lr=3e-3)
     for _ in range(STEPS):
-        lc, lp = losses(net, ctx, p.actions[e, t], f[e, t + 1], 1.0)
+        lc, lp = losses(net, ctx, p.actions[e, t], f[e, t], f[e, t + 1], 1.0)
         opt.zero_grad()
         (lc + lp).backward()
         opt.step()

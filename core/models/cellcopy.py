@@ -187,14 +187,6 @@ class CellCopy(nn.Module):
             self.choice.bias[0] = STAY_BIAS
         self.paint = nn.Linear(c, cfg.cell**2 * p)
 
-    def config_dict(self) -> dict:
-        return asdict(self.cfg)
-
-    @property
-    def moves(self) -> torch.Tensor:
-        """int64 [M', 2]: the moves read off the data (no padding)."""
-        return self.offsets[: int(self.n_moves)]
-
     @property
     def colours(self) -> torch.Tensor:
         """uint8 [P', 3]: the palette read off the data (no padding)."""
@@ -271,13 +263,13 @@ def compose(
 
 
 def losses(
-    net: CellCopy, ctx: torch.Tensor, action: torch.Tensor, nxt: torch.Tensor, changed_weight: float
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """(cell loss, paint loss): ctx float [B, K, 3, H, W], action int64 [B], nxt uint8 [B, H, W, 3]
-    the true next frame. The cells that do not stay put are ~1 % of all and the only ones that say
+    net: CellCopy, ctx: torch.Tensor, action: torch.Tensor, last: torch.Tensor, nxt: torch.Tensor,
+    changed_weight: float,
+) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+    """(cell loss, paint loss): ctx float [B, K, 3, H, W], action int64 [B], last and nxt uint8
+    [B, H, W, 3] the context's last frame and the true next frame. The cells that do not stay put are ~1 % of all and the only ones that say
     anything about the rules: their mean loss is added to the still cells' mean, times changed_weight."""
     cfg = net.cfg
-    last = (ctx[:, -1] * 255).round().to(torch.uint8).permute(0, 2, 3, 1)  # [B, H, W, 3]
     right = targets(last, nxt, net.offsets, cfg.cell, cfg.reach)  # [B, M+1, h, w]
     logits, feat = net(ctx, action)  # [B, M+1, h, w], [B, C, h, w]
     per_cell = logits.logsumexp(1) - logits.masked_fill(~right, -1e4).logsumexp(1)  # [B, h, w]

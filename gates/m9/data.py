@@ -38,9 +38,8 @@ def _module(game_id: str):
 
 
 def play_mixed(
-    game_id: str, seed: int, n: int, steps: int, scripted: float = SCRIPTED_SHARE,
-    render: bool = True,
-) -> Played:  # fmt: skip
+    game_id: str, seed: int, n: int, steps: int, scripted: float = SCRIPTED_SHARE
+) -> Played:
     """n envs of the game's `seed` levels, each step the scripted policy's action with probability
     `scripted`, else a uniform one (a seeded stream of its own)."""
     from core.games import get_game
@@ -50,7 +49,7 @@ def play_mixed(
     gen = torch.Generator().manual_seed(seed)
     keys = TRUTH[game_id]
     info = mod.info(state)
-    frames = [g.render_rgb(state)] if render else []
+    frames = [g.render_rgb(state)]
     truth = {k: [info[k]] for k in keys}
     fresh, acts = [torch.ones(n, dtype=torch.bool)], []
     for t in range(steps):
@@ -61,24 +60,27 @@ def play_mixed(
         fresh.append(info["done"].bool())
         for k in keys:
             truth[k].append(info[k])
-        if render:
-            frames.append(g.render_rgb(state))
+        frames.append(g.render_rgb(state))
     return Played(
-        torch.stack(frames, 1) if render else torch.empty(0, dtype=torch.uint8),
+        torch.stack(frames, 1),
         torch.stack(acts, 1),
         torch.stack(fresh, 1),
         {k: torch.stack(v, 1) for k, v in truth.items()},
     )
 
 
-def windows(fresh: torch.Tensor, moved: torch.Tensor | None = None) -> torch.Tensor:
-    """fresh bool [N, T+1] -> int64 [W, 2] (episode, t): frames t-1, t -> t+1 inside one episode;
-    moved bool [N, T] (frame t differs from t+1), when given, keeps only windows where something
-    changes (a frame that equals its predecessor teaches only "stay")."""
+def windows(fresh: torch.Tensor) -> torch.Tensor:
+    """fresh bool [N, T+1] -> int64 [W, 2] (episode, t): frames t-1, t -> t+1 inside one episode."""
     ok = ~(fresh[:, 1:-1] | fresh[:, 2:])  # [N, T-1]: index j is t = j + 1
-    if moved is not None:
-        ok &= moved[:, 1:]
     return ok.nonzero() + torch.tensor([0, 1])
+
+
+def as_context(frames: torch.Tensor) -> torch.Tensor:
+    """uint8 [B, K, H, W, 3] -> float [B, K, 3, H, W] in [0, 1]: what the protocol's models take."""
+    from core.metrics import to_unit
+
+    b, k, h, w = frames.shape[:4]
+    return to_unit(frames.flatten(0, 1)).view(b, k, 3, h, w)
 
 
 def heldout(game_id: str, seed: int, n: int, horizon: int) -> Played:

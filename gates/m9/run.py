@@ -11,7 +11,7 @@ import torch
 from core.games.measures import logic_consistency, physics_accuracy, state_management
 from gates.common.evaldata import peak_memory_gb, set_threads
 from gates.m9 import spec
-from gates.m9.data import CONTEXT, Played, heldout
+from gates.m9.data import CONTEXT, Played, as_context, heldout
 from gates.m9.pictures import draw
 from shell.errors import BadInput
 
@@ -35,15 +35,14 @@ def measure(genre: str, clip: Played, gen: torch.Tensor) -> float:
 def generate(model: Any, clip: Played, device: Any) -> torch.Tensor:
     """The model's clip: the CONTEXT true frames in, each generated frame fed back -> uint8
     [S, 1 + T, H, W, 3] (the last context frame first, then T = HORIZON generated)."""
-    from core.metrics import to_frames, to_unit
+    from core.metrics import to_frames
 
     out = []
     for i in range(0, clip.frames.shape[0], BATCH):
         f = clip.frames[i : i + BATCH, :CONTEXT]  # uint8 [B, K, H, W, 3]
-        b, k, h, w = f.shape[:4]
-        ctx = to_unit(f.flatten(0, 1)).view(b, k, 3, h, w).to(device)  # [B, K, 3, H, W]
+        ctx = as_context(f).to(device)  # [B, K, 3, H, W]
         a = clip.actions[i : i + BATCH].to(device)  # [B, T]
-        z = torch.zeros(b, a.shape[1], model.noise_dim, device=device)
+        z = torch.zeros(f.shape[0], a.shape[1], model.noise_dim, device=device)
         y = model.rollout(ctx, a, z).float().cpu()  # [B, T, 3, H, W]
         frames = to_frames(y.flatten(0, 1)).view(y.shape[0], y.shape[1], *f.shape[2:])
         out.append(torch.cat([f[:, -1:], frames], 1))

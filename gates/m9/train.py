@@ -107,11 +107,11 @@ def _check(args: TrainArgs) -> None:
 def train_cellcopy(ctx, args: TrainArgs) -> None:
     import torch
 
-    from core.metrics import to_unit
+    from core.games import get_game
     from core.models.cellcopy import CellCopy, CellCopyConfig, losses, read_offsets, read_palette
     from gates.common.evaldata import set_threads
     from gates.common.training import Trainer, resume
-    from gates.m9.data import play_mixed, windows
+    from gates.m9.data import as_context, play_mixed, windows
     from shell.store import sha256_bytes
 
     _check(args)
@@ -130,11 +130,10 @@ def train_cellcopy(ctx, args: TrainArgs) -> None:
             wins.append(windows(p.fresh))  # with the steps where nothing moves: a move into a
             # wall, WAIT (a model trained without them moves the player whatever blocks it)
             advance(1)
-    cfg = CellCopyConfig()
     resumed = resume(
         ctx, "m9 train", args.resume, (RESUME, name), ARCH, data, CellCopyConfig.from_dict
     )
-    cfg = resumed.config if resumed else cfg
+    cfg = resumed.config if resumed else CellCopyConfig()
     # moves and colours from the first 8 envs of each game (~640 transitions a game: the cover and
     # the palette no longer change; all of them would take gigabytes), the games pooled equally
     k = min(8, args.episodes)
@@ -150,7 +149,7 @@ def train_cellcopy(ctx, args: TrainArgs) -> None:
         ctx, "m9", net, asdict(args),
         model_meta={"arch": ARCH, "config": cfg.to_dict(), "frame_shape": [256, 256, 3],
                     "game": args.game, "backend": "builtin",
-                    "action_names": ["UP", "DOWN", "LEFT", "RIGHT", "JUMP"]},
+                    "action_names": list(get_game(games[0]).actions)},  # the five, in every game
         inputs={f"frames_{g}": sha256_bytes(p.frames.numpy().tobytes()) for g, p in zip(games, played, strict=True)},
         lr=args.lr, steps=args.steps, seed=args.seed, resumed=resumed, log_every=args.log_every,
         checkpoint_every=args.checkpoint_every,
@@ -172,11 +171,9 @@ def train_cellcopy(ctx, args: TrainArgs) -> None:
             ctxs.append(torch.stack([f[e, t - 1], f[e, t]], 1))  # uint8 [n, 2, H, W, 3]
             acts.append(played[j].actions[e, t])
             nexts.append(f[e, t + 1])
-        c = torch.cat(ctxs)
-        x = to_unit(c.flatten(0, 1)).view(c.shape[0], 2, 3, *c.shape[2:4]).to(dev)
-        lc, lp = losses(
-            net, x, torch.cat(acts).to(dev), torch.cat(nexts).to(dev), args.changed_weight
-        )
+        c = torch.cat(ctxs).to(dev)  # uint8 [B, 2, H, W, 3]
+        a, y = torch.cat(acts).to(dev), torch.cat(nexts).to(dev)
+        lc, lp = losses(net, as_context(c), a, c[:, -1], y, args.changed_weight)
         return lc + lp
 
     seconds = trainer.fit(loss_at, f"m9 train {args.game}")
