@@ -176,3 +176,19 @@ def load(entry: ModelEntry, path: Path | None, device: Any, want: dict[str, Any]
             f"model {entry.name}: does not speak {KINDS[entry.kind]} (missing {', '.join(missing)})"
         )
     return model
+
+
+def goldens(kind: str) -> list[tuple[ModelEntry, Path]]:
+    """Every approved golden (artifacts/<gate>/<name>/) that a registered model of `kind` loads, in
+    path order. Folders whose meta.json names no architecture, or one of another kind, are skipped."""
+    from shell import paths
+
+    models, out = load_models(), []
+    for meta in sorted((paths.root() / "artifacts").glob("*/*/meta.json")):
+        try:
+            entry = models.by_arch(_arch_of(meta.parent), kind)
+        except BadInput:
+            continue
+        if entry is not None:
+            out.append((entry, meta.parent))
+    return out

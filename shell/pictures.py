@@ -207,8 +207,14 @@ def confusion(share: np.ndarray, names: Sequence[str], title: str) -> bytes:
     return _png_of(fig)
 
 
-def bars(groups: dict[str, dict[str, float]], title: str, ylabel: str = "value") -> bytes:
-    """Grouped bars: one group per outer key (a measure), one bar per inner key (a model) in it."""
+def bars(
+    groups: dict[str, dict[str, float]],
+    title: str,
+    ylabel: str = "value",
+    lines: dict[str, float] | None = None,
+) -> bytes:
+    """Grouped bars: one group per outer key (a measure), one bar per inner key (a model) in it;
+    `lines` draws a labelled horizontal reference (a threshold) at each value."""
     fig, ax = _figure(title, (max(6.0, 1.6 * len(groups) + 3), 4.0))
     names = sorted({k for g in groups.values() for k in g})
     width = 0.8 / max(1, len(names))
@@ -216,6 +222,10 @@ def bars(groups: dict[str, dict[str, float]], title: str, ylabel: str = "value")
         xs = [i + j * width for i in range(len(groups))]
         ys = [float(g.get(n, float("nan"))) for g in groups.values()]
         ax.bar(xs, ys, width, label=n)
+    for k, (label, y) in enumerate((lines or {}).items()):
+        ax.axhline(y, color="0.3", lw=0.8, ls=(0, (4, 2 + k)))
+        ax.annotate(label, (1.0, y), xycoords=("axes fraction", "data"), ha="right", va="bottom",
+                    fontsize=7, color="0.3")  # fmt: skip
     ax.set_xticks([i + 0.4 - width / 2 for i in range(len(groups))], list(groups), rotation=15)
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3, axis="y")

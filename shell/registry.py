@@ -47,13 +47,15 @@ class Criterion:
     threshold: float
     unit: str = ""
     description: str = ""
+    only_on: str = ""  # "cuda": judged only where that device is present; elsewhere "n/a here"
 
     def check(self, value: float) -> bool:
         v = float(value)
         return not math.isnan(v) and _OPS[self.op](v, float(self.threshold))
 
     def __str__(self) -> str:
-        return f"{self.name} {self.op} {self.threshold:g}{(' ' + self.unit) if self.unit else ''}"
+        where = f" (on {self.only_on} only)" if self.only_on else ""
+        return f"{self.name} {self.op} {self.threshold:g}{(' ' + self.unit) if self.unit else ''}{where}"
 
 
 @dataclass(frozen=True)

@@ -179,7 +179,7 @@ def run_gate(
         unhook()
     if exit_code == 0 and verb is None:
         checked = {c["name"]: c for c in ctx.criteria}
-        missing = [c.name for c in gate.criteria if c.name not in checked]
+        missing = [c.name for c in gate.criteria if c.name not in checked and not c.only_on]
         if missing:
             exit_code, message = 1, f"criteria not measured: {', '.join(missing)}"
             receipt.emit("error", kind="unmeasured", message=message)

@@ -303,6 +303,8 @@ CORPUS: list[Case] = [
     Case("m4-model-unknown", ("m4", "--model", "nope", *CPU), 2, "nope"),
     Case("m9-train-unknown-game", ("m9", "train", "--game", "chess", "--steps", "1", *CPU), 2, "--game chess"),
     Case("m5-model-unknown", ("m5", "--model", "nope", *CPU), 2, "nope"),
+    Case("m8-frames-zero", ("m8", "--model", str(REPO / "candidates/m4/predictor"), "-s", "frames=0", *CPU), 2, "frames 0"),
+    Case("m8-model-is-a-codec", ("m8", "--model", str(REPO / M1_GOLD), *CPU), 2, "model.arch"),
     Case("m4-model-is-a-codec", ("m4", "--model", str(REPO / M1_GOLD), *CPU), 2, "model.arch"),
     Case("play-bad-key", ("play", "--keys", "RRX"), 2, "character 3"),
     Case("play-record-into-missing-folder", ("play", "--keys", "R", "--record", "/nonexistent/x"), 2, "--record"),

@@ -38,12 +38,11 @@ def require_golden(path: Path, given: str, gate: str, backend: str, game: str) -
         )
 
 
-def load_model(
-    ctx: Any, gate: str, kind: str, default: str, want: dict[str, Any], golden_gate: str = ""
-) -> tuple[Any, Path | None, dict[str, Any]]:
-    """The model the run's config names (`model`: --model NAME_OR_PATH; empty: the golden for the game
-    of `golden_gate`, default the gate itself: m5 judges m4's) -> (model speaking the kind's
-    protocol, its folder or None, what the receipt records)."""
+def resolve_model(
+    ctx: Any, gate: str, kind: str, default: str, golden_gate: str = ""
+) -> tuple[Any, Path | None]:
+    """The registered entry and artifact folder the run's config names (`model`: --model NAME_OR_PATH;
+    empty: the golden for the game of `golden_gate`, default the gate itself: m5 judges m4's)."""
     from shell import models
 
     cfg, backend = ctx.config, ctx.backend
@@ -51,8 +50,18 @@ def load_model(
     golden = lambda name: paths.golden_dir(owner, model_name(name, backend, cfg.game))  # noqa: E731
     if not cfg.model:
         require_golden(golden(default), "", owner, backend, cfg.game)
-    entry, path = models.resolve(cfg.model, kind, golden, gate, default)
-    model = models.load(entry, path, ctx.device, {"game": cfg.game, **want})
+    return models.resolve(cfg.model, kind, golden, gate, default)
+
+
+def load_model(
+    ctx: Any, gate: str, kind: str, default: str, want: dict[str, Any], golden_gate: str = ""
+) -> tuple[Any, Path | None, dict[str, Any]]:
+    """The model resolve_model names, loaded on the run's device -> (model speaking the kind's
+    protocol, its folder or None, what the receipt records)."""
+    from shell import models
+
+    entry, path = resolve_model(ctx, gate, kind, default, golden_gate)
+    model = models.load(entry, path, ctx.device, {"game": ctx.config.game, **want})
     meta = getattr(model, "meta", None)
     steps = meta.training.get("steps", "?") if meta is not None else "?"
     ctx.say(f"{gate}: model {entry.name} from {path or 'its package'} ({steps} steps)")
