@@ -15,10 +15,13 @@ from pathlib import Path
 _FOREIGN = ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "PYTHONPATH")
 
 
-def time_setup(root: Path, model: str, budget_s: float) -> tuple[float | None, str]:
+def time_setup(
+    root: Path, model: str, budget_s: float, env_extra: dict[str, str] | None = None
+) -> tuple[float | None, str]:
     """-> (seconds from `git clone` to the first frame of `gate play` in the clone, or None when it
     could not be measured; one line saying what happened). The clone lives under root/.gate/tmp (the
-    same disk as uv's cache, as a user's would) and is removed afterwards."""
+    same disk as uv's cache, as a user's would) and is removed afterwards. env_extra: e.g. an empty
+    UV_CACHE_DIR, for a first install that downloads every package."""
     uv, git = shutil.which("uv"), shutil.which("git")
     if uv is None or git is None:
         return None, f"not measured: {'uv' if uv is None else 'git'} is not on PATH"
@@ -26,7 +29,7 @@ def time_setup(root: Path, model: str, budget_s: float) -> tuple[float | None, s
         return None, f"not measured: {root} is not a git checkout to clone"
     (root / ".gate" / "tmp").mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="m8-setup-", dir=root / ".gate" / "tmp"))
-    env = {k: v for k, v in os.environ.items() if k not in _FOREIGN}
+    env = {k: v for k, v in os.environ.items() if k not in _FOREIGN} | (env_extra or {})
     steps = (
         [git, "clone", "--quiet", str(root), str(tmp / "wg")],
         [uv, "run", "--locked", "--quiet", "gate", "play", "--keys", "RIGHT", "--model", model,
