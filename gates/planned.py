@@ -1,6 +1,6 @@
 """The roadmap's gates that are not built yet, declared so `gate status` shows the whole matrix.
 
-Built gates (m1-m5, m8-m12) are declared once, in their own packages; a built gate registered under the
+Built gates (m1-m5, m7-m12) are declared once, in their own packages; a built gate registered under the
 same id as a planned one here supersedes it.
 Criteria are the specs' own (../shared/specs), in the units a built gate will report.
 """
@@ -24,7 +24,6 @@ PLANNED: list[Gate | Composite] = [
         ),
         summary="a student matching a pluggable teacher",
     ),  # fmt: skip
-    Gate("m7", "horizon", f"{FM}, Milestone 6", ("m6",), summary="coherent for 900+ frames"),
     Gate("m13", "scale", f"{FM}, Milestone 12", ("m12",), summary="1000+ concurrent users"),
 ]
 

@@ -92,3 +92,21 @@ CELLCOPY = ModelEntry(
     "cellcopy", "world_model", "m9's cell-copy model: each 8x8 cell moved whole or painted from the palette",
     load_cellcopy, arches=("cellcopy",), golden="cellcopy", trainer="gate m9 train",
 )  # fmt: skip
+
+
+def load_panorama(path: Path | None, device: Any, want: dict[str, Any]) -> Any:
+    """The world model in the folder (whichever registered model loads its arch), with a panorama
+    memory around it (core/models/panorama.py); `want` is passed on to that model's loader."""
+    from core.models.panorama import Panorama
+    from shell import models
+
+    path = _need_path(path, "panorama")
+    entry = models.entry_for_folder(path, "world_model")
+    return Panorama(models.load(entry, path, device, want))
+
+
+PANORAMA = ModelEntry(
+    "panorama", "world_model",
+    "m7's memory: any world model, the columns a scrolling camera reveals drawn from what it has seen",
+    load_panorama, trainer="none (wraps: --model panorama:PATH)",
+)  # fmt: skip

@@ -151,6 +151,11 @@ def _entry_for(models: Models, arch: str, kind: str, path: Path) -> ModelEntry:
     return entry
 
 
+def entry_for_folder(path: Path, kind: str) -> ModelEntry:
+    """The registered model of `kind` that loads the architecture the folder's meta.json names."""
+    return _entry_for(load_models(), _arch_of(path), kind, path)
+
+
 def _abs(p: str, root: Path) -> Path:
     q = Path(p)
     return q if q.is_absolute() else root / q

@@ -231,3 +231,13 @@ def bars(
     ax.grid(alpha=0.3, axis="y")
     ax.legend()
     return _png_of(fig)
+
+
+def gif(left: np.ndarray, right: np.ndarray, ms: int = 66) -> bytes:
+    """uint8 [T, H, W, 3] x2 -> an animated GIF, the two side by side (default 15 fps)."""
+    from PIL import Image
+
+    frames = [Image.fromarray(np.concatenate([a, b], 1)) for a, b in zip(left, right, strict=True)]
+    buf = io.BytesIO()
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], duration=ms, loop=0)
+    return buf.getvalue()

@@ -98,11 +98,11 @@ def test_a_planned_prerequisite_does_not_block_but_a_failed_one_does(project: Pa
     from shell.scheduler import Plan
 
     reg = load_gates()
-    assert not reg.gates["m7"].built and reg.gates["m10"].built
+    assert not reg.gates["m6"].built and reg.gates["m10"].built
     reg.gates["m10"] = replace(
-        reg.gates["m10"], prerequisites=("m7",)
+        reg.gates["m10"], prerequisites=("m6",)
     )  # a built gate on a planned one
     plan = Plan(reg, RunOptions(), ["m10"], changed=False)
-    assert plan.blocked_by("m10", {}) is None  # m7 is only planned
+    assert plan.blocked_by("m10", {}) is None  # m6 is only planned
     failed = {"m1": RunResult("r", "m1", 1, False, "failed")}
     assert plan.blocked_by("m2", failed) == "blocked: prerequisite m1 did not pass"

@@ -144,3 +144,23 @@ def past_motion(ctx: torch.Tensor, cell: int, my: int, mx: int, mg: int) -> torc
             F.one_hot(ix, 2 * mx + 1).permute(0, 3, 1, 2).to(ctx.dtype),  # [N, DX, h, w]
         ]
     return torch.cat(feats, 1)  # [N, (K-1)(G + DY + DX), h, w]
+
+
+CAMERA_STEPS = (0, 4, -4, 8, -8)  # px: a side-scroller's camera steps (the platformer's: 4 px);
+# ties go to the first listed, so a still view is read as no move
+ROW_STRIDE = 4  # a horizontal move shows in every row band: a quarter of the rows read it as well
+
+
+def camera_step(prev: torch.Tensor, cur: torch.Tensor, steps=CAMERA_STEPS) -> torch.Tensor:
+    """int64 [N]: how far the camera moved right from prev to cur [N, C, H, W] (any C, any dtype):
+    the candidate step whose whole-frame shift explains cur best (mean absolute difference over the
+    overlap: cur[..., x] = prev[..., x + d]), on every ROW_STRIDE-th row."""
+    a = prev[..., ::ROW_STRIDE, :].float().sum(1)  # [N, H / ROW_STRIDE, W] grey
+    b = cur[..., ::ROW_STRIDE, :].float().sum(1)
+    w = a.shape[-1]
+    errs = []
+    for d in steps:
+        now = b[..., : w - d] if d >= 0 else b[..., -d:]
+        was = a[..., d:] if d >= 0 else a[..., : w + d]
+        errs.append((now - was).abs().mean((1, 2)))  # [N]
+    return torch.tensor(steps, device=prev.device)[torch.stack(errs, 1).argmin(1)]

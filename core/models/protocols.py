@@ -80,3 +80,41 @@ def rollout_by_steps(
         out.append(y)
         context = slide(context, y)  # [B, K, 3, H, W]
     return torch.stack(out, 1)  # [B, T, 3, H, W]
+
+
+@runtime_checkable
+class RecurrentWorldModel(Protocol):
+    """A world model with memory beyond its K context frames (gate m7), as a reducer:
+    begin(context) -> state, then step(state, actions, noise) -> (state, the next frame). Whatever it
+    remembers lives in the state; a plain WorldModel is one whose state is its context (`Stepped`)."""
+
+    def begin(self, context: torch.Tensor) -> object:
+        """context float [B, K, 3, H, W] in [0, 1] -> the state."""
+        ...
+
+    def step(
+        self, state: object, actions: torch.Tensor, noise: torch.Tensor
+    ) -> tuple[object, torch.Tensor]:
+        """actions int64 [B], noise float [B, Z] -> (state, next frame float [B, 3, H, W] in [0, 1])."""
+        ...
+
+
+class Stepped:
+    """A plain WorldModel as a reducer whose state is its context: memory ends at K frames."""
+
+    def __init__(self, model: WorldModel) -> None:
+        self.model = model
+
+    def begin(self, context: torch.Tensor) -> torch.Tensor:
+        return context
+
+    def step(
+        self, state: torch.Tensor, actions: torch.Tensor, noise: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        y = self.model.predict(state, actions, noise)  # [B, 3, H, W]
+        return slide(state, y), y
+
+
+def as_recurrent(model: object) -> RecurrentWorldModel:
+    """The model itself when it speaks the recurrent protocol, else its context-only reducer."""
+    return model if isinstance(model, RecurrentWorldModel) else Stepped(model)  # type: ignore[arg-type]

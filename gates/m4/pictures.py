@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
-import numpy as np
 import torch
 
 from core.games.platformer_decode import classify, player_xy
@@ -38,18 +35,7 @@ def draw(ctx, truth: torch.Tensor, samples: torch.Tensor, rows: dict) -> None:
     ctx.picture("m4_tracks.png", pictures.line_plot(
         series, "m4: the player decoded from the pixels (start 0)", x=list(range(truth.shape[1])),
         xlabel="frame", ylabel="screen px"))  # fmt: skip
-    ctx.picture("m4_clip.gif", gif(truth[0], samples[0, 0]))
+    ctx.picture("m4_clip.gif", pictures.gif(truth[0].numpy(), samples[0, 0].numpy()))
     table = [[k, *(f"{rows[w].get(k, float('nan')):.3g}" for w in ("model", "copy_last", "truth"))]
              for k in rows["model"]]  # fmt: skip
     ctx.say("m4: measure / model / copy-last / truth\n" + "\n".join("  ".join(r) for r in table))
-
-
-def gif(left: torch.Tensor, right: torch.Tensor, ms: int = 66) -> bytes:
-    """uint8 [T, H, W, 3] x2 -> an animated GIF, the two side by side (15 fps)."""
-    from PIL import Image
-
-    frames = [Image.fromarray(np.concatenate([a.numpy(), b.numpy()], 1)) for a, b in
-              zip(left, right, strict=True)]  # fmt: skip
-    buf = io.BytesIO()
-    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], duration=ms, loop=0)
-    return buf.getvalue()
