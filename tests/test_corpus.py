@@ -303,6 +303,8 @@ CORPUS: list[Case] = [
     Case("m4-model-unknown", ("m4", "--model", "nope", *CPU), 2, "nope"),
     Case("m9-train-unknown-game", ("m9", "train", "--game", "chess", "--steps", "1", *CPU), 2, "--game chess"),
     Case("m5-model-unknown", ("m5", "--model", "nope", *CPU), 2, "nope"),
+    Case("m7-model-is-a-codec", ("m7", "--model", str(REPO / M1_GOLD), *CPU), 2, "model.arch"),
+    Case("m7-not-the-platformer", ("m7", "--model", str(REPO / "candidates/m4/predictor"), "-s", "game=pong", *CPU), 2, "game pong"),
     Case("m8-frames-zero", ("m8", "--model", str(REPO / "candidates/m4/predictor"), "-s", "frames=0", *CPU), 2, "frames 0"),
     Case("m8-model-is-a-codec", ("m8", "--model", str(REPO / M1_GOLD), *CPU), 2, "model.arch"),
     Case("m4-model-is-a-codec", ("m4", "--model", str(REPO / M1_GOLD), *CPU), 2, "model.arch"),

@@ -129,3 +129,34 @@ def test_the_panorama_rolls_out_through_the_plain_protocol(short) -> None:
 def test_no_golden_is_exit_3(project: Path) -> None:
     r = CliRunner().invoke(gate_cli(), ["m7"])
     assert r.exit_code == 3 and "gate m4 train" in r.output
+
+
+def test_an_untrained_predictor_fails_the_gate(
+    project: Path, short, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole gate on an untrained, narrow predictor over one short route: exit 1 naming the
+    criteria a model that never moves its camera fails, and the pictures written."""
+    import orjson
+
+    monkeypatch.setattr(spec, "ROUTES", 1)
+    from core.games.platformer import ACTIONS
+    from core.models.predictor import FramePredictor, PredictorConfig
+    from shell import checkpoints
+
+    cfg = PredictorConfig(width1=8, width2=8, width3=8)
+    torch.manual_seed(0)
+    dest = project / "untrained"
+    checkpoints.save_checkpoint(
+        dest, "m2", "test", {}, checkpoints.pack(FramePredictor(cfg)),
+        {"arch": "frame_predictor", "config": cfg.to_dict(), "frame_shape": [256, 256, 3],
+         "game": "platformer", "backend": "builtin", "action_names": list(ACTIONS)},
+        {"steps": 0}, [], {},
+    )  # fmt: skip
+    args = ["m7", "--model", str(dest), "-s", "device_threads=1", "--json"]
+    r = CliRunner().invoke(gate_cli(), args)
+    assert r.exit_code == 1, r.output
+    out = orjson.loads(r.stdout)
+    failed = {c["name"] for c in out["criteria"] if not c["passed"]}
+    assert {"camera_track", "revisit_match", "return_match", "permanence"} <= failed
+    for name in ("m7_drift.png", "m7_camera.png", "m7_revisit.png", "m7_route.gif"):
+        assert (Path(out["run_dir"]) / name).is_file()
