@@ -31,10 +31,11 @@ def shift_global(img: torch.Tensor, dx: torch.Tensor) -> torch.Tensor:
 def best_shift(last: torch.Tensor, target: torch.Tensor, m: int) -> torch.Tensor:
     """int64 [N] in 0..2m: the whole-frame horizontal shift (index; shift = index - m) of the last
     frame that best explains the target (least MSE): the camera's move, read off the data."""
+    w = last.shape[3]
+    padded = F.pad(last, (m, m, 0, 0), mode="replicate")  # [N, C, H, W + 2m], once for every shift
     errs = []
-    for d in range(-m, m + 1):
-        s = shift_global(last, torch.full((last.shape[0],), d, dtype=torch.int64))
-        errs.append((s - target).square().flatten(1).mean(1))  # [N]
+    for d in range(-m, m + 1):  # the window is shift_global's output for shift d, as a view
+        errs.append((padded[..., m - d : m - d + w] - target).square().flatten(1).mean(1))  # [N]
     return torch.stack(errs, 1).argmin(1)  # [N]
 
 
