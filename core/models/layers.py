@@ -221,26 +221,3 @@ def row_runs(img: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     start = torch.where(new, col, 0).cummax(2).values
     end = torch.where(last, col, w - 1).flip(2).cummin(2).values.flip(2)
     return start, end
-
-
-def open_air(
-    base: torch.Tensor, moved: torch.Tensor, walls: Callable[[torch.Tensor], torch.Tensor]
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """The columns a camera move of `moved` int64 [N] px (base = the last frame shifted right by it,
-    its edge column repeated) reveals, with air where the repeat would stretch a floating solid (a
-    brick, a pipe's top) into a band: a solid pixel there with a non-solid one below it shows the
-    nearest non-solid pixel above it instead; solid runs down to the frame's bottom (the ground)
-    continue. base [N, 3, H, W] -> (base, its walls bool [N, H, W])."""
-    wall = walls(base)  # [N, H, W]
-    n, h, w = wall.shape
-    col = torch.arange(w, device=base.device).view(1, 1, w)
-    d = moved.view(n, 1, 1)
-    revealed = ((d > 0) & (col < d)) | ((d < 0) & (col >= w + d))  # [N, 1, W]
-    grounded = wall.flip(1).int().cumprod(1).flip(1).bool()  # [N, H, W]: solid down to the bottom
-    rows = torch.arange(h, device=base.device).view(1, h, 1).expand(n, h, w)
-    air = torch.where(~wall, rows, torch.full_like(rows, -1)).cummax(1).values  # nearest air above
-    fix = wall & ~grounded & revealed & (air >= 0)  # [N, H, W]
-    if not bool(fix.any()):
-        return base, wall
-    fill = base.gather(2, air.clamp(min=0)[:, None].expand(-1, base.shape[1], -1, -1))
-    return torch.where(fix[:, None], fill, base), wall & ~fix

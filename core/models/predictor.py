@@ -36,7 +36,7 @@ from torch import nn
 
 from core.models.autoencoder import ResBlock
 from core.models.cells import sample_shifts, shift_cells
-from core.models.layers import open_air, resolve, row_fill
+from core.models.layers import resolve, row_fill
 from core.models.motion import past_motion, shift_global
 from core.models.shiftmix import shift_mix
 
@@ -77,8 +77,6 @@ class PredictorConfig:
     contact: bool = False  # layers: a move that would carry sprite pixels onto a solid colour
     # (`solid`, read off the data: core/models/layers.py) stops at its face, as the game's collision
     # does; a cell 8 px coarse cannot see the last pixel before the ground
-    open_air: bool = False  # contact: what the camera reveals repeats the edge's ground, not its
-    # floating solids (layers.open_air); without it a brick at the edge becomes a wall across the view
     min_p: int = 0  # hard mode's choice, in %: 0 takes each cell's most likely shift; p > 0 samples
     # among the shifts of probability >= p %, every cell at the same quantile of its own distribution
     # (one uniform per frame, from the noise): one sprite's cells agree, and the shifts are unbiased
@@ -348,8 +346,6 @@ class FramePredictor(nn.Module):
         if cfg.hard:
             xlog, ylog = rest[:, : self.n_dx], rest[:, self.n_dx : self.n_dx + self.n_dy]
             wall = self.walls(base) if cfg.contact else None  # [N, H, W]: never crossed
-            if cfg.contact and cfg.open_air:
-                base, wall = open_air(base, g - cfg.max_global, self.walls)
             layer = None
             if cfg.layers:
                 fg, behind = self.layer_heads(feat, base, wall)  # [N, H, W], [N, 3, H, W]
