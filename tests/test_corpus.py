@@ -299,6 +299,7 @@ CORPUS: list[Case] = [
     Case("keys-list-extra", ("keys", "list", "surprise"), 2, "surprise"),
     Case("keys-revoke-unknown", ("keys", "revoke", "nope"), 2, "nope"),
     Case("m4-train-horizon-zero", ("m4", "train", "--horizon", "0", "--steps", "1", *CPU), 2, "--horizon"),
+    Case("m4-train-camera-weight-negative", ("m4", "train", "--camera-weight", "-1", "--steps", "1", *CPU), 2, "--camera-weight"),
     Case("m4-train-one-frame-share", ("m4", "train", "--one-frame", "2", "--steps", "1", *CPU), 2, "--one-frame"),
     Case("m4-model-unknown", ("m4", "--model", "nope", *CPU), 2, "nope"),
     Case("m9-train-unknown-game", ("m9", "train", "--game", "chess", "--steps", "1", *CPU), 2, "--game chess"),

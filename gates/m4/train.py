@@ -50,6 +50,9 @@ class TrainArgs:
     ctx_noise: float = 0.0  # the context noise level's upper bound (GameNGen-style); 0: block
     # motion copies pixels, so noise on the context is copied on (0.03 helped the soft mixture)
     sharp: float = 0.0  # weight of the shift choices' entropy (core.models.unroll.unroll_loss)
+    camera_weight: float = (
+        0.1  # block motion: the camera decision's cross-entropy beside the cells'
+    )
     objects: bool = True  # hard mode's sampler: one shift per moving object (else per cell)
     pool: bool = True  # objects draw from their cells' weighted mean distribution (else from
     # their surest mover's, which drags what touches the player: history/m4-m5-model.md)
@@ -105,6 +108,9 @@ def add_train_verb(app) -> None:
         sharp: Annotated[
             float, typer.Option(help="Weight of the per-cell shift choices' entropy (0: none).")
         ] = D.sharp,
+        camera_weight: Annotated[
+            float, typer.Option(help="Block motion: weight of the camera decision's cross-entropy.")
+        ] = D.camera_weight,
         objects: Annotated[
             bool, typer.Option("--objects/--cells", help="One shift per moving object or per cell.")
         ] = D.objects,
@@ -137,7 +143,8 @@ def add_train_verb(app) -> None:
         args = TrainArgs(
             steps=steps, episodes=episodes, episode_steps=episode_steps, batch=batch, k=k,
             horizon=horizon, lr=lr, seed=seed, game=game, threads=threads, resume=resume, init=init,
-            one_frame=one_frame, ctx_noise=ctx_noise, sharp=sharp, hard=hard, objects=objects, min_p=min_p,
+            one_frame=one_frame, ctx_noise=ctx_noise, sharp=sharp, camera_weight=camera_weight, hard=hard,
+            objects=objects, min_p=min_p,
             motion_in=motion_in, pixel_head=pixel_head, pool=pool, layers=layers, contact=contact,
             checkpoint_every=checkpoint_every,
         )  # fmt: skip
@@ -158,6 +165,8 @@ def _check(args: TrainArgs) -> None:
         raise BadInput(f"--min-p {args.min_p}: a percentage in 0..100")
     if not (0 <= args.sharp <= 1):
         raise BadInput(f"--sharp {args.sharp}: in 0..1")
+    if not (0 <= args.camera_weight <= 100):
+        raise BadInput(f"--camera-weight {args.camera_weight}: in 0..100")
     if not (0 <= args.ctx_noise <= 0.5):
         raise BadInput(f"--ctx-noise {args.ctx_noise}: in 0..0.5")
     if not (0 <= args.pixel_head <= 64):
@@ -278,7 +287,8 @@ def train_world_model(ctx, args: TrainArgs) -> None:
         pick = torch.randint(0, len(train), (args.batch,), generator=gen).tolist()
         x, a = window([train[i] for i in pick])
         if cfg.hard:
-            return block_unroll_loss(net, x, a, args.k, gen, args.one_frame, args.ctx_noise)
+            return block_unroll_loss(net, x, a, args.k, gen, args.one_frame, args.ctx_noise,
+                                     camera_weight=args.camera_weight)  # fmt: skip
         return unroll_loss(
             net, x, a, args.k, gen, args.one_frame, args.ctx_noise, sharp_weight=args.sharp
         )
