@@ -72,14 +72,20 @@ def ssim(
     return s.flatten(1).mean(1)  # [N]
 
 
+def pack_rgb(frames: torch.Tensor) -> torch.Tensor:
+    """uint8 [..., 3] -> int32 [...]: one integer per colour, (r << 16) | (g << 8) | b, for exact
+    comparisons and counts."""
+    f = frames.to(torch.int32)
+    return (f[..., 0] << 16) | (f[..., 1] << 8) | f[..., 2]
+
+
 def palette_of(frames: torch.Tensor, max_colors: int = 256) -> torch.Tensor:
     """uint8 [..., 3] frames -> uint8 [K, 3]: the distinct colours (at most max_colors, the most
     frequent ones, so a palette stays a palette even on a noisy source)."""
     flat = frames.reshape(-1, 3)  # [P, 3]
     counts = torch.zeros(1 << 24, dtype=torch.int64, device=frames.device)  # one bin per RGB value
     for i in range(0, flat.shape[0], 1 << 22):  # chunks of 4M pixels: bounded memory
-        c = flat[i : i + (1 << 22)].to(torch.int32)  # [p, 3]
-        counts += torch.bincount((c[:, 0] << 16) | (c[:, 1] << 8) | c[:, 2], minlength=1 << 24)
+        counts += torch.bincount(pack_rgb(flat[i : i + (1 << 22)]), minlength=1 << 24)
     keys = counts.nonzero().squeeze(1)  # [K] packed colours present
     if keys.shape[0] > max_colors:
         keys = keys[counts[keys].argsort(descending=True)[:max_colors]]

@@ -56,6 +56,23 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["PYTEST_DEBUG_TEMPROOT"] = shm
 
 
+def save_untrained_predictor(dest: Path, cfg) -> Path:
+    """An untrained predictor of architecture `cfg` (core.models.predictor.PredictorConfig) written
+    as a checkpoint artifact for the built-in platformer, as a train verb writes one; seed 0."""
+    import torch
+
+    from core.games.platformer import ACTIONS
+    from core.models.predictor import FramePredictor
+    from shell import checkpoints
+
+    torch.manual_seed(0)
+    model_meta = {"arch": "frame_predictor", "config": cfg.to_dict(), "frame_shape": [256, 256, 3],
+                  "game": "platformer", "backend": "builtin", "action_names": list(ACTIONS)}  # fmt: skip
+    checkpoints.save_checkpoint(dest, "m2", "test", {}, checkpoints.pack(FramePredictor(cfg)),
+                                model_meta, {"steps": 0}, [], {})  # fmt: skip
+    return dest
+
+
 def install_into(target: Path, project: Path) -> Path:
     """A package installed, for real, into a folder of its own (as pip would into site-packages)."""
     uv = shutil.which("uv")

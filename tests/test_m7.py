@@ -21,7 +21,7 @@ from core.models.protocols import Stepped, as_recurrent, one_frame_context
 from gates.common.clips import play
 from gates.m7 import measures as ms
 from gates.m7 import run, spec
-from tests.conftest import gate_cli
+from tests.conftest import gate_cli, save_untrained_predictor
 
 SKY = 0.6  # the stand-in's invented columns
 
@@ -76,10 +76,10 @@ def routes():
         for k, v in SHORT.items():
             mp.setattr(spec, k, v)
         game = get_game("platformer")
-        start, acts, cams = run.routes(game, 1_000_003)
+        start, acts, cams, pairs = run.routes(game, 1_000_003)
         truth = play(game, start, acts)[0].frames  # [R, T+1, H, W, 3]
         stats = torch.cat([ms.frame_stats(t) for t in truth])
-        yield truth, acts, cams, stats.amin(0), stats.amax(0)
+        yield truth, acts, cams, pairs, stats.amin(0), stats.amax(0)
 
 
 @pytest.fixture
@@ -96,23 +96,27 @@ def _frames(model, truth, acts) -> torch.Tensor:
     return run.generate(model, truth[:, 0], acts, torch.device("cpu"), 0, lambda n=1: None)
 
 
+def _judge(frames, short) -> dict[str, float]:
+    truth, _, cams, pairs, lo, hi = short
+    return run.judge(frames, truth, cams, pairs, lo, hi)
+
+
 def test_the_games_own_routes_score_perfectly(short) -> None:
-    truth, acts, cams, lo, hi = short
+    truth, acts, cams, *_ = short
     assert all(torch.equal(ms.camera_track(t), c) for t, c in zip(truth, cams, strict=True))
-    r = run.judge(truth, truth, cams, lo, hi)
+    r = _judge(truth, short)
     assert r["return_match"] == 1.0 and r["revisit_match"] == 1.0 and r["camera_track"] == 0
     assert r["no_teleports"] == 1.0 and r["final_in_range"] == 1.0
-    copy = run.judge(truth[:, :1].expand_as(truth), truth, cams, lo, hi)
+    copy = _judge(truth[:, :1].expand_as(truth), short)
     assert copy["camera_track"] > spec.CAMERA_PX  # copy-last never moves
 
 
 def test_memory_keeps_the_start_view_and_its_absence_or_reset_loses_it(short) -> None:
-    truth, acts, cams, lo, hi = short
+    truth, acts, cams, *_ = short
     assert isinstance(as_recurrent(Scroller(cams)), Stepped)
-    bare = run.judge(_frames(Scroller(cams), truth, acts), truth, cams, lo, hi)
-    kept = run.judge(_frames(Panorama(Scroller(cams)), truth, acts), truth, cams, lo, hi)
-    wiped = run.judge(_frames(Forgetful(Panorama(Scroller(cams)), 20), truth, acts), truth, cams,
-                      lo, hi)  # fmt: skip
+    bare = _judge(_frames(Scroller(cams), truth, acts), short)
+    kept = _judge(_frames(Panorama(Scroller(cams)), truth, acts), short)
+    wiped = _judge(_frames(Forgetful(Panorama(Scroller(cams)), 20), truth, acts), short)
     assert kept["return_match"] >= spec.MATCH and kept["revisit_match"] >= spec.MATCH
     assert bare["return_match"] < spec.MATCH and bare["revisit_match"] < spec.MATCH
     assert wiped["return_match"] < spec.MATCH
@@ -120,7 +124,7 @@ def test_memory_keeps_the_start_view_and_its_absence_or_reset_loses_it(short) ->
 
 
 def test_the_panorama_rolls_out_through_the_plain_protocol(short) -> None:
-    truth, acts, cams, _, _ = short
+    truth, acts, cams, *_ = short
     ctx = one_frame_context(truth[:, 0].permute(0, 3, 1, 2).float() / 255, 1)
     out = Panorama(Scroller(cams)).rollout(ctx, acts[:, :5], torch.zeros(2, 5, 0))
     assert out.shape == (2, 5, 3, 256, 256)
@@ -139,19 +143,11 @@ def test_an_untrained_predictor_fails_the_gate(
     import orjson
 
     monkeypatch.setattr(spec, "ROUTES", 1)
-    from core.games.platformer import ACTIONS
-    from core.models.predictor import FramePredictor, PredictorConfig
-    from shell import checkpoints
+    from core.models.predictor import PredictorConfig
 
-    cfg = PredictorConfig(width1=8, width2=8, width3=8)
-    torch.manual_seed(0)
-    dest = project / "untrained"
-    checkpoints.save_checkpoint(
-        dest, "m2", "test", {}, checkpoints.pack(FramePredictor(cfg)),
-        {"arch": "frame_predictor", "config": cfg.to_dict(), "frame_shape": [256, 256, 3],
-         "game": "platformer", "backend": "builtin", "action_names": list(ACTIONS)},
-        {"steps": 0}, [], {},
-    )  # fmt: skip
+    dest = save_untrained_predictor(
+        project / "untrained", PredictorConfig(width1=8, width2=8, width3=8)
+    )
     args = ["m7", "--model", str(dest), "-s", "device_threads=1", "--json"]
     r = CliRunner().invoke(gate_cli(), args)
     assert r.exit_code == 1, r.output

@@ -1,6 +1,7 @@
 """Gate m8 on real models: no golden is exit 3; the committed m4 candidate plays fast and small but
 fails quality (no m5 pass on its weights in this ledger) and, in a folder that is no git checkout, the
-set-up time is not measured; a wide predictor fails fps. (A folder past 2 GB is not made here: the
+set-up time is not measured, and the same weights with a passing m5 run as well pass quality; a
+predictor deciding per pixel instead of per 8x8 cell fails fps. (A folder past 2 GB is not made here: the
 artifact store hashes every file it lists, 2 GB of it would take the suite's budget.)"""
 
 from __future__ import annotations
@@ -8,15 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
-import torch
 from click.testing import CliRunner
 
-from core.games.platformer import ACTIONS
-from core.models.predictor import FramePredictor, PredictorConfig
+from core.models.predictor import PredictorConfig
 from gates.m8.speed import tier
-from shell import checkpoints, ledger, paths
+from shell import ledger, paths
 from shell.store import sha256_file
-from tests.conftest import REPO, gate_cli
+from tests.conftest import REPO, gate_cli, save_untrained_predictor
 
 CANDIDATE = REPO / "candidates" / "m4" / "predictor"
 QUICK = ["-s", "frames=3", "-s", "warmup=1", "--json"]
@@ -57,17 +56,22 @@ def test_fast_but_unproven_weights_fail_quality(project: Path) -> None:
     assert m["model_params"] > 1e6 and m["peak_rss_gb"] > 0.1
 
 
+def test_weights_that_passed_m4_and_m5_pass_quality(project: Path) -> None:
+    from types import SimpleNamespace
+
+    from gates.m8.run import _quality
+
+    said: list[str] = []
+    ctx = SimpleNamespace(say=said.append)
+    _record("m4", CANDIDATE / "model.safetensors", passed=True)
+    assert _quality(ctx, CANDIDATE) == 0.0  # no m5 run yet
+    _record("m5", CANDIDATE / "model.safetensors", passed=True)
+    assert _quality(ctx, CANDIDATE) == 1.0 and "m5 passed on these weights" in said[-1]
+
+
 def test_a_slow_model_fails_fps(project: Path) -> None:
-    cfg = PredictorConfig(cell=1)  # one decision per pixel, not per 8x8 cell: ~0.19 s a frame here
-    torch.manual_seed(0)
-    net = FramePredictor(cfg)
-    dest = project / "wide"
-    checkpoints.save_checkpoint(
-        dest, "m2", "test", {}, checkpoints.pack(net),
-        {"arch": "frame_predictor", "config": cfg.to_dict(), "frame_shape": [256, 256, 3],
-         "game": "platformer", "backend": "builtin", "action_names": list(ACTIONS)},
-        {"steps": 0}, [], {},
-    )  # fmt: skip
+    # one decision per pixel, not per 8x8 cell: ~0.19 s a frame here
+    dest = save_untrained_predictor(project / "per_pixel", PredictorConfig(cell=1))
     out = _run("--model", str(dest), "-s", "setup=false")
     assert out["failed"] == {"fps", "quality"}
     assert {"memory_gb", "model_file_gb"} <= out["passed"]

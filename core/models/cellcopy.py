@@ -27,6 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.metrics import pack_rgb
+
 
 @dataclass(frozen=True)
 class CellCopyConfig:
@@ -47,12 +49,6 @@ class CellCopyConfig:
     @classmethod
     def from_dict(cls, d: dict[str, int]) -> CellCopyConfig:
         return cls(**d)
-
-
-def pack_rgb(frames: torch.Tensor) -> torch.Tensor:
-    """uint8 [..., H, W, 3] -> int32 [..., H, W]: one integer per colour, for exact comparisons."""
-    f = frames.to(torch.int32)
-    return (f[..., 0] << 16) | (f[..., 1] << 8) | f[..., 2]
 
 
 def to_cells(packed: torch.Tensor, cell: int) -> torch.Tensor:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 import torch
 
 from core.models.motion import camera_step
-from core.models.protocols import WorldModel, slide
+from core.models.protocols import WorldModel, rollout_recurrent, slide
 
 REACH = 2304  # px of level the canvas holds on each side of the start: 900 frames at the
 # platformer's top speed (2.5 px/frame) go 2250 px; beyond it the canvas's edge column is reused
@@ -101,8 +101,4 @@ class Panorama:
         self, context: torch.Tensor, actions: torch.Tensor, noise: torch.Tensor
     ) -> torch.Tensor:
         """[B, K, 3, H, W], [B, T], [B, T, Z] -> [B, T, 3, H, W], the memory kept across the T steps."""
-        state, out = self.begin(context), []
-        for t in range(actions.shape[1]):
-            state, y = self.step(state, actions[:, t], noise[:, t])
-            out.append(y)
-        return torch.stack(out, 1)
+        return rollout_recurrent(self, context, actions, noise)

@@ -74,12 +74,7 @@ def rollout_by_steps(
     model: WorldModel, context: torch.Tensor, actions: torch.Tensor, noise: torch.Tensor
 ) -> torch.Tensor:
     """The plain rollout: predict, append the raw prediction to the context, drop the oldest frame."""
-    out = []
-    for t in range(actions.shape[1]):
-        y = model.predict(context, actions[:, t], noise[:, t])  # [B, 3, H, W]
-        out.append(y)
-        context = slide(context, y)  # [B, K, 3, H, W]
-    return torch.stack(out, 1)  # [B, T, 3, H, W]
+    return rollout_recurrent(Stepped(model), context, actions, noise)
 
 
 @runtime_checkable
@@ -118,3 +113,14 @@ class Stepped:
 def as_recurrent(model: object) -> RecurrentWorldModel:
     """The model itself when it speaks the recurrent protocol, else its context-only reducer."""
     return model if isinstance(model, RecurrentWorldModel) else Stepped(model)  # type: ignore[arg-type]
+
+
+def rollout_recurrent(
+    model: RecurrentWorldModel, context: torch.Tensor, actions: torch.Tensor, noise: torch.Tensor
+) -> torch.Tensor:
+    """begin, then one step per action: [B, K, 3, H, W], [B, T], [B, T, Z] -> [B, T, 3, H, W]."""
+    state, out = model.begin(context), []
+    for t in range(actions.shape[1]):
+        state, y = model.step(state, actions[:, t], noise[:, t])  # y [B, 3, H, W]
+        out.append(y)
+    return torch.stack(out, 1)

@@ -50,9 +50,7 @@ class TrainArgs:
     ctx_noise: float = 0.0  # the context noise level's upper bound (GameNGen-style); 0: block
     # motion copies pixels, so noise on the context is copied on (0.03 helped the soft mixture)
     sharp: float = 0.0  # weight of the shift choices' entropy (core.models.unroll.unroll_loss)
-    camera_weight: float = (
-        0.1  # block motion: the camera decision's cross-entropy beside the cells'
-    )
+    camera_weight: float = 0.1  # block motion: the camera choice's cross-entropy, beside the cells'
     objects: bool = True  # hard mode's sampler: one shift per moving object (else per cell)
     pool: bool = True  # objects draw from their cells' weighted mean distribution (else from
     # their surest mover's, which drags what touches the player: history/m4-m5-model.md)

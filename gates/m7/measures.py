@@ -8,6 +8,7 @@ import torch
 
 from core.games.platformer_art import PALETTE
 from core.games.platformer_decode import COIN, classify, player_xy
+from core.metrics import pack_rgb
 from core.models.motion import CAMERA_STEPS, camera_step
 from gates.m7 import spec
 
@@ -24,7 +25,7 @@ def camera_track(frames: torch.Tensor) -> torch.Tensor:
     return torch.cat([torch.zeros(1, dtype=torch.int64), torch.cat(steps).cumsum(0)])
 
 
-_PALETTE = torch.tensor([(r << 16) | (g << 8) | b for _, (r, g, b) in PALETTE])
+_PALETTE = pack_rgb(torch.tensor([rgb for _, rgb in PALETTE], dtype=torch.uint8))  # [P]
 
 
 def frame_stats(frames: torch.Tensor) -> torch.Tensor:
@@ -34,8 +35,7 @@ def frame_stats(frames: torch.Tensor) -> torch.Tensor:
         f = frames[i : i + CHUNK]
         x = f.float()
         grey = x.mean(-1)
-        packed = (f[..., 0].int() << 16) | (f[..., 1].int() << 8) | f[..., 2].int()
-        share = torch.isin(packed, _PALETTE).float().mean((1, 2))
+        share = torch.isin(pack_rgb(f), _PALETTE).float().mean((1, 2))
         present = (~player_xy(classify(f)).isnan().any(1)).float()
         out.append(torch.cat([x.mean((1, 2)), grey.std((1, 2))[:, None], share[:, None],
                               present[:, None]], 1))  # fmt: skip

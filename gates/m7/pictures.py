@@ -19,7 +19,8 @@ def _psnr_curve(a: torch.Tensor, b: torch.Tensor) -> list[float]:
     return [float(psnr(to_unit(a[:, t]), to_unit(b[:, t])).clamp(max=60).mean()) for t in idx]
 
 
-def draw(ctx, truth: torch.Tensor, ours: torch.Tensor, cams: torch.Tensor, rows: dict) -> None:
+def draw(ctx, truth: torch.Tensor, ours: torch.Tensor, cams: torch.Tensor, pairs: list,
+         rows: dict) -> None:  # fmt: skip
     xs = list(range(0, truth.shape[1], EVERY))
     copy = truth[:, :1].expand_as(truth)
     share = [float(ms.frame_stats(ours[:, t])[:, 4].mean()) for t in xs]
@@ -38,10 +39,9 @@ def draw(ctx, truth: torch.Tensor, ours: torch.Tensor, cams: torch.Tensor, rows:
         ylabel="px"))  # fmt: skip
     grid, labels = [], []
     for r in range(min(2, len(cams))):
-        pairs = ms.revisits(cams[r].numpy())
-        if not pairs:
+        if not pairs[r]:
             continue
-        t1, t2 = pairs[len(pairs) // 2]
+        t1, t2 = pairs[r][len(pairs[r]) // 2]
         grid.append([ours[r, t1].numpy(), ours[r, t2].numpy(), truth[r, t2].numpy()])
         labels.append(f"route {r}: frames {t1} / {t2}")
     if grid:

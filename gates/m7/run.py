@@ -22,21 +22,24 @@ from shell.errors import BadInput
 ADVANCE = 30  # frames per progress tick: one second of the route
 
 
-def routes(game: Any, seed: int) -> tuple[Any, torch.Tensor, torch.Tensor]:
+def routes(game: Any, seed: int) -> tuple[Any, torch.Tensor, torch.Tensor, list]:
     """The first ROUTES levels of the seed whose route the game's player survives, that leave the
     start view and come back to it (those with a coin in the start view first)
-    -> (start states, actions int64 [R, T], camera x int64 [R, T+1] from the start)."""
+    -> (start states, actions int64 [R, T], camera x int64 [R, T+1] from the start, each route's
+    (first visit, revisit) frame pairs)."""
     state = game.reset(seed, spec.CANDIDATES, "cpu")
     acts, cams, done = route_actions(state, spec.OUT, spec.BACK, spec.FRAMES, seed)
     cams = (cams - cams[:, :1]).long()
-    back = torch.tensor([sum(t1 == 0 for t1, _ in ms.revisits(c.numpy())) for c in cams])  # [C]
+    pairs = [ms.revisits(c.numpy()) for c in cams]
+    back = torch.tensor([sum(t1 == 0 for t1, _ in p) for p in pairs])  # [C]
     ok = ~done.any(1) & (back >= spec.FINAL)  # back at the start view, after going a screen away
     coins = torch.stack([(ms.coin_cells(f) >= spec.COIN_PX).any() for f in game.render_rgb(state)])
     order = sorted(ok.nonzero().flatten().tolist(), key=lambda i: (not coins[i], i))
     if len(order) < spec.ROUTES:
         raise RuntimeError(f"only {len(order)} of {spec.CANDIDATES} levels give a usable route")
-    idx = torch.tensor(order[: spec.ROUTES])
-    return take_envs(state, idx), acts[idx], cams[idx]
+    keep = order[: spec.ROUTES]
+    idx = torch.tensor(keep)
+    return take_envs(state, idx), acts[idx], cams[idx], [pairs[i] for i in keep]
 
 
 @torch.no_grad()
@@ -59,10 +62,10 @@ def generate(model: Any, first: torch.Tensor, acts: torch.Tensor, dev: Any, seed
 
 
 def judge(
-    frames: torch.Tensor, truth: torch.Tensor, cams: torch.Tensor, lo, hi
+    frames: torch.Tensor, truth: torch.Tensor, cams: torch.Tensor, pairs: list, lo, hi
 ) -> dict[str, float]:
     """All measures of one set of routes' frames uint8 [R, T+1, H, W, 3] against the game's. A pair of
-    frames counts for revisit, return and permanence only when the model's own camera went away and
+    frames (pairs: per route, from `routes`) counts for revisit, return and permanence only when the model's own camera went away and
     came back with the game's (within one step at both ends): a model that never moves remembers
     nothing, whatever its frames show."""
     final, cam_err, steps = [], [], []
@@ -73,13 +76,12 @@ def judge(
         final.append(ms.in_range(ms.frame_stats(f[-spec.FINAL :]), lo, hi))
         cam_err.append((track - cams[r]).abs().float())
         steps.append(ms.player_steps(f))
-        pairs = ms.revisits(cams[r].numpy())
         went = ms.went_away(track, cams[r])
-        for t1, t2 in ms.sample(pairs, spec.PAIRS):
+        for t1, t2 in ms.sample(pairs[r], spec.PAIRS):
             n, k = ms.still_match(g[t1], g[t2], f[t1], f[t2])
             rv[0], rv[1] = rv[0] + n, rv[1] + k * went(t1, t2)
         cells = ms.coin_cells(g[0]) >= spec.COIN_PX
-        for _, t2 in ms.sample([p for p in pairs if p[0] == 0], spec.PAIRS):
+        for _, t2 in ms.sample([p for p in pairs[r] if p[0] == 0], spec.PAIRS):
             n, k = ms.still_match(g[0], g[t2], g[t2], f[t2])
             rt[0], rt[1] = rt[0] + n, rt[1] + k * went(0, t2)
             agree = (ms.coin_cells(f[t2]) >= spec.COIN_PX) == (ms.coin_cells(g[t2]) >= spec.COIN_PX)
@@ -104,7 +106,7 @@ def evaluate(ctx) -> None:
     game = get_game(cfg.game)
     model, _, about = load_model(ctx, "m7", "world_model", "predictor",
                                  {"n_actions": len(game.actions)}, golden_gate="m4")  # fmt: skip
-    start, acts, cams = routes(game, cfg.eval_seed)
+    start, acts, cams, pairs = routes(game, cfg.eval_seed)
     truth = play(game, start, acts)[0].frames  # [R, T+1, H, W, 3]
     for r in range(truth.shape[0]):  # the readers must get the game's own route exactly right
         if not torch.equal(ms.camera_track(truth[r]), cams[r]):
@@ -120,16 +122,16 @@ def evaluate(ctx) -> None:
     stats = torch.cat([ms.frame_stats(t) for t in truth])
     lo, hi = stats.amin(0), stats.amax(0)
     copy = truth[:, :1].expand_as(truth)
-    rows = {"model": judge(ours, truth, cams, lo, hi), "copy_last": judge(copy, truth, cams, lo, hi),
-            "truth": judge(truth, truth, cams, lo, hi)}  # fmt: skip
+    rows = {who: judge(f, truth, cams, pairs, lo, hi)
+            for who, f in (("model", ours), ("copy_last", copy), ("truth", truth))}  # fmt: skip
     ctx.metric("routes", len(acts))
     ctx.metric("frames", spec.FRAMES)
     ctx.metric("threads", threads)
-    ctx.metric("revisit_pairs", sum(len(ms.revisits(c.numpy())) for c in cams))
+    ctx.metric("revisit_pairs", sum(len(p) for p in pairs))
     for who in ("copy_last", "truth"):
         for k, v in rows[who].items():
             ctx.metric(f"{who}_{k}", v)
     for k, v in rows["model"].items():
         ctx.check(k, v)
-    draw(ctx, truth, ours, cams, rows)
+    draw(ctx, truth, ours, cams, pairs, rows)
     ctx.say(f"m7: model {about['name']} from {about['path']}")
