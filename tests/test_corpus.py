@@ -300,6 +300,8 @@ CORPUS: list[Case] = [
     Case("keys-revoke-unknown", ("keys", "revoke", "nope"), 2, "nope"),
     Case("m4-train-horizon-zero", ("m4", "train", "--horizon", "0", "--steps", "1", *CPU), 2, "--horizon"),
     Case("m4-train-camera-weight-negative", ("m4", "train", "--camera-weight", "-1", "--steps", "1", *CPU), 2, "--camera-weight"),
+    Case("m4-train-painter-without-layers", ("m4", "train", "--painter", "16", "--steps", "1", *CPU), 2, "--painter"),
+    Case("m4-train-focus-above-one", ("m4", "train", "--focus", "1.5", "--steps", "1", *CPU), 2, "--focus"),
     Case("m4-train-one-frame-share", ("m4", "train", "--one-frame", "2", "--steps", "1", *CPU), 2, "--one-frame"),
     Case("m4-model-unknown", ("m4", "--model", "nope", *CPU), 2, "nope"),
     Case("m9-train-unknown-game", ("m9", "train", "--game", "chess", "--steps", "1", *CPU), 2, "--game chess"),

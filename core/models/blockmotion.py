@@ -125,9 +125,12 @@ def block_unroll_loss(
             with torch.no_grad():  # each cell its own most likely choices: the sampler of
                 # inference (objects, drawn shifts) is left out, so labels stay cell by cell
                 mine = tuple(aux[n][pick].argmax(1) for n in ("ylog", "xlog"))  # [B, h, w] x 2
-                paint, keep, res = net.pixel_heads(aux["feat"][pick], base, *mine)  # its pixels
+                fg = aux["fg"][pick] > 0 if cfg.layers else None  # [B, H, W]
+                paint, keep, res = net.pixel_heads(
+                    aux["feat"][pick], base, *mine, action=actions[:, t], fg=fg
+                )  # its pixels
                 wall = net.walls(base) if cfg.contact else None  # [B, H, W]
-                layer = (aux["fg"][pick] > 0, aux["behind"][pick], wall) if cfg.layers else None
+                layer = (fg, aux["behind"][pick], wall) if cfg.layers else None
                 own, _ = net.compose(base, res, (*mine, paint > 0, keep > 0), layer)  # [B, 3, H, W]
             ctx = slide(ctx, own.clamp(0, 1))  # [B, K, 3, H, W]
     return total / max(1, steps)

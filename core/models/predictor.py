@@ -38,6 +38,7 @@ from core.models.autoencoder import ResBlock
 from core.models.cells import sample_shifts, shift_cells
 from core.models.layers import resolve, row_fill
 from core.models.motion import past_motion, shift_global
+from core.models.painter import Painter, near_sprites
 from core.models.shiftmix import shift_mix
 
 
@@ -77,6 +78,8 @@ class PredictorConfig:
     contact: bool = False  # layers: a move that would carry sprite pixels onto a solid colour
     # (`solid`, read off the data: core/models/layers.py) stops at its face, as the game's collision
     # does; a cell 8 px coarse cannot see the last pixel before the ground
+    painter: int = 0  # layers: hidden width of the painter (core/models/painter.py), an MLP per
+    # cell near a sprite over the moved frame's 24x24 window: new poses painted to the pixel; 0: off
     min_p: int = 0  # hard mode's choice, in %: 0 takes each cell's most likely shift; p > 0 samples
     # among the shifts of probability >= p %, every cell at the same quantile of its own distribution
     # (one uniform per frame, from the noise): one sprite's cells agree, and the shifts are unbiased
@@ -155,6 +158,8 @@ class FramePredictor(nn.Module):
             nn.init.constant_(self.fg_head.bias, -1.0)  # most pixels are background
             self.fg_pix = nn.Sequential(nn.Conv2d(3, 16, 1), nn.GELU(), nn.Conv2d(16, 1, 1))  # ...
             nn.init.zeros_(self.fg_pix[2].weight)  # and its own colour (sprites have their own)
+        if cfg.hard and cfg.painter:
+            self.painter = Painter(w1, cfg.n_actions, cfg.cell, cfg.painter)
         if cfg.palette:  # the colours new pixels are drawn from (a buffer: set from data, saved)
             self.register_buffer("colours", torch.zeros(cfg.palette, 3))
             self.log_beta = nn.Parameter(torch.tensor(5.3))  # e^5.3 = 200 per unit^2: a 0.1 RGB
@@ -249,19 +254,29 @@ class FramePredictor(nn.Module):
         iy: torch.Tensor,
         ix: torch.Tensor,
         out: torch.Tensor | None = None,
+        action: torch.Tensor | None = None,
+        fg: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Hard mode's per-pixel choices once the cells' shifts (iy, ix) [N, h, w] are chosen, from the
         decoder's features feat [N, w1, h, w] (and self.head(feat) when already computed) and the
         camera-moved last frame base [N, 3, H, W] -> (paint logits [N, H, W], keep logits [N, H, W],
-        the residual RGB [N, 3, H, W])."""
+        the residual RGB [N, 3, H, W]). The painter also reads the action int64 [N] and paints
+        near the sprite pixels fg bool [N, H, W] of base."""
         cfg, c = self.cfg, self.cfg.cell
         out = self.head(feat) if out is None else out  # [N, R + DX + DY + 1, h, w]
         res = F.pixel_shuffle(out[:, : self.n_res], c)  # [N, 3, H, W]
         paint = F.pixel_shuffle(self.paint_head(feat), c)[:, 0]  # [N, H, W]
         keep = F.pixel_shuffle(self.keep_head(feat), c)[:, 0]  # [N, H, W]
-        if not cfg.pixel_head:
+        if not (cfg.pixel_head or cfg.painter):
             return paint, keep, res
         moved = shift_cells(base, iy - cfg.max_dy, ix - cfg.max_dx, c)  # [N, 3, H, W]
+        if cfg.painter:
+            if action is None or fg is None:
+                raise ValueError("painter: pixel_heads needs the action and the sprite pixels")
+            dp, dr = self.painter(feat, moved, action, near_sprites(fg, c))  # [N, H, W], [N, 3, H, W]
+            paint, res = paint + dp, res + dr
+        if not cfg.pixel_head:
+            return paint, keep, res
         f = F.interpolate(self.pix_feat(feat), scale_factor=c, mode="nearest")  # [N, ph, H, W]
         x = torch.cat([f, moved * 2 - 1, base * 2 - 1], 1)  # [N, ph + 6, H, W]
         d = self.pix_out(F.gelu(self.pix_conv(x)))  # [N, 5, H, W]
@@ -368,8 +383,9 @@ class FramePredictor(nn.Module):
                     iy, ix = resolve(layer[0], wall, iy, ix, cfg.cell, cfg.max_dy, cfg.max_dx)
             else:
                 iy, ix = cells[:2]
+            fg_px = layer[0] if layer is not None else None
             paint, keep, res = self.pixel_heads(
-                feat, base, iy, ix, out
+                feat, base, iy, ix, out, action, fg_px
             )  # [N, H, W] x 2, [N, 3, H, W]
             if aux is not None:
                 aux.update(xlog=xlog, ylog=ylog, paint=paint, keep=keep, res=res, feat=feat)

@@ -70,6 +70,15 @@ class TrainArgs:
     # off the training clips), and new pixels take only colours moving things show
     # (core/models/layers.py): a cell 8 px coarse cannot place a landing to the pixel
     contact: bool = False
+    # with layers: hidden width of the painter (core/models/painter.py), which paints new poses
+    # from the pixels around a sprite (0: off; the cells' 1x1 paint head cannot place an arm)
+    painter: int = 0
+    # train only the parameters whose names start with this (e.g. "painter"); the rest frozen, so
+    # a step costs the forward pass and that part's backward (a head taught on wide batches)
+    only: str = ""
+    # share of windows whose first target follows a change of action: a new pose, m5's moment
+    # (~1 in 10 windows otherwise)
+    focus: float = 0.0
     hard: bool = True  # block motion (core/models/blockmotion.py): whole shifts per cell, taught by
     # cross-entropy; False: m2's soft mixture under core.models.unroll.unroll_loss
     checkpoint_every: int = 100
@@ -133,6 +142,15 @@ def add_train_verb(app) -> None:
         contact: Annotated[
             bool, typer.Option("--contact/--no-contact", help="Sprites stop at solid colours.")
         ] = D.contact,
+        painter: Annotated[
+            int, typer.Option(help="With --layers: hidden width of the pose painter (0: none).")
+        ] = D.painter,
+        only: Annotated[
+            str, typer.Option(help="Train only parameters whose names start with this.")
+        ] = D.only,
+        focus: Annotated[
+            float, typer.Option(help="Share of windows that start at a change of action.")
+        ] = D.focus,
         checkpoint_every: options.CheckpointEvery = D.checkpoint_every,
         json: options.Json = False,
         log_jsonl: options.LogJsonl = False,
@@ -144,7 +162,7 @@ def add_train_verb(app) -> None:
             one_frame=one_frame, ctx_noise=ctx_noise, sharp=sharp, camera_weight=camera_weight, hard=hard,
             objects=objects, min_p=min_p,
             motion_in=motion_in, pixel_head=pixel_head, pool=pool, layers=layers, contact=contact,
-            checkpoint_every=checkpoint_every,
+            painter=painter, only=only, focus=focus, checkpoint_every=checkpoint_every,
         )  # fmt: skip
         launch("m4", args, train_world_model, device, json, log_jsonl)
 
@@ -169,6 +187,12 @@ def _check(args: TrainArgs) -> None:
         raise BadInput(f"--ctx-noise {args.ctx_noise}: in 0..0.5")
     if not (0 <= args.pixel_head <= 64):
         raise BadInput(f"--pixel-head {args.pixel_head}: channels in 0..64")
+    if not (0 <= args.focus <= 1):
+        raise BadInput(f"--focus {args.focus}: a share in 0..1")
+    if not (0 <= args.painter <= 1024):
+        raise BadInput(f"--painter {args.painter}: a hidden width in 0..1024")
+    if args.painter and not (args.layers and args.hard):
+        raise BadInput("--painter: needs --layers (it paints near the sprite layer's pixels)")
     if args.contact and not (args.layers and args.hard):
         raise BadInput("--contact: needs --layers (it stops the sprite layer's moves)")
     if args.horizon > 32 or args.episode_steps < 3 + args.horizon:
@@ -229,10 +253,12 @@ def train_world_model(ctx, args: TrainArgs) -> None:
         cfg = PredictorConfig.from_dict({**meta.model["config"], "hard": args.hard,
                                          "motion_in": args.motion_in,
                                          "pixel_head": args.pixel_head,
-                                         "layers": args.layers})  # fmt: skip
+                                         "layers": args.layers,
+                                         "painter": args.painter})  # fmt: skip
     else:
         cfg = PredictorConfig(n_actions=len(game.actions), hard=args.hard, motion_in=args.motion_in,
-                              pixel_head=args.pixel_head, layers=args.layers)  # fmt: skip
+                              pixel_head=args.pixel_head, layers=args.layers,
+                              painter=args.painter)  # fmt: skip
     n_held = max(1, args.episodes // 5)
     palette = palette_of(frames[n_held:])  # uint8 [P, 3]: the colours new pixels are drawn from
     if cfg.hard and not resumed:
@@ -254,9 +280,19 @@ def train_world_model(ctx, args: TrainArgs) -> None:
         counts = clip_counts(frames[n_held:], net.colours, cfg.max_global)  # [3, P]
         net.solid.copy_(solid_colours(counts).float())
         net.shown.copy_(shown_colours(counts).float())
+    if args.only:
+        from shell.errors import BadInput
+
+        named = [(n, p) for n, p in net.named_parameters() if n.startswith(args.only)]
+        if not named:
+            raise BadInput(f"--only {args.only}: no parameter of this model starts with it")
+        for n, p in net.named_parameters():
+            p.requires_grad_(n.startswith(args.only))
     net = net.to(dev)
     length = cfg.context + args.horizon
     train = windows(done, list(range(n_held, args.episodes)), length, 1)
+    turns = [i for i, (e, t) in enumerate(train)
+             if actions[e, t + cfg.context - 1] != actions[e, t + cfg.context - 2]]  # fmt: skip
     held = windows(done, list(range(n_held)), length, 8)
     h, w = frames.shape[2:4]
     trainer = Trainer(
@@ -283,6 +319,10 @@ def train_world_model(ctx, args: TrainArgs) -> None:
 
     def loss_at(gen: torch.Generator) -> torch.Tensor:
         pick = torch.randint(0, len(train), (args.batch,), generator=gen).tolist()
+        if args.focus and turns:  # these windows start where the action changes
+            turn = torch.rand(args.batch, generator=gen) < args.focus
+            alt = torch.randint(0, len(turns), (args.batch,), generator=gen).tolist()
+            pick = [turns[j] if f else i for i, j, f in zip(pick, alt, turn.tolist(), strict=True)]
         x, a = window([train[i] for i in pick])
         if cfg.hard:
             return block_unroll_loss(net, x, a, args.k, gen, args.one_frame, args.ctx_noise,
