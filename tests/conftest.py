@@ -56,9 +56,10 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["PYTEST_DEBUG_TEMPROOT"] = shm
 
 
-def save_untrained_predictor(dest: Path, cfg) -> Path:
+def save_untrained_predictor(dest: Path, cfg, prepare=None) -> Path:
     """An untrained predictor of architecture `cfg` (core.models.predictor.PredictorConfig) written
-    as a checkpoint artifact for the built-in platformer, as a train verb writes one; seed 0."""
+    as a checkpoint artifact for the built-in platformer, as a train verb writes one; seed 0.
+    prepare(net), when given, edits the network first."""
     import torch
 
     from core.games.platformer import ACTIONS
@@ -66,9 +67,12 @@ def save_untrained_predictor(dest: Path, cfg) -> Path:
     from shell import checkpoints
 
     torch.manual_seed(0)
+    net = FramePredictor(cfg)
+    if prepare is not None:
+        prepare(net)
     model_meta = {"arch": "frame_predictor", "config": cfg.to_dict(), "frame_shape": [256, 256, 3],
                   "game": "platformer", "backend": "builtin", "action_names": list(ACTIONS)}  # fmt: skip
-    checkpoints.save_checkpoint(dest, "m2", "test", {}, checkpoints.pack(FramePredictor(cfg)),
+    checkpoints.save_checkpoint(dest, "m2", "test", {}, checkpoints.pack(net),
                                 model_meta, {"steps": 0}, [], {})  # fmt: skip
     return dest
 

@@ -252,33 +252,3 @@ def test_unknown_pixels_lean_toward_their_colours_majority_label() -> None:
     assert prior[0, 20, 11] == 1  # red: sprite
     assert prior[0, 5, 5] == 0 and prior[0, 28, 0] == 0  # sky (outvoted) and ground (unseen)
 
-
-def _arms_up(lift: int) -> torch.Tensor:
-    """_sprite_on_ground with the arms-up pose: two red pixels above each side of its top row."""
-    img = _sprite_on_ground(lift)
-    img[0, :, 16 - lift : 18 - lift, 10] = torch.tensor([1.0, 0, 0]).view(3, 1)
-    img[0, :, 16 - lift : 18 - lift, 13] = torch.tensor([1.0, 0, 0]).view(3, 1)
-    return img
-
-
-def test_the_painter_starts_silent_and_learns_a_pose_the_action_asks_for() -> None:
-    torch.manual_seed(0)
-    cfg = PredictorConfig(**{**SMALL.to_dict(), "palette": 4, "layers": True, "painter": 32})
-    net = FramePredictor(cfg)
-    net.colours.copy_(torch.tensor([[0.0, 0, 1], [0, 0.5, 0], [1, 0, 0], [0, 0, 0]]))
-    # action 0: a hop of 3 px; action 1: the same hop with the arms up (the move teaches the
-    # sprite layer which pixels are the sprite's, and the painter paints near those)
-    still = torch.cat([_sprite_on_ground(0)[:, None]] * 3 + [_sprite_on_ground(3)[:, None]], 1)
-    pose = torch.cat([_sprite_on_ground(0)[:, None]] * 3 + [_arms_up(3)[:, None]], 1)
-    window, acts = torch.cat([still, pose]), torch.tensor([[0], [1]])
-    y0 = net(window[:, :3], acts[:, 0], torch.zeros(2, 8))
-    assert torch.equal(y0, window[:, 2])  # zero-initialised: as without a painter
-    opt, g = torch.optim.Adam(net.parameters(), lr=3e-3), torch.Generator().manual_seed(1)
-    for _ in range(300):  # measured: right at 250 and 300; without the painter never both at once
-        loss = block_unroll_loss(net, window, acts, 2, g, one_frame=0.0)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    with torch.no_grad():
-        y = net(window[:, :3], acts[:, 0], torch.zeros(2, 8))
-    assert torch.equal(y[0], window[0, 3]) and torch.equal(y[1], window[1, 3])  # arms only on 1

@@ -35,14 +35,12 @@ class Painter(nn.Module):
         nn.init.zeros_(self.net[-1].weight)  # zero at first: a start from weights without it
         nn.init.zeros_(self.net[-1].bias)  # behaves exactly as they did
 
-    def forward(
+    def inputs(
         self, feat: torch.Tensor, moved: torch.Tensor, action: torch.Tensor, active: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """feat [N, F, h, w], the moved frame [N, 3, H, W], action int64 [N], active bool [N, h, w]
-        (the cells to paint) -> (paint logits to add [N, H, W], RGB residual to add [N, 3, H, W]);
-        zero outside the active cells."""
+        -> (the MLP's input per active cell [M, 27c^2 + F + A], which cell int64 [M, 3])."""
         c = self.cell
-        n, _, h, w = feat.shape
         at = active.nonzero()  # [M, 3]: (frame, cell row, cell column)
         padded = F.pad(moved * 2 - 1, (c, c, c, c))  # [N, 3, H + 2c, W + 2c]
         wins = padded.unfold(2, 3 * c, c).unfold(3, 3 * c, c)  # [N, 3, h, w, 3c, 3c], a view
@@ -55,8 +53,18 @@ class Painter(nn.Module):
             ],
             1,
         )
-        out = feat.new_zeros(n, h, w, 4 * c * c).index_put((i, y, x), self.net(x_in))
-        out = F.pixel_shuffle(out.permute(0, 3, 1, 2), c)  # [N, 4, H, W]
+        return x_in, at
+
+    def forward(
+        self, feat: torch.Tensor, moved: torch.Tensor, action: torch.Tensor, active: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """As inputs' -> (paint logits to add [N, H, W], RGB residual to add [N, 3, H, W]); zero
+        outside the active cells."""
+        n, _, h, w = feat.shape
+        x_in, at = self.inputs(feat, moved, action, active)
+        i, y, x = at.unbind(1)
+        out = feat.new_zeros(n, h, w, 4 * self.cell**2).index_put((i, y, x), self.net(x_in))
+        out = F.pixel_shuffle(out.permute(0, 3, 1, 2), self.cell)  # [N, 4, H, W]
         return out[:, 0], out[:, 1:]
 
 

@@ -79,6 +79,9 @@ class TrainArgs:
     # share of windows whose first target follows a change of action: a new pose, m5's moment
     # (~1 in 10 windows otherwise)
     focus: float = 0.0
+    # with --only painter: windows whose painter inputs and labels are computed once (teacher-forced,
+    # core/models/paintbank.py); each step then takes --batch banked cells (0: whole-frame steps)
+    bank: int = 0
     hard: bool = True  # block motion (core/models/blockmotion.py): whole shifts per cell, taught by
     # cross-entropy; False: m2's soft mixture under core.models.unroll.unroll_loss
     checkpoint_every: int = 100
@@ -151,6 +154,9 @@ def add_train_verb(app) -> None:
         focus: Annotated[
             float, typer.Option(help="Share of windows that start at a change of action.")
         ] = D.focus,
+        bank: Annotated[
+            int, typer.Option(help="With --only painter: windows banked once; --batch is cells.")
+        ] = D.bank,
         checkpoint_every: options.CheckpointEvery = D.checkpoint_every,
         json: options.Json = False,
         log_jsonl: options.LogJsonl = False,
@@ -162,7 +168,8 @@ def add_train_verb(app) -> None:
             one_frame=one_frame, ctx_noise=ctx_noise, sharp=sharp, camera_weight=camera_weight, hard=hard,
             objects=objects, min_p=min_p,
             motion_in=motion_in, pixel_head=pixel_head, pool=pool, layers=layers, contact=contact,
-            painter=painter, only=only, focus=focus, checkpoint_every=checkpoint_every,
+            painter=painter, only=only, focus=focus, bank=bank,
+            checkpoint_every=checkpoint_every,
         )  # fmt: skip
         launch("m4", args, train_world_model, device, json, log_jsonl)
 
@@ -172,6 +179,8 @@ def _check(args: TrainArgs) -> None:
     from shell.errors import BadInput
 
     counts = ("steps", "episodes", "episode_steps", "batch", "k", "horizon", "checkpoint_every")
+    if args.bank < 0:
+        raise BadInput(f"--bank {args.bank}: a number of windows, >= 0")
     check_train_args(args, counts, EVAL_SEED)
     if args.game != "platformer":
         raise BadInput(f"--game {args.game}: m4 reads the built-in platformer's truth")
@@ -187,6 +196,8 @@ def _check(args: TrainArgs) -> None:
         raise BadInput(f"--ctx-noise {args.ctx_noise}: in 0..0.5")
     if not (0 <= args.pixel_head <= 64):
         raise BadInput(f"--pixel-head {args.pixel_head}: channels in 0..64")
+    if args.bank and args.only != "painter":
+        raise BadInput(f"--bank {args.bank}: banks the painter's inputs, needs --only painter")
     if not (0 <= args.focus <= 1):
         raise BadInput(f"--focus {args.focus}: a share in 0..1")
     if not (0 <= args.painter <= 1024):
@@ -317,13 +328,41 @@ def train_world_model(ctx, args: TrainArgs) -> None:
         a = torch.stack([actions[e, t + cfg.context - 1 : t + length - 1] for e, t in ws])
         return x.view(len(ws), length, *x.shape[1:]).to(dev), a.to(dev)  # [B, L, 3, H', W'], [B, T]
 
-    def loss_at(gen: torch.Generator) -> torch.Tensor:
-        pick = torch.randint(0, len(train), (args.batch,), generator=gen).tolist()
+    def draw(gen: torch.Generator, n: int) -> list[tuple[int, int]]:
+        pick = torch.randint(0, len(train), (n,), generator=gen).tolist()
         if args.focus and turns:  # these windows start where the action changes
-            turn = torch.rand(args.batch, generator=gen) < args.focus
-            alt = torch.randint(0, len(turns), (args.batch,), generator=gen).tolist()
+            turn = torch.rand(n, generator=gen) < args.focus
+            alt = torch.randint(0, len(turns), (n,), generator=gen).tolist()
             pick = [turns[j] if f else i for i, j, f in zip(pick, alt, turn.tolist(), strict=True)]
-        x, a = window([train[i] for i in pick])
+        return [train[i] for i in pick]
+
+    if args.bank:
+        from core.models.paintbank import painter_bank, painter_loss, take
+        from core.models.unroll import start_context
+
+        ctx.say(f"m4 train: banking the painter's inputs of {args.bank} windows")
+        g0 = torch.Generator().manual_seed(args.seed + 1)
+        parts = []
+        for i in range(0, args.bank, 8):  # 8 windows at a time: whole frames, a few hundred MB
+            x, a = window(draw(g0, min(8, args.bank - i)))
+            start = start_context(x, cfg.context, args.one_frame, 0.0, g0)  # [B, K, 3, H, W]
+            parts.append(painter_bank(net, start, a[:, 0], x[:, cfg.context]))
+        bank = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
+        if not bank["x"].shape[0]:
+            from shell.errors import BadInput
+
+            raise BadInput(f"--init {args.init}: no cell near a sprite pixel to bank (train "
+                           "--layers first: the painter paints near the sprite layer)")  # fmt: skip
+        ctx.say(f"m4 train: {bank['x'].shape[0]} cells banked")
+
+        def bank_loss(gen: torch.Generator) -> torch.Tensor:
+            rows = torch.randint(0, bank["x"].shape[0], (args.batch,), generator=gen)
+            return painter_loss(net, take(bank, rows.to(dev)))
+
+    def loss_at(gen: torch.Generator) -> torch.Tensor:
+        if args.bank:
+            return bank_loss(gen)
+        x, a = window(draw(gen, args.batch))
         if cfg.hard:
             return block_unroll_loss(net, x, a, args.k, gen, args.one_frame, args.ctx_noise,
                                      camera_weight=args.camera_weight)  # fmt: skip
