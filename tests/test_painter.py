@@ -96,7 +96,7 @@ def test_m4_train_teaches_the_painter_alone_from_a_bank(project: Path) -> None:
     args = ["m4", "train", "--steps", "3", "--episodes", "2", "--episode-steps", "12"]
     args += ["--init", str(init)]
     args += ["--threads", "1", "--layers", "--painter", "8", "--only", "painter", "--focus", "1"]
-    args += ["--bank", "4", "--batch", "64", "--horizon", "1", "--one-frame", "1"]
+    args += ["--bank", "4", "--batch", "64", "--horizon", "2", "--one-frame", "1"]  # 2: own frames too
     r = CliRunner().invoke(gate_cli(), [*args, "--device", "cpu", "--json"])
     assert r.exit_code == 0, r.output
     ckpt = Path(orjson.loads(r.stdout)["artifacts"][0])

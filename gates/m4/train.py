@@ -79,8 +79,9 @@ class TrainArgs:
     # share of windows whose first target follows a change of action: a new pose, m5's moment
     # (~1 in 10 windows otherwise)
     focus: float = 0.0
-    # with --only painter: windows whose painter inputs and labels are computed once (teacher-forced,
-    # core/models/paintbank.py); each step then takes --batch banked cells (0: whole-frame steps)
+    # with --only painter: windows whose painter inputs and labels are computed once
+    # (core/models/paintbank.py), at each of --horizon steps, the first from the window's context,
+    # the rest from the model's own frames; each step then takes --batch banked cells (0: off)
     bank: int = 0
     hard: bool = True  # block motion (core/models/blockmotion.py): whole shifts per cell, taught by
     # cross-entropy; False: m2's soft mixture under core.models.unroll.unroll_loss
@@ -155,7 +156,7 @@ def add_train_verb(app) -> None:
             float, typer.Option(help="Share of windows that start at a change of action.")
         ] = D.focus,
         bank: Annotated[
-            int, typer.Option(help="With --only painter: windows banked once; --batch is cells.")
+            int, typer.Option(help="With --only painter: windows banked (x --horizon steps); --batch: cells.")
         ] = D.bank,
         checkpoint_every: options.CheckpointEvery = D.checkpoint_every,
         json: options.Json = False,
@@ -338,6 +339,7 @@ def train_world_model(ctx, args: TrainArgs) -> None:
 
     if args.bank:
         from core.models.paintbank import painter_bank, painter_loss, take
+        from core.models.protocols import slide
         from core.models.unroll import start_context
 
         ctx.say(f"m4 train: banking the painter's inputs of {args.bank} windows")
@@ -346,7 +348,12 @@ def train_world_model(ctx, args: TrainArgs) -> None:
         for i in range(0, args.bank, 8):  # 8 windows at a time: whole frames, a few hundred MB
             x, a = window(draw(g0, min(8, args.bank - i)))
             start = start_context(x, cfg.context, args.one_frame, 0.0, g0)  # [B, K, 3, H, W]
-            parts.append(painter_bank(net, start, a[:, 0], x[:, cfg.context]))
+            for t in range(args.horizon):  # then from its own frames, drawn as at inference
+                parts.append(painter_bank(net, start, a[:, t], x[:, cfg.context + t]))
+                if t + 1 < args.horizon:
+                    z = torch.randn(len(a), cfg.noise_dim, generator=g0).to(dev)  # [B, Z]
+                    with torch.no_grad():
+                        start = slide(start, net(start, a[:, t], z).clamp(0, 1))
         bank = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
         if not bank["x"].shape[0]:
             from shell.errors import BadInput
