@@ -85,12 +85,14 @@ def shift_cells(img: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor, c: int) -
 def cell_sources(dy: torch.Tensor, dx: torch.Tensor, c: int, h: int, w: int) -> torch.Tensor:
     """Per-cell shifts (dy, dx) int64 [N, H/c, W/c] -> int64 [N, H*W]: the flat index of the pixel
     each pixel is copied from by shift_cells (edges replicated)."""
-    n = dy.shape[0]
-    dyf = dy.repeat_interleave(c, 1).repeat_interleave(c, 2)  # [N, H, W]
-    dxf = dx.repeat_interleave(c, 1).repeat_interleave(c, 2)  # [N, H, W]
-    ys = (torch.arange(h, device=dy.device).view(1, h, 1) - dyf).clamp(0, h - 1)  # [N, H, W]
-    xs = (torch.arange(w, device=dy.device).view(1, 1, w) - dxf).clamp(0, w - 1)  # [N, H, W]
-    return (ys * w + xs).view(n, h * w)
+    n, gh, gw = dy.shape
+
+    def up(v: torch.Tensor) -> torch.Tensor:  # [N, h, w] -> [N, H, W]: a cell's value on its pixels
+        return v[:, :, None, :, None].expand(n, gh, c, gw, c).reshape(n, h, w)
+
+    ys = (torch.arange(h, device=dy.device).view(1, h, 1) - up(dy)).clamp_(0, h - 1)  # [N, H, W]
+    xs = (torch.arange(w, device=dy.device).view(1, 1, w) - up(dx)).clamp_(0, w - 1)  # [N, H, W]
+    return ys.mul_(w).add_(xs).view(n, h * w)
 
 
 def choose(logits: torch.Tensor, u: torch.Tensor, min_p: int) -> torch.Tensor:
