@@ -15,7 +15,7 @@ def draw(ctx, truth: torch.Tensor, ours: torch.Tensor, read: torch.Tensor, want:
     conf.index_put_((want, read), torch.ones_like(want, dtype=torch.float), accumulate=True)
     ctx.picture("m5_confusion.png", pictures.confusion(
         (conf / conf.sum(1, keepdim=True).clamp(min=1)).numpy(), names,
-        "m5: the action read back from the model's frames (share of each held action)"))  # fmt: skip
+        "m5: the action the IDM reads back from the model's frames\n(share of each held action)"))  # fmt: skip
     rows = [[truth[i, -1].numpy() for i in range(na)], [ours[i, -1].numpy() for i in range(na)]]
     ctx.picture("m5_actions.png", pictures.labelled_grid(
         rows, f"m5: one state, each action held {truth.shape[1] - 1} frames",
