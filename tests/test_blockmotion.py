@@ -251,4 +251,3 @@ def test_unknown_pixels_lean_toward_their_colours_majority_label() -> None:
     prior = colour_prior(net, base, label, known)
     assert prior[0, 20, 11] == 1  # red: sprite
     assert prior[0, 5, 5] == 0 and prior[0, 28, 0] == 0  # sky (outvoted) and ground (unseen)
-

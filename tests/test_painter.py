@@ -52,7 +52,6 @@ def test_the_painter_starts_silent_and_learns_a_pose_the_action_asks_for() -> No
     assert torch.equal(y[0], window[0, 3]) and torch.equal(y[1], window[1, 3])  # arms only on 1
 
 
-
 def test_the_bank_holds_what_the_model_itself_computes_for_its_cells() -> None:
     torch.manual_seed(0)
     cfg = PredictorConfig(**{**SMALL.to_dict(), "palette": 4, "layers": True, "painter": 16})
@@ -96,7 +95,16 @@ def test_m4_train_teaches_the_painter_alone_from_a_bank(project: Path) -> None:
     args = ["m4", "train", "--steps", "3", "--episodes", "2", "--episode-steps", "12"]
     args += ["--init", str(init)]
     args += ["--threads", "1", "--layers", "--painter", "8", "--only", "painter", "--focus", "1"]
-    args += ["--bank", "4", "--batch", "64", "--horizon", "2", "--one-frame", "1"]  # 2: own frames too
+    args += [
+        "--bank",
+        "4",
+        "--batch",
+        "64",
+        "--horizon",
+        "2",
+        "--one-frame",
+        "1",
+    ]  # 2: own frames too
     r = CliRunner().invoke(gate_cli(), [*args, "--device", "cpu", "--json"])
     assert r.exit_code == 0, r.output
     ckpt = Path(orjson.loads(r.stdout)["artifacts"][0])

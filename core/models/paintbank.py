@@ -16,6 +16,8 @@ Pure torch; no IO.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import torch
 import torch.nn.functional as F
 
@@ -25,6 +27,8 @@ from core.models.cells import shift_cells
 from core.models.motion import best_shift, cell_shift_labels, consensus, shift_global
 from core.models.painter import near_sprites
 from core.models.predictor import FramePredictor
+from core.models.protocols import slide
+from core.models.unroll import start_context
 
 MOTION_WEIGHT = 20.0  # as block_unroll_loss: a sprite's few pixels against the static rest
 
@@ -59,12 +63,36 @@ def painter_bank(
     x, at = net.painter.inputs(feat, moved, action, near_sprites(fg, c))  # [M, D], [M, 3]
     colour = net.colour_logits(target.permute(0, 2, 3, 1)).argmax(-1)[:, None]  # [N, 1, H, W]
     weight = motion_weights(last, target, MOTION_WEIGHT)  # [N, 1, H, W]
-    per_pixel = torch.cat([paint0, layered + res0, paint[:, None].float(), colour.float(), weight], 1)
+    per_pixel = torch.cat(
+        [paint0, layered + res0, paint[:, None].float(), colour.float(), weight], 1
+    )
     cells = F.pixel_unshuffle(per_pixel, c)  # [N, 7 c c, h, w]
     i, y, xx = at.unbind(1)
     v = cells[i, :, y, xx].view(-1, 7, c * c)  # [M, 7, c c]
     return {"x": x, "paint0": v[:, 0], "rgb0": v[:, 1:4], "label": v[:, 4],
             "colour": v[:, 5].long(), "weight": v[:, 6]}  # fmt: skip
+
+
+@torch.no_grad()
+def bank_windows(
+    net: FramePredictor,
+    chunks: Iterable[tuple[torch.Tensor, torch.Tensor]],
+    horizon: int,
+    one_frame: float,
+    gen: torch.Generator,
+) -> dict[str, torch.Tensor]:
+    """painter_bank over windows (frames [B, K + T, 3, H, W], actions [B, T]; a few at a time:
+    whole frames) at each of `horizon` steps: the first from the window's context (one repeated
+    frame for a `one_frame` share), the rest from the model's own frames, drawn as at inference."""
+    k, parts = net.cfg.context, []
+    for x, a in chunks:
+        start = start_context(x, k, one_frame, 0.0, gen)  # [B, K, 3, H, W]
+        for t in range(horizon):
+            parts.append(painter_bank(net, start, a[:, t], x[:, k + t]))
+            if t + 1 < horizon:
+                z = torch.randn(len(a), net.cfg.noise_dim, generator=gen).to(x.device)  # [B, Z]
+                start = slide(start, net(start, a[:, t], z).clamp(0, 1))
+    return {name: torch.cat([p[name] for p in parts]) for name in parts[0]}
 
 
 def take(bank: dict[str, torch.Tensor], rows: torch.Tensor) -> dict[str, torch.Tensor]:

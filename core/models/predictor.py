@@ -39,6 +39,7 @@ from core.models.cells import sample_shifts, shift_cells
 from core.models.layers import resolve, row_fill
 from core.models.motion import past_motion, shift_global
 from core.models.painter import Painter, near_sprites
+from core.models.palette import PaletteOps
 from core.models.shiftmix import shift_mix
 
 
@@ -97,7 +98,7 @@ class PredictorConfig:
         return self.cell * 4
 
 
-class FramePredictor(nn.Module):
+class FramePredictor(PaletteOps, nn.Module):
     def __init__(self, cfg: PredictorConfig = PredictorConfig()) -> None:  # noqa: B008 - frozen
         super().__init__()
         self.cfg = cfg
@@ -219,19 +220,6 @@ class FramePredictor(nn.Module):
         back = torch.where(left[:, None], behind, base)  # [N, 3, H, W]
         return torch.where(land[:, None], both[:, :3], back)
 
-    def snap(self, rgb: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """rgb [N, 3, H, W] with the pixels of mask bool [N, H, W] set to their nearest palette
-        colour, exactly (unchanged without a palette)."""
-        if not self.cfg.palette:
-            return rgb
-        out = rgb.permute(0, 2, 3, 1).clone()  # [N, H, W, 3]
-        logits = self.colour_logits(out[mask])  # [M, P]
-        if self.cfg.contact:  # only colours moving things show (but where the camera reveals)
-            inner = self.inner(mask).expand_as(mask)[mask]  # [M]
-            logits = logits.masked_fill(inner[:, None] & (self.shown < 0.5)[None], -torch.inf)
-        out[mask] = self.colours[logits.argmax(1)]  # [M, 3]
-        return out.permute(0, 3, 1, 2)
-
     def layer_heads(
         self, feat: torch.Tensor, base: torch.Tensor, wall: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -246,27 +234,6 @@ class FramePredictor(nn.Module):
             fg, bg = fg.masked_fill(wall, -20.0), bg & ~wall  # what is behind one (finite:
             # a loss may still read the logit)
         return fg, row_fill(base, bg)
-
-    def palette_index(self, img: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Each pixel of img [N, 3, H, W] as an index into the palette, by exact lookup of its packed
-        8-bit RGB (every pixel of a game frame or a generated one is a copy or a palette colour) ->
-        (int64 [N, H, W], bool [N, H, W]: it is a palette colour)."""
-        w = _RGB_KEY.to(img.device)
-        key = ((img * 255).round() * w.view(1, 3, 1, 1).to(img.dtype)).sum(1)  # [N, H, W], exact
-        sk, order = ((self.colours * 255).round() * w.to(img.dtype)).sum(1).sort()  # [P] x 2
-        at = torch.searchsorted(sk, key).clamp(max=sk.numel() - 1)  # [N, H, W]
-        return order[at], sk[at] == key
-
-    def colour_fg(self, img: torch.Tensor) -> torch.Tensor:
-        """fg_pix of each pixel of img [N, 3, H, W] -> [N, 1, H, W], computed once per palette
-        colour and looked up (colours off the palette go through fg_pix itself). Measured: the
-        16-channel conv over every pixel was a third of a rollout step's time."""
-        if not self.cfg.palette:
-            return self.fg_pix(img * 2 - 1)
-        idx, hit = self.palette_index(img)  # [N, H, W] x 2
-        vals = self.fg_pix(self.colours.T[None, :, :, None] * 2 - 1)[0, 0, :, 0]  # [P]
-        out = vals[idx][:, None]  # [N, 1, H, W]
-        return out if bool(hit.all()) else torch.where(hit[:, None], out, self.fg_pix(img * 2 - 1))
 
     def pixel_heads(
         self,
@@ -294,7 +261,9 @@ class FramePredictor(nn.Module):
         if cfg.painter:
             if action is None or fg is None:
                 raise ValueError("painter: pixel_heads needs the action and the sprite pixels")
-            dp, dr = self.painter(feat, moved, action, near_sprites(fg, c))  # [N, H, W], [N, 3, H, W]
+            dp, dr = self.painter(
+                feat, moved, action, near_sprites(fg, c)
+            )  # [N, H, W], [N, 3, H, W]
             paint, res = paint + dp, res + dr
         if not cfg.pixel_head:
             return paint, keep, res
@@ -302,23 +271,6 @@ class FramePredictor(nn.Module):
         x = torch.cat([f, moved * 2 - 1, base * 2 - 1], 1)  # [N, ph + 6, H, W]
         d = self.pix_out(F.gelu(self.pix_conv(x)))  # [N, 5, H, W]
         return paint + d[:, 0], keep + d[:, 1], res + d[:, 2:]
-
-    def inner(self, like: torch.Tensor) -> torch.Tensor:
-        """bool [1, 1, W] for a like [N, H, W]: the columns a camera move cannot reveal."""
-        col = torch.arange(like.shape[-1], device=like.device)  # [W]
-        m = self.cfg.max_global
-        return ((col >= m) & (col < like.shape[-1] - m)).view(1, 1, -1)
-
-    def walls(self, img: torch.Tensor) -> torch.Tensor:
-        """bool [N, H, W]: the pixels of img [N, 3, H, W] in a solid colour, exactly (each is a copy or
-        a palette colour: a lookup, not a nearest-colour search per pixel, every step)."""
-        idx, hit = self.palette_index(img)  # [N, H, W] x 2
-        return (self.solid > 0.5)[idx] & hit
-
-    def colour_logits(self, rgb: torch.Tensor) -> torch.Tensor:
-        """[M, 3] -> [M, P]: -beta |rgb - colour_p|^2, a nearest-colour classifier (its cross-entropy
-        pulls a pixel into its colour's cell, where an MSE would settle between two)."""
-        return -self.log_beta.exp() * torch.cdist(rgb, self.colours).square()  # [M, P]
 
     def inputs(self, ctx: torch.Tensor) -> torch.Tensor:
         """[N, K, 3, H, W] -> [N, 3K, H, W]: the last frame and the K-1 differences (motion cues)."""
@@ -426,9 +378,6 @@ class FramePredictor(nn.Module):
         alpha = F.interpolate(rest[:, -1:], scale_factor=cfg.cell, mode="nearest")  # [N, 1, H, W]
         moved = shift_mix(shift_mix(base, py, cfg.max_dy, 2), px, cfg.max_dx, 3)  # [N, 3, H, W]
         return base + alpha * (moved - base) + res, glog
-
-
-_RGB_KEY = torch.tensor([65536, 256, 1])  # an 8-bit RGB colour packed into one integer key
 
 
 def _coords(h: torch.Tensor) -> torch.Tensor:

@@ -156,7 +156,10 @@ def add_train_verb(app) -> None:
             float, typer.Option(help="Share of windows that start at a change of action.")
         ] = D.focus,
         bank: Annotated[
-            int, typer.Option(help="With --only painter: windows banked (x --horizon steps); --batch: cells.")
+            int,
+            typer.Option(
+                help="With --only painter: windows banked (x --horizon steps); --batch: cells."
+            ),
         ] = D.bank,
         checkpoint_every: options.CheckpointEvery = D.checkpoint_every,
         json: options.Json = False,
@@ -338,23 +341,12 @@ def train_world_model(ctx, args: TrainArgs) -> None:
         return [train[i] for i in pick]
 
     if args.bank:
-        from core.models.paintbank import painter_bank, painter_loss, take
-        from core.models.protocols import slide
-        from core.models.unroll import start_context
+        from core.models.paintbank import bank_windows, painter_loss, take
 
         ctx.say(f"m4 train: banking the painter's inputs of {args.bank} windows")
         g0 = torch.Generator().manual_seed(args.seed + 1)
-        parts = []
-        for i in range(0, args.bank, 8):  # 8 windows at a time: whole frames, a few hundred MB
-            x, a = window(draw(g0, min(8, args.bank - i)))
-            start = start_context(x, cfg.context, args.one_frame, 0.0, g0)  # [B, K, 3, H, W]
-            for t in range(args.horizon):  # then from its own frames, drawn as at inference
-                parts.append(painter_bank(net, start, a[:, t], x[:, cfg.context + t]))
-                if t + 1 < args.horizon:
-                    z = torch.randn(len(a), cfg.noise_dim, generator=g0).to(dev)  # [B, Z]
-                    with torch.no_grad():
-                        start = slide(start, net(start, a[:, t], z).clamp(0, 1))
-        bank = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
+        chunks = (window(draw(g0, min(8, args.bank - i))) for i in range(0, args.bank, 8))
+        bank = bank_windows(net, chunks, args.horizon, args.one_frame, g0)
         if not bank["x"].shape[0]:
             from shell.errors import BadInput
 
