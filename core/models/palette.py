@@ -38,9 +38,11 @@ class PaletteOps:
         """Each pixel of img [N, 3, H, W] as an index into the palette, by exact lookup of its packed
         8-bit RGB (every pixel of a game frame or a generated one is a copy or a palette colour) ->
         (int64 [N, H, W], bool [N, H, W]: it is a palette colour)."""
-        w = RGB_KEY.to(img.device)
-        key = ((img * 255).round() * w.view(1, 3, 1, 1).to(img.dtype)).sum(1)  # [N, H, W], exact
-        sk, order = ((self.colours * 255).round() * w.to(img.dtype)).sum(1).sort()  # [P] x 2
+        w = RGB_KEY.to(img.device, torch.int32)  # keys < 2^24: int32, whatever img's dtype
+        key = ((img * 255).round().int() * w.view(1, 3, 1, 1)).sum(
+            1, dtype=torch.int32
+        )  # [N, H, W]
+        sk, order = ((self.colours * 255).round().int() * w).sum(1, dtype=torch.int32).sort()  # [P]
         at = torch.searchsorted(sk, key).clamp(max=sk.numel() - 1)  # [N, H, W]
         return order[at], sk[at] == key
 
