@@ -25,6 +25,23 @@ from core.models.predictor import FramePredictor
 from core.models.protocols import slide, tile
 from core.models.unroll import start_context
 
+MOTION_WEIGHT = 20.0  # sprites are ~0.5% of a frame: weigh where things move
+
+
+def searched_moves(
+    net: FramePredictor, last: torch.Tensor, target: torch.Tensor
+) -> tuple[torch.Tensor, ...]:
+    """The moves that best explain target from last [N, 3, H, W] (the labels): the camera's g [N],
+    the camera-moved last frame base [N, 3, H, W], then each cell's shift indices iy, ix [N, h, w]
+    after consensus (a sprite's cells all taught its move), the changed cells where [M, 3] and the
+    shifts as good as the best ok [M, DY, DX] -> (g, base, iy, ix, where, ok)."""
+    cfg = net.cfg
+    g = best_shift(last, target, cfg.max_global)  # [N]
+    base = shift_global(last, g - cfg.max_global)  # [N, 3, H, W]
+    iy, ix, where, ok = cell_shift_labels(base, target, cfg.cell, cfg.max_dy, cfg.max_dx)
+    iy, ix, ok = consensus(iy, ix, where, ok)
+    return g, base, iy, ix, where, ok
+
 
 def block_unroll_loss(
     net: FramePredictor,
@@ -34,7 +51,7 @@ def block_unroll_loss(
     gen: torch.Generator,
     one_frame: float = 0.25,  # a quarter of windows start as m4 does, from one frame
     ctx_noise: float = 0.0,  # off by default: hard shifts copy pixels, so noise would be copied
-    motion_weight: float = 20.0,  # sprites are ~0.5% of a frame: weigh where things move
+    motion_weight: float = MOTION_WEIGHT,
     camera_weight: float = 0.1,  # the camera decision's cross-entropy, ~ the cells' scale
     res_weight: float = 10.0,  # the residual's weighted MSE (~1e-3) brought to the cross-entropy's
     # scale; with a palette, the painted pixels' colour cross-entropy instead, weight 1
@@ -54,10 +71,7 @@ def block_unroll_loss(
 
     for t in range(steps):
         target, last = window[:, kc + t], ctx[:, -1]  # [B, 3, H, W] each
-        g = best_shift(last, target, cfg.max_global)  # [B] the camera's move
-        base = shift_global(last, g - cfg.max_global)  # [B, 3, H, W]
-        iy, ix, where, ok = cell_shift_labels(base, target, c, my, mx)  # [B, h, w] each, ...
-        iy, ix, ok = consensus(iy, ix, where, ok)  # a sprite's cells all taught its move
+        g, base, iy, ix, where, ok = searched_moves(net, last, target)  # [B], [B, 3, H, W], ...
         moved = shift_cells(base, iy - my, ix - mx, c)  # [B, 3, H, W]: the best a copy does
         off = (moved - target).abs().amax(1) > CHANGED  # [B, H, W]: the cell's shift is wrong here
         stays = (base - target).abs().amax(1) <= CHANGED  # [B, H, W]: not moving is right here

@@ -22,15 +22,12 @@ import torch
 import torch.nn.functional as F
 
 from core.models.bestofk import motion_weights
-from core.models.blockmotion import layer_labels, layer_loss
+from core.models.blockmotion import MOTION_WEIGHT, layer_labels, layer_loss, searched_moves
 from core.models.cells import shift_cells
-from core.models.motion import best_shift, cell_shift_labels, consensus, shift_global
 from core.models.painter import near_sprites
 from core.models.predictor import FramePredictor
 from core.models.protocols import slide
 from core.models.unroll import start_context
-
-MOTION_WEIGHT = 20.0  # as block_unroll_loss: a sprite's few pixels against the static rest
 
 
 @torch.no_grad()
@@ -44,10 +41,7 @@ def painter_bank(
     [M, c*c], "weight" [M, c*c]."""
     cfg, c = net.cfg, net.cfg.cell
     last = ctx[:, -1]  # [N, 3, H, W]
-    g = best_shift(last, target, cfg.max_global)  # [N]
-    base = shift_global(last, g - cfg.max_global)  # [N, 3, H, W]
-    iy, ix, where, ok = cell_shift_labels(base, target, c, cfg.max_dy, cfg.max_dx)
-    iy, ix, _ = consensus(iy, ix, where, ok)  # [N, h, w] x 2
+    g, base, iy, ix, _, _ = searched_moves(net, last, target)  # [N], [N, 3, H, W], [N, h, w] x 2
     aux: dict[str, torch.Tensor] = {}
     net.decode(net.encode(ctx), action, torch.zeros(len(action), cfg.noise_dim, device=ctx.device),
                shift=g, cells=(iy, ix), aux=aux)  # fmt: skip
