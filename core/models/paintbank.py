@@ -50,15 +50,13 @@ def painter_bank(
     _, paint = layer_loss(net, base, target, iy, ix, aux, label, known)  # [N, H, W] the labels
     wall = net.walls(base) if cfg.contact else None
     layered = net.layered(base, fg, aux["behind"], iy, ix, wall)  # [N, 3, H, W]
-    head = net.head(feat)  # [N, R + ..., h, w]
-    res0 = F.pixel_shuffle(head[:, : net.n_res], c)  # [N, 3, H, W]
-    paint0 = F.pixel_shuffle(net.paint_head(feat), c)  # [N, 1, H, W]
+    paint0, _, res0 = net.cell_heads(feat)  # [N, H, W], _, [N, 3, H, W]: without the painter
     moved = shift_cells(base, iy - cfg.max_dy, ix - cfg.max_dx, c)  # [N, 3, H, W]
     x, at = net.painter.inputs(feat, moved, action, near_sprites(fg, c))  # [M, D], [M, 3]
     colour = net.colour_logits(target.permute(0, 2, 3, 1)).argmax(-1)[:, None]  # [N, 1, H, W]
     weight = motion_weights(last, target, MOTION_WEIGHT)  # [N, 1, H, W]
     per_pixel = torch.cat(
-        [paint0, layered + res0, paint[:, None].float(), colour.float(), weight], 1
+        [paint0[:, None], layered + res0, paint[:, None].float(), colour.float(), weight], 1
     )
     cells = F.pixel_unshuffle(per_pixel, c)  # [N, 7 c c, h, w]
     i, y, xx = at.unbind(1)

@@ -46,13 +46,16 @@ class PaletteOps:
         at = torch.searchsorted(sk, key).clamp(max=sk.numel() - 1)  # [N, H, W]
         return order[at], sk[at] == key
 
-    def colour_fg(self, img: torch.Tensor) -> torch.Tensor:
+    def colour_fg(
+        self, img: torch.Tensor, pal: tuple[torch.Tensor, torch.Tensor] | None = None
+    ) -> torch.Tensor:
         """fg_pix of each pixel of img [N, 3, H, W] -> [N, 1, H, W], computed once per palette
         colour and looked up (colours off the palette go through fg_pix itself). Measured: the
-        16-channel conv over every pixel was a third of a rollout step's time."""
+        16-channel conv over every pixel was a third of a rollout step's time. pal: img's
+        palette_index when already computed."""
         if not self.cfg.palette:
             return self.fg_pix(img * 2 - 1)
-        idx, hit = self.palette_index(img)  # [N, H, W] x 2
+        idx, hit = self.palette_index(img) if pal is None else pal  # [N, H, W] x 2
         vals = self.fg_pix(self.colours.T[None, :, :, None] * 2 - 1)[0, 0, :, 0]  # [P]
         out = vals[idx][:, None]  # [N, 1, H, W]
         return out if bool(hit.all()) else torch.where(hit[:, None], out, self.fg_pix(img * 2 - 1))
@@ -63,10 +66,13 @@ class PaletteOps:
         m = self.cfg.max_global
         return ((col >= m) & (col < like.shape[-1] - m)).view(1, 1, -1)
 
-    def walls(self, img: torch.Tensor) -> torch.Tensor:
+    def walls(
+        self, img: torch.Tensor, pal: tuple[torch.Tensor, torch.Tensor] | None = None
+    ) -> torch.Tensor:
         """bool [N, H, W]: the pixels of img [N, 3, H, W] in a solid colour, exactly (each is a copy or
-        a palette colour: a lookup, not a nearest-colour search per pixel, every step)."""
-        idx, hit = self.palette_index(img)  # [N, H, W] x 2
+        a palette colour: a lookup, not a nearest-colour search per pixel, every step). pal: img's
+        palette_index when already computed."""
+        idx, hit = self.palette_index(img) if pal is None else pal  # [N, H, W] x 2
         return (self.solid > 0.5)[idx] & hit
 
     def colour_logits(self, rgb: torch.Tensor) -> torch.Tensor:

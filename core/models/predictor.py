@@ -221,19 +221,36 @@ class FramePredictor(PaletteOps, nn.Module):
         return torch.where(land[:, None], both[:, :3], back)
 
     def layer_heads(
-        self, feat: torch.Tensor, base: torch.Tensor, wall: torch.Tensor | None = None
+        self,
+        feat: torch.Tensor,
+        base: torch.Tensor,
+        wall: torch.Tensor | None = None,
+        pal: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """`layers`: decoder features [N, w1, h, w] and the camera-moved last frame base [N, 3, H, W]
-        (and with `contact`, its solid pixels wall bool [N, H, W]) -> (per pixel of base, the logit
-        that it is a sprite's [N, H, W]; the RGB behind it [N, 3, H, W]: the nearest background
-        pixel's of its row, see row_fill)."""
+        (and with `contact`, its solid pixels wall bool [N, H, W]; pal its palette_index, when
+        computed) -> (per pixel of base, the logit that it is a sprite's [N, H, W]; the RGB behind
+        it [N, 3, H, W]: the nearest background pixel's of its row, see row_fill)."""
         c = self.cfg.cell
-        fg = F.pixel_shuffle(self.fg_head(feat), c) + self.colour_fg(base)  # [N, 1, H, W]
+        fg = F.pixel_shuffle(self.fg_head(feat), c) + self.colour_fg(base, pal)  # [N, 1, H, W]
         fg, bg = fg[:, 0], fg[:, 0] <= 0  # [N, H, W] x 2
         if wall is not None:  # a solid colour is never a sprite's (a sprite's colours move), nor
             fg, bg = fg.masked_fill(wall, -20.0), bg & ~wall  # what is behind one (finite:
             # a loss may still read the logit)
         return fg, row_fill(base, bg)
+
+    def cell_heads(
+        self, feat: torch.Tensor, out: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Hard mode's per-pixel choices as the cells' own 1x1 heads make them, from the decoder's
+        features feat [N, w1, h, w] (and self.head(feat) when already computed) -> (paint logits
+        [N, H, W], keep logits [N, H, W], the residual RGB [N, 3, H, W])."""
+        c = self.cfg.cell
+        out = self.head(feat) if out is None else out  # [N, R + DX + DY + 1, h, w]
+        res = F.pixel_shuffle(out[:, : self.n_res], c)  # [N, 3, H, W]
+        paint = F.pixel_shuffle(self.paint_head(feat), c)[:, 0]  # [N, H, W]
+        keep = F.pixel_shuffle(self.keep_head(feat), c)[:, 0]  # [N, H, W]
+        return paint, keep, res
 
     def pixel_heads(
         self,
@@ -245,25 +262,19 @@ class FramePredictor(PaletteOps, nn.Module):
         action: torch.Tensor | None = None,
         fg: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Hard mode's per-pixel choices once the cells' shifts (iy, ix) [N, h, w] are chosen, from the
-        decoder's features feat [N, w1, h, w] (and self.head(feat) when already computed) and the
-        camera-moved last frame base [N, 3, H, W] -> (paint logits [N, H, W], keep logits [N, H, W],
-        the residual RGB [N, 3, H, W]). The painter also reads the action int64 [N] and paints
-        near the sprite pixels fg bool [N, H, W] of base."""
+        """cell_heads' choices once the shifts (iy, ix) [N, h, w] are chosen, refined from the
+        camera-moved last frame base [N, 3, H, W] by the pixel head and the painter (which also
+        reads the action int64 [N] and paints near the sprite pixels fg bool [N, H, W] of base)."""
         cfg, c = self.cfg, self.cfg.cell
-        out = self.head(feat) if out is None else out  # [N, R + DX + DY + 1, h, w]
-        res = F.pixel_shuffle(out[:, : self.n_res], c)  # [N, 3, H, W]
-        paint = F.pixel_shuffle(self.paint_head(feat), c)[:, 0]  # [N, H, W]
-        keep = F.pixel_shuffle(self.keep_head(feat), c)[:, 0]  # [N, H, W]
+        paint, keep, res = self.cell_heads(feat, out)  # [N, H, W] x 2, [N, 3, H, W]
         if not (cfg.pixel_head or cfg.painter):
             return paint, keep, res
         moved = shift_cells(base, iy - cfg.max_dy, ix - cfg.max_dx, c)  # [N, 3, H, W]
         if cfg.painter:
             if action is None or fg is None:
                 raise ValueError("painter: pixel_heads needs the action and the sprite pixels")
-            dp, dr = self.painter(
-                feat, moved, action, near_sprites(fg, c)
-            )  # [N, H, W], [N, 3, H, W]
+            near = near_sprites(fg, c)  # [N, h, w]
+            dp, dr = self.painter(feat, moved, action, near)  # [N, H, W], [N, 3, H, W]
             paint, res = paint + dp, res + dr
         if not cfg.pixel_head:
             return paint, keep, res
@@ -332,10 +343,11 @@ class FramePredictor(PaletteOps, nn.Module):
         base = shift_global(last, g - cfg.max_global)  # [N, 3, H, W]: the camera's move, exact
         if cfg.hard:
             xlog, ylog = rest[:, : self.n_dx], rest[:, self.n_dx : self.n_dx + self.n_dy]
-            wall = self.walls(base) if cfg.contact else None  # [N, H, W]: never crossed
+            pal = self.palette_index(base) if cfg.palette and cfg.layers else None  # once
+            wall = self.walls(base, pal) if cfg.contact else None  # [N, H, W]: never crossed
             layer = None
             if cfg.layers:
-                fg, behind = self.layer_heads(feat, base, wall)  # [N, H, W], [N, 3, H, W]
+                fg, behind = self.layer_heads(feat, base, wall, pal)  # [N, H, W], [N, 3, H, W]
                 layer = (fg > 0, behind, wall)
                 if aux is not None:
                     aux.update(fg=fg, behind=behind)

@@ -298,8 +298,7 @@ def train_world_model(ctx, args: TrainArgs) -> None:
     if args.only:
         from shell.errors import BadInput
 
-        named = [(n, p) for n, p in net.named_parameters() if n.startswith(args.only)]
-        if not named:
+        if not any(n.startswith(args.only) for n, _ in net.named_parameters()):
             raise BadInput(f"--only {args.only}: no parameter of this model starts with it")
         for n, p in net.named_parameters():
             p.requires_grad_(n.startswith(args.only))
