@@ -73,6 +73,25 @@ def load_model(
     return model, path, about
 
 
+def platformer_world_model(
+    ctx: Any, gate: str, want: dict[str, Any], golden_gate: str = ""
+) -> tuple[Any, Any, dict[str, Any]]:
+    """The built-in platformer (the game whose truth the world-model gates read) and the world model
+    the run names (load_model's, `want` beside the game's action count), its actions checked ->
+    (game, model, what the receipt records)."""
+    from core.games import get_game
+
+    if ctx.config.game != "platformer":
+        raise BadInput(f"game {ctx.config.game}: {gate} reads the built-in platformer's truth")
+    game = get_game(ctx.config.game)
+    na = len(game.actions)
+    model, _, about = load_model(ctx, gate, "world_model", "predictor", {"n_actions": na, **want},
+                                 golden_gate)  # fmt: skip
+    if getattr(model, "n_actions", na) != na:
+        raise BadInput(f"--model: takes {model.n_actions} actions, the game has {na}")
+    return game, model, about
+
+
 def collect_frames(
     backend: str,
     game: str,

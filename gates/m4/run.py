@@ -9,9 +9,8 @@ import orjson
 import torch
 import torch.nn.functional as F
 
-from core.games import get_game
 from gates.common.clips import branch, generate, held_actions, play, warm_starts
-from gates.common.evaldata import load_model, peak_memory_gb, set_threads
+from gates.common.evaldata import peak_memory_gb, platformer_world_model, set_threads
 from gates.m4 import measure, spec
 from gates.m4.pictures import draw
 from shell.errors import BadInput
@@ -88,15 +87,7 @@ def evaluate(ctx) -> None:
     cfg = ctx.config
     set_threads(cfg.device_threads)
     dev = ctx.device
-    game = get_game(cfg.game)
-    if cfg.game != "platformer":
-        raise BadInput(f"game {cfg.game}: m4 reads the built-in platformer's truth")
-    model, _, about = load_model(ctx, "m4", "world_model", "predictor",
-                                 {"n_actions": len(game.actions), "config": cfg.arch})  # fmt: skip
-    if model.n_actions != len(game.actions):
-        raise BadInput(
-            f"--model: takes {model.n_actions} actions, the game has {len(game.actions)}"
-        )
+    game, model, about = platformer_world_model(ctx, "m4", {"config": cfg.arch})
     with ctx.progress(3, "m4: true clips, copy-last, model") as advance:
         truth, acts, futures, keep = true_starts(game, cfg)
         advance(1)

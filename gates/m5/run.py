@@ -8,14 +8,13 @@ from typing import Any
 import orjson
 import torch
 
-from core.games import get_game
 from core.games.platformer_decode import CROP_H, CROP_W, classify, player_crop, player_xy
 from core.games.platformer_state import take_envs
 from core.metrics import psnr, to_unit
 from core.models.idm import IDMConfig, InverseDynamics
 from core.models.protocols import one_frame_context
 from gates.common.clips import Clip, generate, play, warm_starts
-from gates.common.evaldata import load_model, peak_memory_gb, set_threads, timings_ms
+from gates.common.evaldata import peak_memory_gb, platformer_world_model, set_threads, timings_ms
 from gates.m5 import spec
 from gates.m5.pictures import draw
 from shell.errors import BadInput
@@ -82,14 +81,8 @@ def evaluate(ctx) -> None:
     cfg = ctx.config
     threads = set_threads(cfg.device_threads)
     dev = ctx.device
-    game = get_game(cfg.game)
-    if cfg.game != "platformer":
-        raise BadInput(f"game {cfg.game}: m5 reads the built-in platformer's truth")
+    game, model, about = platformer_world_model(ctx, "m5", {"config": cfg.arch}, golden_gate="m4")
     na = len(game.actions)
-    model, _, about = load_model(ctx, "m5", "world_model", "predictor",
-                                 {"n_actions": na, "config": cfg.arch}, golden_gate="m4")  # fmt: skip
-    if model.n_actions != na:
-        raise BadInput(f"--model: takes {model.n_actions} actions, the game has {na}")
     with ctx.progress(4, "m5: the IDM, true clips, the model, latency") as advance:
         train, _ = held_clips(game, spec.IDM_SEED, spec.IDM_STATES * 4, cfg.warm, spec.IDM_STATES)
         idm = train_idm(train, na, spec.IDM_SEED)

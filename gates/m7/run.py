@@ -7,17 +7,15 @@ from typing import Any
 
 import torch
 
-from core.games import get_game
 from core.games.platformer_routes import route_actions
 from core.games.platformer_state import take_envs
 from core.metrics import to_frames, to_unit
 from core.models.protocols import as_recurrent, one_frame_context
 from gates.common.clips import play
-from gates.common.evaldata import load_model, set_threads
+from gates.common.evaldata import platformer_world_model, set_threads
 from gates.m7 import measures as ms
 from gates.m7 import spec
 from gates.m7.pictures import draw
-from shell.errors import BadInput
 
 ADVANCE = 30  # frames per progress tick: one second of the route
 
@@ -101,11 +99,7 @@ def judge(
 def evaluate(ctx) -> None:
     cfg = ctx.config
     threads = set_threads(cfg.device_threads)
-    if cfg.game != "platformer":
-        raise BadInput(f"game {cfg.game}: m7's routes are the built-in platformer's")
-    game = get_game(cfg.game)
-    model, _, about = load_model(ctx, "m7", "world_model", "predictor",
-                                 {"n_actions": len(game.actions)}, golden_gate="m4")  # fmt: skip
+    game, model, about = platformer_world_model(ctx, "m7", {}, golden_gate="m4")
     start, acts, cams, pairs = routes(game, cfg.eval_seed)
     truth = play(game, start, acts)[0].frames  # [R, T+1, H, W, 3]
     for r in range(truth.shape[0]):  # the readers must get the game's own route exactly right
