@@ -49,7 +49,8 @@ class PatchCodec:
 
 
 class PixelWorldModel:
-    """WorldModel over m2's pixel-moving predictor. Its rollout feeds back the raw predictions."""
+    """WorldModel over m2's pixel-moving predictor (and its pose slot, when it has one). Its rollout
+    feeds back the raw predictions."""
 
     def __init__(self, net: FramePredictor) -> None:
         self.net, self.cfg = net, net.cfg
@@ -65,8 +66,11 @@ class PixelWorldModel:
         out = []
         for i in range(0, context.shape[0], BATCH):
             c = pad_to(context[i : i + BATCH].to(dev), self.cfg.multiple)  # [B, K, 3, H', W']
-            y = self.net(c, actions[i : i + BATCH].to(dev), noise[i : i + BATCH].to(dev))
-            out.append(y[..., :h, :w].clamp(0, 1))  # [B, 3, H, W]; clamp keeps NaN
+            a = actions[i : i + BATCH].to(dev)
+            y = self.net(c, a, noise[i : i + BATCH].to(dev))[..., :h, :w].clamp(0, 1)  # [B, 3, H, W]
+            if self.cfg.poses:  # the player redrawn whole in its next pose (core/models/poses.py)
+                y = self.net.pose.apply(context[i : i + BATCH].to(dev), a, y)
+            out.append(y)  # clamp keeps NaN
         return torch.cat(out)
 
     def rollout(

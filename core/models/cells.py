@@ -134,3 +134,11 @@ def sample_shifts(
     lp = ylog.log_softmax(1).gather(1, jy[:, None]) + xlog.log_softmax(1).gather(1, jx[:, None])
     follow = (lp[:, 0] > FOLLOW_LOGP) | ring  # [N, h, w]: the cell's own log-probability of its
     return torch.where(follow, jy, iy), torch.where(follow, jx, ix)
+
+
+def cell_coords(h: torch.Tensor) -> torch.Tensor:
+    """[1, 2, h, w]: each cell's (x, y) centre in [-1, 1]."""
+    gh, gw = h.shape[-2:]
+    ys = (torch.arange(gh, device=h.device, dtype=h.dtype) + 0.5) / gh * 2 - 1  # [h]
+    xs = (torch.arange(gw, device=h.device, dtype=h.dtype) + 0.5) / gw * 2 - 1  # [w]
+    return torch.stack(torch.meshgrid(xs, ys, indexing="xy"), 0)[None]  # [1, 2, h, w]

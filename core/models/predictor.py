@@ -35,11 +35,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.models.autoencoder import ResBlock
-from core.models.cells import sample_shifts, shift_cells
+from core.models.cells import cell_coords, sample_shifts, shift_cells
 from core.models.layers import resolve, row_fill
 from core.models.motion import past_motion, shift_global
 from core.models.painter import Painter, near_sprites
 from core.models.palette import PaletteOps
+from core.models.poses import PoseConfig, PoseSlot
 from core.models.shiftmix import shift_mix
 
 
@@ -61,10 +62,8 @@ class PredictorConfig:
     # (core/models/blockmotion.py); False is m2's soft mixture
     palette: int = 0  # hard mode: > 0 draws new pixels from this many colours (the game's palette,
     # set from data), each the colour nearest the predicted RGB: crisp, never a blur; 0: the RGB
-    objects: bool = (
-        False  # hard mode: cells that move (p(no shift) < 1/2) and touch form an object,
-    )
-    # and an object takes one shift, the best for all its cells together: a sprite is never torn
+    objects: bool = False  # hard mode: cells that move (p(no shift) < 1/2) and touch form an
+    # object, and an object takes one shift, the best for all its cells together: never torn
     pixel_head: int = 0  # hard mode: channels of a 3x3 conv per pixel that sees the moved frame
     # beside the last one and refines the paint, keep and colour choices (a cell's 8x8 logits from
     # its features alone cannot tell the ground a rising sprite's cell drags up from the sprite)
@@ -81,6 +80,8 @@ class PredictorConfig:
     # does; a cell 8 px coarse cannot see the last pixel before the ground
     painter: int = 0  # layers: hidden width of the painter (core/models/painter.py), an MLP per
     # cell near a sprite over the moved frame's 24x24 window: new poses painted to the pixel; 0: off
+    poses: int = 0  # dictionary slots of a pose slot (core/models/poses.py) that redraws the player
+    # whole over each predicted frame at inference (PixelWorldModel); 0: off
     min_p: int = 0  # hard mode's choice, in %: 0 takes each cell's most likely shift; p > 0 samples
     # among the shifts of probability >= p %, every cell at the same quantile of its own distribution
     # (one uniform per frame, from the noise): one sprite's cells agree, and the shifts are unbiased
@@ -161,6 +162,8 @@ class FramePredictor(PaletteOps, nn.Module):
             nn.init.zeros_(self.fg_pix[2].weight)  # and its own colour (sprites have their own)
         if cfg.hard and cfg.painter:
             self.painter = Painter(w1, cfg.n_actions, cfg.cell, cfg.painter)
+        if cfg.poses:  # fitted apart (`gate m4 pose`), used by PixelWorldModel only
+            self.pose = PoseSlot(PoseConfig(n_actions=cfg.n_actions, poses=cfg.poses))
         if cfg.palette:  # the colours new pixels are drawn from (a buffer: set from data, saved)
             self.register_buffer("colours", torch.zeros(cfg.palette, 3))
             self.log_beta = nn.Parameter(torch.tensor(5.3))  # e^5.3 = 200 per unit^2: a 0.1 RGB
@@ -329,7 +332,7 @@ class FramePredictor(PaletteOps, nn.Module):
         h2 = self.e2(h2)
         h3 = self.down2(F.gelu(h2)) + self.cond3(cond)[:, :, None, None]  # [N, w3, H/4c, W/4c]
         h3 = h3 + self.glob(h3.mean((2, 3)))[:, :, None, None]  # the whole frame's context
-        h3 = h3 + self.coords(_coords(h3))  # [N, w3, H/4c, W/4c]
+        h3 = h3 + self.coords(cell_coords(h3))  # [N, w3, H/4c, W/4c]
         h3 = self.m2(self.m1(h3))
         glog = self.glob_head(torch.cat([h3.mean((2, 3)), h3.amax((2, 3))], 1))  # [N, G]
         g = glog.argmax(1) if shift is None else shift  # [N]
@@ -391,10 +394,3 @@ class FramePredictor(PaletteOps, nn.Module):
         moved = shift_mix(shift_mix(base, py, cfg.max_dy, 2), px, cfg.max_dx, 3)  # [N, 3, H, W]
         return base + alpha * (moved - base) + res, glog
 
-
-def _coords(h: torch.Tensor) -> torch.Tensor:
-    """[1, 2, h, w]: each cell's (x, y) centre in [-1, 1]."""
-    gh, gw = h.shape[-2:]
-    ys = (torch.arange(gh, device=h.device, dtype=h.dtype) + 0.5) / gh * 2 - 1  # [h]
-    xs = (torch.arange(gw, device=h.device, dtype=h.dtype) + 0.5) / gw * 2 - 1  # [w]
-    return torch.stack(torch.meshgrid(xs, ys, indexing="xy"), 0)[None]  # [1, 2, h, w]

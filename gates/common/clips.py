@@ -91,8 +91,9 @@ def play(
     return clip, state
 
 
-INFO = ("on_ground", "enemy_screen_x")  # the truth the gates read per frame (m5: grounded starts;
-# m4: which RNG branches move a visible enemy differently)
+INFO = ("on_ground", "enemy_screen_x", "screen_x", "screen_y")  # the truth the gates read per frame
+# (m5: grounded starts; m4: which RNG branches move a visible enemy differently; the pose verb: where
+# the player is drawn)
 
 
 def _info(game: Any, state: Any) -> dict[str, torch.Tensor]:

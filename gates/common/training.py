@@ -44,9 +44,9 @@ def check_counts(args: Any, names: tuple[str, ...]) -> None:
 
 
 def launch(gate: str, args: Any, body: Callable[[Any, Any], None], device: str, json: bool,
-           log_jsonl: bool) -> None:  # fmt: skip
+           log_jsonl: bool, verb: str = "train") -> None:  # fmt: skip
     """A train verb's run: a --game typo refused before anything starts, then `body(ctx, args)` as a
-    run of its own (receipt, ledger row, the candidate it writes approvable)."""
+    run of its own (receipt, ledger row, the candidate it writes approvable) named `verb`."""
     from dataclasses import asdict
 
     from shell.commands.run_cmds import execute_verb
@@ -56,7 +56,7 @@ def launch(gate: str, args: Any, body: Callable[[Any, Any], None], device: str, 
     opts = RunOptions(
         backend=args.backend, device=device, seed=args.seed, json=json, log_jsonl=log_jsonl
     )
-    execute_verb(gate, "train", lambda ctx: body(ctx, args), asdict(args), opts)
+    execute_verb(gate, verb, lambda ctx: body(ctx, args), asdict(args), opts)
 
 
 def check_train_args(args: Any, counts: tuple[str, ...], eval_seed: int) -> None:

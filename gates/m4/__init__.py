@@ -59,7 +59,7 @@ GATE = Gate(
         C("beats_baseline", "==", 1, "", "beats copy-last on diversity and gravity"),
     ),
     run=lazy("gates.m4.run:evaluate"),
-    commands=lazy("gates.m4.train:add_train_verb"),
+    commands=lazy("gates.m4.verbs:add_verbs"),
     config=lazy("gates.m4.config:M4Config"),
     summary="30-frame coherent clips from one frame",
     default_backend="builtin",

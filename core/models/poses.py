@@ -1,0 +1,235 @@
+"""A pose slot: the player drawn whole, in one of the poses the game's own frames show.
+
+    slot = PoseSlot(PoseConfig(n_actions=5))           # its dictionary and colours: core/models/posefit.py
+    out = slot.apply(context, action, frame)            # context float [N, K, 3, H, W], action int64 [N],
+                                                        # frame [N, 3, H, W]: a world model's next frame
+    wm = Posed(base, slot)                              # any WorldModel with the slot after each step
+
+Why: a block-motion world model moves the player's pixels about right under every action but paints a
+new pose pixel by pixel, and the pose (arms up, crouch, facing, the jump's) is what tells actions apart;
+painted, it comes out speckled (history/m4-m5-model.md, "The painter"). The slot keeps where the base
+model put the player and replaces how it looks: it finds the player in the last frame (its pose, the
+entry of a dictionary of the game's sprites that matches it, and its 16x16 box), finds where the base
+model moved it (the anchor colour's centroid, less that pose's offset), asks a small classifier which
+pose comes next (from the last pose, the action, the box's moves and the two rows under the feet), and
+draws that entry there, the base model's player pixels around it filled from beside them in their row.
+Where no player is found, or its box would leave the frame, the frame is left as the base model made it.
+No IO.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from core.models.layers import row_fill
+from core.models.protocols import rollout_by_steps
+
+TOL = 24 / 255  # colour match, L-infinity: half the smallest gap between the game's colours
+MIN_ANCHOR = 6  # fewer anchor pixels is debris, not a player
+NEAR = (-1, 0, 1)  # px tried around a box guessed from the anchor's centroid
+FILL = 8  # px beside the redrawn area the colours that fill it may come from
+
+
+@dataclass(frozen=True)
+class PoseConfig:
+    n_actions: int = 5  # the platformer's five
+    poses: int = 16  # dictionary slots: the platformer draws 12 player frames
+    colours: int = 8  # the player's colours: the platformer's sprite has 5
+    box: int = 16  # the drawn sprite's square box, px (the platformer's)
+    margin: int = 3  # px around the box where the base model's player pixels are redrawn
+    hidden: int = 64  # poses x facings x moves: a few dozen cases
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, int]) -> PoseConfig:
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+    @property
+    def n_features(self) -> int:
+        return self.poses + self.n_actions + 4 + 2 * self.box * 3  # pose, action, 2 moves, 2 rows
+
+
+class PoseSlot(nn.Module):
+    def __init__(self, cfg: PoseConfig = PoseConfig()) -> None:  # noqa: B008 - frozen
+        super().__init__()
+        self.cfg = cfg
+        k, c, b = cfg.poses, cfg.colours, cfg.box
+        self.register_buffer("colours", torch.zeros(c, 3))  # the player's colours in [0, 1]
+        self.register_buffer("n_colours", torch.zeros((), dtype=torch.int64))
+        self.register_buffer("atlas", torch.full((k, b, b), -1, dtype=torch.int64))  # -1: clear
+        self.register_buffer("n_poses", torch.zeros((), dtype=torch.int64))
+        self.register_buffer("anchor", torch.zeros((), dtype=torch.int64))  # the colour it is found by
+        self.register_buffer("anchor_off", torch.zeros(k, 2))  # its centroid in each pose's box (x, y)
+        self.net = nn.Sequential(
+            nn.Linear(cfg.n_features, cfg.hidden), nn.GELU(), nn.Linear(cfg.hidden, k)
+        )
+
+    # -- reading the player off pixels ---------------------------------------------------------------
+    def colour_index(self, img: torch.Tensor) -> torch.Tensor:
+        """img float [N, 3, ...] -> int64 [N, ...]: the player colour each pixel is, -1 for none."""
+        c = int(self.n_colours)
+        d = (img.unsqueeze(1) - self.colours[:c].view(1, c, 3, *[1] * (img.dim() - 2))).abs()
+        hit = d.amax(2) <= TOL  # [N, C, ...]
+        return torch.where(hit.any(1), hit.float().argmax(1), -1)
+
+    def anchor_xy(self, img: torch.Tensor) -> torch.Tensor:
+        """img float [N, 3, H, W] -> float [N, 2]: the anchor colour's centroid (pixel centres at
+        +0.5), NaN where fewer than MIN_ANCHOR of its pixels show."""
+        ref = self.colours[self.anchor].view(1, 3, 1, 1)
+        m = ((img - ref).abs().amax(1) <= TOL).float()  # [N, H, W]
+        h, w = m.shape[-2:]
+        cnt = m.sum((1, 2))  # [N]
+        xs = (m.sum(1) * (torch.arange(w, device=img.device) + 0.5)).sum(1)  # [N]
+        ys = (m.sum(2) * (torch.arange(h, device=img.device) + 0.5)).sum(1)
+        xy = torch.stack([xs, ys], 1) / cnt.clamp(min=1)[:, None]  # [N, 2]
+        return torch.where((cnt >= MIN_ANCHOR)[:, None], xy, float("nan"))
+
+    def crops(self, idx: torch.Tensor, box: torch.Tensor) -> torch.Tensor:
+        """colour indices int64 [N, H, W], box top-lefts int64 [N, M, 2] -> [N, M, B, B] (-2 off the
+        frame)."""
+        n, h, w = idx.shape
+        r = torch.arange(self.cfg.box, device=idx.device)
+        ys = box[..., 1, None] + r  # [N, M, B]
+        xs = box[..., 0, None] + r
+        inside = ((ys >= 0) & (ys < h))[..., :, None] & ((xs >= 0) & (xs < w))[..., None, :]
+        flat = ys.clamp(0, h - 1)[..., :, None] * w + xs.clamp(0, w - 1)[..., None, :]  # [N,M,B,B]
+        got = idx.view(n, 1, -1).expand(n, flat.shape[1], -1).gather(2, flat.flatten(2))
+        return torch.where(inside, got.view_as(flat), -2)
+
+    def locate(self, img: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """img float [N, 3, H, W] (a frame whose player is drawn whole) -> its pose int64 [N], box
+        top-left int64 [N, 2] and bool [N] found: the entry and place that match most pixels. Only
+        the patch the candidate boxes cover is read (a whole frame's colours cost 30x more)."""
+        n, _, h, w = img.shape
+        k, size = int(self.n_poses), self.cfg.box
+        c = self.anchor_xy(img)  # [N, 2]
+        found = ~c[:, 0].isnan()
+        near = torch.tensor([(dx, dy) for dy in NEAR for dx in NEAR], device=img.device)  # [9, 2]
+        guess = (torch.nan_to_num(c)[:, None] - self.anchor_off[None, :k]).round().long()  # [N,K,2]
+        box = (guess[:, :, None] + near).flatten(1, 2)  # [N, K*9, 2]
+        origin = box.amin(1)  # [N, 2]
+        span = size + int((box.amax(1) - origin).max())
+        rgb, inside = self.patch(img, origin, span, span)  # [N, 3, S, S], [N, S, S]
+        idx = torch.where(inside, self.colour_index(rgb), -2)  # [N, S, S]
+        got = self.crops(idx, box - origin[:, None])  # [N, K*9, B, B]
+        atlas = self.atlas[:k].repeat_interleave(len(NEAR) ** 2, 0)  # [K*9, B, B]
+        score = (got == atlas).sum((2, 3))  # [N, K*9]
+        best = score.argmax(1)  # [N]
+        return best // len(NEAR) ** 2, box[torch.arange(n), best], found
+
+    # -- the next pose ------------------------------------------------------------------------------
+    def features(
+        self, pose: torch.Tensor, action: torch.Tensor, move: torch.Tensor, before: torch.Tensor,
+        under: torch.Tensor,
+    ) -> torch.Tensor:  # fmt: skip
+        """pose, action int64 [N], the box's move this step and the step before float [N, 2] (px),
+        the two rows under the new box float [N, 3, 2, B] -> float [N, F]."""
+        cfg = self.cfg
+        return torch.cat([
+            nn.functional.one_hot(pose, cfg.poses).float(),
+            nn.functional.one_hot(action, cfg.n_actions).float(),
+            move / 4, before / 4,  # moves are a few px a frame
+            under.flatten(1) * 2 - 1,
+        ], 1)  # fmt: skip
+
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """features [N, F] -> [N, K], the unused slots never chosen."""
+        y = self.net(x)  # [N, K]
+        unused = torch.arange(self.cfg.poses, device=x.device) >= self.n_poses
+        return y.masked_fill(unused, float("-inf"))
+
+    def patch(
+        self, img: torch.Tensor, origin: torch.Tensor, rows: int, cols: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """img [N, 3, H, W], top-lefts int64 [N, 2] -> float [N, 3, rows, cols] (edge-clamped) and
+        bool [N, rows, cols]: inside the frame."""
+        n, _, h, w = img.shape
+        ys = origin[:, 1, None] + torch.arange(rows, device=img.device)  # [N, rows]
+        xs = origin[:, 0, None] + torch.arange(cols, device=img.device)  # [N, cols]
+        inside = ((ys >= 0) & (ys < h))[:, :, None] & ((xs >= 0) & (xs < w))[:, None, :]
+        flat = (ys.clamp(0, h - 1)[:, :, None] * w + xs.clamp(0, w - 1)[:, None, :]).flatten(1)
+        got = img.flatten(2).gather(2, flat[:, None].expand(n, 3, -1))  # [N, 3, rows*cols]
+        return got.view(n, 3, rows, cols), inside
+
+    def window(self, img: torch.Tensor, box: torch.Tensor, rows: int, down: int = 0) -> torch.Tensor:
+        """img [N, 3, H, W], box top-lefts int64 [N, 2] -> float [N, 3, rows, B]: the box's columns,
+        `rows` rows from `down` rows below its top (edge-clamped)."""
+        at = box + torch.tensor([0, down], device=box.device)
+        return self.patch(img, at, rows, self.cfg.box)[0]
+
+    def under(self, img: torch.Tensor, box: torch.Tensor) -> torch.Tensor:
+        """The two rows under each box [N, 2] of img [N, 3, H, W] -> float [N, 3, 2, B]."""
+        return self.window(img, box, 2, self.cfg.box)
+
+    @torch.no_grad()
+    def apply(self, context: torch.Tensor, action: torch.Tensor, frame: torch.Tensor) -> torch.Tensor:
+        """The next frame `frame` [N, 3, H, W] with the player redrawn in the pose the slot predicts
+        at the place the base model moved it to (see the module's docstring)."""
+        n, _, h, w = frame.shape
+        b, m = self.cfg.box, self.cfg.margin
+        pose, box, ok = self.locate(context[:, -1])
+        _, box0, ok0 = self.locate(context[:, -2] if context.shape[1] > 1 else context[:, -1])
+        c = self.anchor_xy(frame)  # [N, 2]
+        new = (torch.nan_to_num(c) - self.anchor_off[pose]).round().long()  # [N, 2]
+        ok = ok & ~c[:, 0].isnan() & (new[:, 0] >= 0) & (new[:, 0] <= w - b)
+        ok = ok & (new[:, 1] >= m) & (new[:, 1] <= h - b - m)
+        before = torch.where(ok0[:, None], box - box0, 0).float()  # [N, 2]
+        x = self.features(pose, action, (new - box).float(), before, self.under(frame, new))
+        nxt = self.logits(x).argmax(1)  # [N]
+        lo = torch.tensor([0, m], device=frame.device)
+        hi = torch.tensor([w - b, h - b - m], device=frame.device)
+        drawn = self.draw(frame, torch.maximum(torch.minimum(new, hi), lo), nxt)
+        return torch.where(ok[:, None, None, None], drawn, frame)
+
+    def draw(self, frame: torch.Tensor, box: torch.Tensor, pose: torch.Tensor) -> torch.Tensor:
+        """frame [N, 3, H, W] with entry `pose` [N] drawn at box [N, 2] (inside the frame, margin
+        rows above and below): the player colours around it not in the entry are filled from beside
+        them in their row (core.models.layers.row_fill), within FILL px of the margin."""
+        n, _, h, w = frame.shape
+        b, m = self.cfg.box, self.cfg.margin
+        rows, cols = b + 2 * m, min(w, b + 2 * (m + FILL))
+        x0 = (box[:, 0] - m - FILL).clamp(0, w - cols)  # [N]: the patch stays inside the frame
+        origin = torch.stack([x0, box[:, 1] - m], 1)  # [N, 2]
+        band, _ = self.patch(frame, origin, rows, cols)  # [N, 3, R, C]
+        fg = self.colour_index(band) >= 0  # [N, R, C]
+        col = x0[:, None] + torch.arange(cols, device=frame.device)  # [N, C]: frame columns
+        near = (col >= box[:, :1] - m) & (col < box[:, :1] + b + m)  # [N, C]
+        band = torch.where((fg & near[:, None])[:, None], row_fill(band, ~fg), band)
+        at = (box[:, 0] - x0)[:, None, None] + torch.arange(b, device=frame.device)  # [N, 1, B]
+        sprite = torch.full((n, rows, cols), -1, dtype=torch.int64, device=frame.device)
+        sprite[:, m : m + b].scatter_(2, at.expand(n, b, b), self.atlas[pose])  # [N, R, C]
+        paint = self.colours[sprite.clamp(min=0)].permute(0, 3, 1, 2)  # [N, 3, R, C]
+        band = torch.where((sprite >= 0)[:, None], paint, band)
+        ys = origin[:, 1, None] + torch.arange(rows, device=frame.device)  # [N, R]
+        flat = (ys[:, :, None] * w + col[:, None, :]).flatten(1)  # [N, R*C], all inside
+        out = frame.flatten(2).scatter(2, flat[:, None].expand(n, 3, -1), band.flatten(2))
+        return out.view_as(frame)
+
+
+class Posed:
+    """WorldModel: `base` (any WorldModel) with a PoseSlot redrawing the player after each step."""
+
+    def __init__(self, base, slot: PoseSlot) -> None:
+        self.base, self.slot = base, slot
+        self.context_frames, self.noise_dim = base.context_frames, base.noise_dim
+        self.n_actions = base.n_actions
+        self.meta = getattr(base, "meta", None)
+
+    @torch.no_grad()
+    def predict(
+        self, context: torch.Tensor, actions: torch.Tensor, noise: torch.Tensor
+    ) -> torch.Tensor:
+        y = self.base.predict(context, actions, noise)  # [N, 3, H, W]
+        dev = self.slot.colours.device
+        out = self.slot.apply(context.to(dev), actions.to(dev), y.to(dev))
+        return out.to(y.device)
+
+    def rollout(
+        self, context: torch.Tensor, actions: torch.Tensor, noise: torch.Tensor
+    ) -> torch.Tensor:
+        return rollout_by_steps(self, context, actions, noise)
