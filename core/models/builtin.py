@@ -66,10 +66,10 @@ class PixelWorldModel:
         out = []
         for i in range(0, context.shape[0], BATCH):
             c = pad_to(context[i : i + BATCH].to(dev), self.cfg.multiple)  # [B, K, 3, H', W']
-            a = actions[i : i + BATCH].to(dev)
-            y = self.net(c, a, noise[i : i + BATCH].to(dev))[..., :h, :w].clamp(0, 1)  # [B, 3, H, W]
+            a, z = actions[i : i + BATCH].to(dev), noise[i : i + BATCH].to(dev)
+            y = self.net(c, a, z)[..., :h, :w].clamp(0, 1)  # [B, 3, H, W]
             if self.cfg.poses:  # the player redrawn whole in its next pose (core/models/poses.py)
-                y = self.net.pose.apply(context[i : i + BATCH].to(dev), a, y)
+                y = self.net.pose.apply(context[i : i + BATCH].to(dev), a, y, z)
             out.append(y)  # clamp keeps NaN
         return torch.cat(out)
 

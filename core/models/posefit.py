@@ -2,8 +2,9 @@
 
     box = boxes(screen_xy, 16)                        # int64 [E, T+1, 2]: the sprite box's top-left
     counts = fit_dictionary(slot, frames, box)        # the player's colours, poses and anchor
-    x, y = pose_samples(slot, frames, actions, done, box, gen)   # features and next poses
-    loss = pose_loss(slot, x, y)
+    fit_solid(slot, frames, box, on_ground)           # the colours it stands on
+    rows = pose_samples(slot, frames, actions, done, box, gen)   # features, next poses and moves
+    loss = pose_loss(slot, {k: v[i] for k, v in rows.items()})
 
 Where the game drew the player (its `screen_x`, `screen_y`) is truth used in training only, as the labels
 of a supervised problem; the slot reads the player off the pixels when it runs. frames are uint8
@@ -21,6 +22,7 @@ from core.models.poses import MIN_ANCHOR, PoseSlot
 ENRICHED = 20.0  # a player colour is this many times commoner inside the player's box than overall
 MIN_SHARE = 0.005  # ... and at least this share of the box's pixels (stray specks are not the player)
 MIN_POSE = 0.001  # a pose seen in fewer than this share of boxes is an occlusion, not a pose
+SEEN_BEHIND = 0.001  # a colour the player stands on shows behind it at most this share of the time
 NO_PAST = 0.25  # share of samples with no move before (a rollout from one frame starts so)
 
 
@@ -99,6 +101,46 @@ def fit_dictionary(slot: PoseSlot, frames: torch.Tensor, box: torch.Tensor) -> t
     return cnt[keep]
 
 
+def fit_solid(slot: PoseSlot, frames: torch.Tensor, box: torch.Tensor, ground: torch.Tensor) -> None:
+    """Set the colours the player stands on: those of the row under its hitbox while the game says
+    it is on the ground (ground bool [E, T+1]) that almost never show behind it (the sky and the hills
+    do: it passes in front of them), commonest first."""
+    cfg = slot.cfg
+    b = cfg.box
+    under, behind = [], []
+    for t in range(frames.shape[1]):
+        img, at = _unit(frames[:, t]), box[:, t]
+        ok = _inside(at, *frames.shape[2:4], b, 1)
+        row = slot.window(img, at, 1, b)[:, :, 0, 2 : b - 2]  # [E, 3, 12]: the hitbox's columns
+        under.append(_keys(row.permute(0, 2, 1))[ok & ground[:, t]].flatten())
+        inner = slot.window(img, at, b)  # [E, 3, B, B]
+        back = slot.colour_index(inner) < 0  # [E, B, B]: not the player's own pixels
+        behind.append(_keys(inner.permute(0, 2, 3, 1))[ok[:, None, None] & back])
+    u, cu = torch.cat(under).unique(return_counts=True)
+    v, cv = torch.cat(behind).unique(return_counts=True)
+    shown = torch.zeros_like(cu)
+    hit = torch.isin(u, v)
+    shown[hit] = cv[torch.searchsorted(v, u[hit])]
+    share_under, share_behind = cu.float() / cu.sum(), shown.float() / max(1, int(cv.sum()))
+    mine = (slot.colour_index(_unit_keys(u)) >= 0)  # the player's shoes stand on its own row
+    good = (share_under >= MIN_SHARE) & (share_behind <= SEEN_BEHIND) & ~mine
+    pick = u[good][cu[good].argsort(descending=True)][: cfg.solids]
+    rgb = _unit_keys(pick)
+    slot.solid.zero_()[: rgb.shape[0]] = rgb
+    slot.n_solid.fill_(rgb.shape[0])
+
+
+def _unit_keys(k: torch.Tensor) -> torch.Tensor:
+    """int64 [U] colour keys -> float [U, 3] in [0, 1] (the inverse of _keys)."""
+    return torch.stack([(k >> 16) & 255, (k >> 8) & 255, k & 255], 1).float() / 255
+
+
+def _keys(rgb: torch.Tensor) -> torch.Tensor:
+    """float [..., 3] in [0, 1] -> int64 [...]: each colour as one integer."""
+    q = (rgb * 255).round().long()
+    return (q[..., 0] << 16) | (q[..., 1] << 8) | q[..., 2]
+
+
 def _pose(slot: PoseSlot, frame: torch.Tensor, box: torch.Tensor) -> torch.Tensor:
     """The dictionary entry drawn exactly at box [N, 2] of frame float [N, 3, H, W], -1 for none."""
     got = slot.colour_index(slot.window(frame, box, slot.cfg.box))  # [N, B, B]
@@ -110,29 +152,38 @@ def _pose(slot: PoseSlot, frame: torch.Tensor, box: torch.Tensor) -> torch.Tenso
 def pose_samples(
     slot: PoseSlot, frames: torch.Tensor, actions: torch.Tensor, done: torch.Tensor,
     box: torch.Tensor, gen: torch.Generator,
-) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
-    """The slot's features for every step whose player is drawn whole before and after, and the pose
-    the game drew next: frames uint8 [E, T+1, H, W, 3], actions int64 [E, T], done bool [E, T] (the
-    env reset after that step), boxes [E, T+1, 2] -> float [M, F], int64 [M]."""
+) -> dict[str, torch.Tensor]:  # fmt: skip
+    """For every step whose player is drawn whole before and after, inside the frame: the slot's
+    features and what the game drew next. frames uint8 [E, T+1, H, W, 3], actions int64 [E, T],
+    done bool [E, T] (the env reset after that step), boxes [E, T+1, 2] -> "pose_x" [M, F] and
+    "pose" [M] (the next pose), "move_x" [M, F'] and "dy" [M] (the vertical move + max_dy)."""
     cfg = slot.cfg
     e, t1, h, w, _ = frames.shape
-    xs, ys = [], []
+    out: dict[str, list[torch.Tensor]] = {"pose_x": [], "pose": [], "move_x": [], "dy": []}
     now = _pose(slot, _unit(frames[:, 0]), box[:, 0])
     for t in range(t1 - 1):
-        nxt_frame = _unit(frames[:, t + 1])
+        frame, nxt_frame = _unit(frames[:, t]), _unit(frames[:, t + 1])
         nxt = _pose(slot, nxt_frame, box[:, t + 1])
-        ok = (now >= 0) & (nxt >= 0) & ~done[:, t] & _inside(box[:, t + 1], h, w, cfg.box, cfg.margin)
-        had = torch.zeros(e, dtype=torch.bool) if t == 0 else ~done[:, t - 1]
-        had = had & (torch.rand(e, generator=gen) >= NO_PAST)
-        before = torch.where(had[:, None], box[:, t] - box[:, t - 1 if t else 0], 0).float()
-        x = slot.features(now.clamp(min=0), actions[:, t], (box[:, t + 1] - box[:, t]).float(),
-                          before, slot.under(nxt_frame, box[:, t + 1]))  # fmt: skip
-        xs.append(x[ok])
-        ys.append(nxt[ok])
+        dy = box[:, t + 1, 1] - box[:, t, 1]  # [E]
+        ok = (now >= 0) & (nxt >= 0) & ~done[:, t] & (dy.abs() <= cfg.max_dy)
+        ok = ok & _inside(box[:, t + 1], h, w, cfg.box, cfg.margin)
+        past = torch.rand(e, generator=gen) >= NO_PAST  # else as a rollout from one frame starts
+        one = past & (torch.zeros(e, dtype=torch.bool) if t < 1 else ~done[:, t - 1])
+        two = one & (torch.zeros(e, dtype=torch.bool) if t < 2 else ~done[:, t - 2])
+        before = torch.where(one[:, None], box[:, t] - box[:, max(t - 1, 0)], 0).float()
+        earlier = torch.where(two[:, None], box[:, max(t - 1, 0)] - box[:, max(t - 2, 0)], 0)
+        move = (box[:, t + 1] - box[:, t]).float()
+        px = slot.features(now.clamp(min=0), actions[:, t], move, before,
+                           slot.under(nxt_frame, box[:, t + 1]))  # fmt: skip
+        mx = slot.move_features(now.clamp(min=0), actions[:, t], before, earlier.float(),
+                                slot.terrain(frame, box[:, t]))  # fmt: skip
+        for key, v in (("pose_x", px), ("pose", nxt), ("move_x", mx), ("dy", dy + cfg.max_dy)):
+            out[key].append(v[ok])
         now = nxt
-    return torch.cat(xs), torch.cat(ys)
+    return {k: torch.cat(v) for k, v in out.items()}
 
 
-def pose_loss(slot: PoseSlot, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Cross-entropy of the next pose: features [N, F], poses int64 [N] -> scalar."""
-    return F.cross_entropy(slot.logits(x), y)
+def pose_loss(slot: PoseSlot, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Cross-entropy of the next pose plus that of the vertical move (pose_samples' rows) -> scalar."""
+    pose = F.cross_entropy(slot.logits(batch["pose_x"]), batch["pose"])
+    return pose + F.cross_entropy(slot.move_net(batch["move_x"]), batch["dy"])

@@ -25,11 +25,11 @@ import torch
 from torch import nn
 
 from core.models.layers import row_fill
-from core.models.protocols import rollout_by_steps
 
 TOL = 24 / 255  # colour match, L-infinity: half the smallest gap between the game's colours
 MIN_ANCHOR = 6  # fewer anchor pixels is debris, not a player
 NEAR = (-1, 0, 1)  # px tried around a box guessed from the anchor's centroid
+MIN_P = 0.1  # a vertical move less likely than this is not drawn (nor are tails of the classifier)
 FILL = 8  # px beside the redrawn area the colours that fill it may come from
 
 
@@ -41,6 +41,11 @@ class PoseConfig:
     box: int = 16  # the drawn sprite's square box, px (the platformer's)
     margin: int = 3  # px around the box where the base model's player pixels are redrawn
     hidden: int = 64  # poses x facings x moves: a few dozen cases
+    max_dy: int = 8  # vertical moves -8..8 px: the game's fastest fall (8) and jump (7) per frame
+    above: int = 8  # terrain rows read above the box (the ceiling a jump bumps into)
+    below: int = 9  # ... under it (the ground a fall of max_dy lands on)
+    side: int = 4  # ... and columns on each side of it (where a step is going)
+    solids: int = 8  # colours the player stands on (the platformer's ground uses a handful)
 
     def to_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -52,6 +57,15 @@ class PoseConfig:
     @property
     def n_features(self) -> int:
         return self.poses + self.n_actions + 4 + 2 * self.box * 3  # pose, action, 2 moves, 2 rows
+
+    @property
+    def terrain_shape(self) -> tuple[int, int]:
+        return self.above + self.box + self.below, self.box + 2 * self.side
+
+    @property
+    def n_move_features(self) -> int:
+        r, c = self.terrain_shape
+        return self.poses + self.n_actions + 4 + r * c  # pose, action, 2 moves before, solid map
 
 
 class PoseSlot(nn.Module):
@@ -65,9 +79,15 @@ class PoseSlot(nn.Module):
         self.register_buffer("n_poses", torch.zeros((), dtype=torch.int64))
         self.register_buffer("anchor", torch.zeros((), dtype=torch.int64))  # the colour it is found by
         self.register_buffer("anchor_off", torch.zeros(k, 2))  # its centroid in each pose's box (x, y)
+        self.register_buffer("solid", torch.zeros(cfg.solids, 3))  # colours the player stands on
+        self.register_buffer("n_solid", torch.zeros((), dtype=torch.int64))
         self.net = nn.Sequential(
             nn.Linear(cfg.n_features, cfg.hidden), nn.GELU(), nn.Linear(cfg.hidden, k)
         )
+        self.move_net = nn.Sequential(  # the player's vertical move, in whole px
+            nn.Linear(cfg.n_move_features, cfg.hidden), nn.GELU(),
+            nn.Linear(cfg.hidden, 2 * cfg.max_dy + 1),
+        )  # fmt: skip
 
     # -- reading the player off pixels ---------------------------------------------------------------
     def colour_index(self, img: torch.Tensor) -> torch.Tensor:
@@ -143,6 +163,29 @@ class PoseSlot(nn.Module):
         unused = torch.arange(self.cfg.poses, device=x.device) >= self.n_poses
         return y.masked_fill(unused, float("-inf"))
 
+    def terrain(self, img: torch.Tensor, box: torch.Tensor) -> torch.Tensor:
+        """img [N, 3, H, W], box top-lefts [N, 2] -> float [N, R*C]: 1 where a solid colour shows
+        in the window around the box (terrain_shape; off the frame: 0, a pit or open sky)."""
+        cfg, s = self.cfg, int(self.n_solid)
+        rows, cols = cfg.terrain_shape
+        at = box - torch.tensor([cfg.side, cfg.above], device=box.device)
+        rgb, inside = self.patch(img, at, rows, cols)  # [N, 3, R, C], [N, R, C]
+        d = (rgb.unsqueeze(1) - self.solid[:s].view(1, s, 3, 1, 1)).abs().amax(2)  # [N, S, R, C]
+        return ((d <= TOL).any(1) & inside).float().flatten(1)
+
+    def move_features(
+        self, pose: torch.Tensor, action: torch.Tensor, before: torch.Tensor, earlier: torch.Tensor,
+        terrain: torch.Tensor,
+    ) -> torch.Tensor:  # fmt: skip
+        """pose, action int64 [N], the box's last two moves float [N, 2] (px), terrain [N, R*C] ->
+        float [N, F]."""
+        cfg = self.cfg
+        return torch.cat([
+            nn.functional.one_hot(pose, cfg.poses).float(),
+            nn.functional.one_hot(action, cfg.n_actions).float(),
+            before / 4, earlier / 4, terrain * 2 - 1,
+        ], 1)  # fmt: skip
+
     def patch(
         self, img: torch.Tensor, origin: torch.Tensor, rows: int, cols: int
     ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -167,69 +210,81 @@ class PoseSlot(nn.Module):
         return self.window(img, box, 2, self.cfg.box)
 
     @torch.no_grad()
-    def apply(self, context: torch.Tensor, action: torch.Tensor, frame: torch.Tensor) -> torch.Tensor:
-        """The next frame `frame` [N, 3, H, W] with the player redrawn in the pose the slot predicts
-        at the place the base model moved it to (see the module's docstring)."""
+    def apply(
+        self, context: torch.Tensor, action: torch.Tensor, frame: torch.Tensor,
+        noise: torch.Tensor | None = None,
+    ) -> torch.Tensor:  # fmt: skip
+        """The next frame `frame` [N, 3, H, W] with the player redrawn: at the column the base model
+        moved it to, the height the slot's move predicts, in the pose it predicts next (see the
+        module's docstring). noise [N, Z] (the step's, its last column read) samples the move among
+        those of probability >= MIN_P; None takes the likeliest."""
         n, _, h, w = frame.shape
-        b, m = self.cfg.box, self.cfg.margin
+        cfg = self.cfg
+        b, m = cfg.box, cfg.margin
+        k = context.shape[1]
         pose, box, ok = self.locate(context[:, -1])
-        _, box0, ok0 = self.locate(context[:, -2] if context.shape[1] > 1 else context[:, -1])
-        c = self.anchor_xy(frame)  # [N, 2]
-        new = (torch.nan_to_num(c) - self.anchor_off[pose]).round().long()  # [N, 2]
-        ok = ok & ~c[:, 0].isnan() & (new[:, 0] >= 0) & (new[:, 0] <= w - b)
-        ok = ok & (new[:, 1] >= m) & (new[:, 1] <= h - b - m)
-        before = torch.where(ok0[:, None], box - box0, 0).float()  # [N, 2]
-        x = self.features(pose, action, (new - box).float(), before, self.under(frame, new))
-        nxt = self.logits(x).argmax(1)  # [N]
+        box1, ok1 = self.locate(context[:, max(0, k - 2)])[1:]
+        box2, ok2 = self.locate(context[:, max(0, k - 3)])[1:]
+        before = torch.where(ok1[:, None], box - box1, 0).float()  # [N, 2]
+        earlier = torch.where((ok1 & ok2)[:, None], box1 - box2, 0).float()
+        x = self.move_features(pose, action, before, earlier, self.terrain(context[:, -1], box))
+        dy = self.choose(self.move_net(x), noise) - cfg.max_dy  # [N]
+        c = self.anchor_xy(frame)  # [N, 2]: where the base model put it
+        seen = ~c[:, 0].isnan()
+        trunk = (torch.nan_to_num(c) - self.anchor_off[pose]).round().long()  # [N, 2]
+        new = torch.stack([torch.where(seen, trunk[:, 0], box[:, 0]), box[:, 1] + dy], 1)
+        ok = ok & (new[:, 0] >= 0) & (new[:, 0] <= w - b) & (new[:, 1] >= m) & (new[:, 1] <= h - b - m)
+        clean = torch.where(seen[:, None, None, None], self.erase(frame, trunk), frame)
+        under = self.under(clean, new)
+        nxt = self.logits(self.features(pose, action, (new - box).float(), before, under)).argmax(1)
         lo = torch.tensor([0, m], device=frame.device)
         hi = torch.tensor([w - b, h - b - m], device=frame.device)
-        drawn = self.draw(frame, torch.maximum(torch.minimum(new, hi), lo), nxt)
+        drawn = self.paste(clean, torch.maximum(torch.minimum(new, hi), lo), nxt)
         return torch.where(ok[:, None, None, None], drawn, frame)
 
-    def draw(self, frame: torch.Tensor, box: torch.Tensor, pose: torch.Tensor) -> torch.Tensor:
-        """frame [N, 3, H, W] with entry `pose` [N] drawn at box [N, 2] (inside the frame, margin
-        rows above and below): the player colours around it not in the entry are filled from beside
-        them in their row (core.models.layers.row_fill), within FILL px of the margin."""
+    @staticmethod
+    def choose(logits: torch.Tensor, noise: torch.Tensor | None) -> torch.Tensor:
+        """[N, M] -> int64 [N]: the argmax, or with noise [N, Z] the move at the quantile
+        Phi(noise[:, -1]) of the distribution kept to moves of probability >= MIN_P. Whole-pixel
+        moves of a sub-pixel speed alternate (2, 3, 2, ...): the argmax would always take one and
+        fall slower or faster than the game."""
+        if noise is None:
+            return logits.argmax(1)
+        p = logits.softmax(1)
+        p = torch.where(p >= MIN_P, p, 0)
+        cdf = (p / p.sum(1, keepdim=True)).cumsum(1)  # [N, M]
+        u = 0.5 * (1 + torch.erf(noise[:, -1:].float() / 2**0.5))  # [N, 1] uniform
+        return (cdf < u).sum(1).clamp(max=logits.shape[1] - 1)
+
+    def _put(self, frame: torch.Tensor, origin: torch.Tensor, band: torch.Tensor) -> torch.Tensor:
+        """frame [N, 3, H, W] with band [N, 3, R, C] written at top-lefts origin [N, 2] (inside)."""
+        n, _, h, w = frame.shape
+        ys = origin[:, 1, None] + torch.arange(band.shape[2], device=frame.device)  # [N, R]
+        xs = origin[:, 0, None] + torch.arange(band.shape[3], device=frame.device)  # [N, C]
+        flat = (ys[:, :, None] * w + xs[:, None, :]).flatten(1)  # [N, R*C]
+        out = frame.flatten(2).scatter(2, flat[:, None].expand(n, 3, -1), band.flatten(2))
+        return out.view_as(frame)
+
+    def erase(self, frame: torch.Tensor, box: torch.Tensor) -> torch.Tensor:
+        """frame [N, 3, H, W] without the player colours within `margin` of box [N, 2]: each filled
+        from beside it in its row (core.models.layers.row_fill), within FILL px."""
         n, _, h, w = frame.shape
         b, m = self.cfg.box, self.cfg.margin
-        rows, cols = b + 2 * m, min(w, b + 2 * (m + FILL))
+        rows, cols = min(h, b + 2 * m), min(w, b + 2 * (m + FILL))
         x0 = (box[:, 0] - m - FILL).clamp(0, w - cols)  # [N]: the patch stays inside the frame
-        origin = torch.stack([x0, box[:, 1] - m], 1)  # [N, 2]
+        y0 = (box[:, 1] - m).clamp(0, h - rows)
+        origin = torch.stack([x0, y0], 1)  # [N, 2]
         band, _ = self.patch(frame, origin, rows, cols)  # [N, 3, R, C]
         fg = self.colour_index(band) >= 0  # [N, R, C]
         col = x0[:, None] + torch.arange(cols, device=frame.device)  # [N, C]: frame columns
         near = (col >= box[:, :1] - m) & (col < box[:, :1] + b + m)  # [N, C]
         band = torch.where((fg & near[:, None])[:, None], row_fill(band, ~fg), band)
-        at = (box[:, 0] - x0)[:, None, None] + torch.arange(b, device=frame.device)  # [N, 1, B]
-        sprite = torch.full((n, rows, cols), -1, dtype=torch.int64, device=frame.device)
-        sprite[:, m : m + b].scatter_(2, at.expand(n, b, b), self.atlas[pose])  # [N, R, C]
-        paint = self.colours[sprite.clamp(min=0)].permute(0, 3, 1, 2)  # [N, 3, R, C]
-        band = torch.where((sprite >= 0)[:, None], paint, band)
-        ys = origin[:, 1, None] + torch.arange(rows, device=frame.device)  # [N, R]
-        flat = (ys[:, :, None] * w + col[:, None, :]).flatten(1)  # [N, R*C], all inside
-        out = frame.flatten(2).scatter(2, flat[:, None].expand(n, 3, -1), band.flatten(2))
-        return out.view_as(frame)
+        return self._put(frame, origin, band)
 
-
-class Posed:
-    """WorldModel: `base` (any WorldModel) with a PoseSlot redrawing the player after each step."""
-
-    def __init__(self, base, slot: PoseSlot) -> None:
-        self.base, self.slot = base, slot
-        self.context_frames, self.noise_dim = base.context_frames, base.noise_dim
-        self.n_actions = base.n_actions
-        self.meta = getattr(base, "meta", None)
-
-    @torch.no_grad()
-    def predict(
-        self, context: torch.Tensor, actions: torch.Tensor, noise: torch.Tensor
-    ) -> torch.Tensor:
-        y = self.base.predict(context, actions, noise)  # [N, 3, H, W]
-        dev = self.slot.colours.device
-        out = self.slot.apply(context.to(dev), actions.to(dev), y.to(dev))
-        return out.to(y.device)
-
-    def rollout(
-        self, context: torch.Tensor, actions: torch.Tensor, noise: torch.Tensor
-    ) -> torch.Tensor:
-        return rollout_by_steps(self, context, actions, noise)
+    def paste(self, frame: torch.Tensor, box: torch.Tensor, pose: torch.Tensor) -> torch.Tensor:
+        """frame [N, 3, H, W] with entry `pose` [N] drawn at box [N, 2] (inside the frame)."""
+        b = self.cfg.box
+        band, _ = self.patch(frame, box, b, b)  # [N, 3, B, B]
+        sprite = self.atlas[pose]  # [N, B, B]
+        paint = self.colours[sprite.clamp(min=0)].permute(0, 3, 1, 2)  # [N, 3, B, B]
+        return self._put(frame, box, torch.where((sprite >= 0)[:, None], paint, band))

@@ -28,7 +28,7 @@ ARCH = "frame_predictor"
 class PoseArgs:
     init: str = ""  # the trained predictor the slot is put on (required: it moves the player)
     steps: int = 1500  # the classifier's loss settles by ~600 (history/m4-m5-model.md)
-    episodes: int = 32  # x 200 steps: every pose seen tens of times (the rarest ~30 in 24 x 160)
+    episodes: int = 48  # x 200 steps: every pose seen tens of times, ~7,000 moves to learn from
     episode_steps: int = 200
     batch: int = 256  # transitions per step: a few thousand in all, cheap
     lr: float = 3e-3  # a 2-layer MLP on one-hot and pixel features
@@ -86,7 +86,7 @@ def fit_pose(ctx, args: PoseArgs) -> None:
     import torch
 
     from core.games import get_game
-    from core.models.posefit import boxes, fit_dictionary, pose_loss, pose_samples
+    from core.models.posefit import boxes, fit_dictionary, fit_solid, pose_loss, pose_samples
     from core.models.predictor import FramePredictor, PredictorConfig
     from gates.common.clips import play
     from gates.common.evaldata import set_threads
@@ -122,10 +122,12 @@ def fit_pose(ctx, args: PoseArgs) -> None:
     part = {"train": slice(n_held, None), "held": slice(0, n_held)}
     counts = fit_dictionary(slot, clip.frames[part["train"]], box[part["train"]])
     ctx.say(f"m4 pose: {len(counts)} poses, seen {counts.tolist()} times")
+    fit_solid(slot, clip.frames[part["train"]], box[part["train"]],
+              clip.info["on_ground"][part["train"]])  # fmt: skip
     gen = torch.Generator().manual_seed(args.seed)
-    x, y, xh, yh = (t for s in part.values() for t in pose_samples(
-        slot, clip.frames[s], clip.actions[s], clip.done[s], box[s], gen))  # fmt: skip
-    if len(y) == 0 or len(yh) == 0:
+    rows, held = (pose_samples(slot, clip.frames[s], clip.actions[s], clip.done[s], box[s], gen)
+                  for s in part.values())  # fmt: skip
+    if len(rows["pose"]) == 0 or len(held["pose"]) == 0:
         raise BadInput(f"--episodes {args.episodes}: no step with the player drawn whole to learn from")
     h, w = clip.frames.shape[2:4]
     trainer = Trainer(
@@ -136,25 +138,35 @@ def fit_pose(ctx, args: PoseArgs) -> None:
         inputs={"frames": sha256_bytes(clip.frames.numpy().tobytes()),
                 "actions": sha256_bytes(clip.actions.numpy().tobytes()), "init": str(args.init)},
         lr=args.lr, steps=args.steps, seed=args.seed, log_every=args.log_every, resumable=False,
-        describe=lambda: {"threads": threads, "samples": len(y), "held_samples": len(yh),
+        describe=lambda: {"threads": threads, "samples": len(rows["pose"]),
+                          "held_samples": len(held["pose"]),
                           "init": args.init, "pose_counts": counts.tolist()},
     )  # fmt: skip
 
     def loss_at(g: torch.Generator) -> torch.Tensor:
-        rows = torch.randint(0, len(y), (args.batch,), generator=g)
-        return pose_loss(slot, x[rows], y[rows])
+        pick = torch.randint(0, len(rows["pose"]), (args.batch,), generator=g)
+        return pose_loss(slot, {k: v[pick] for k, v in rows.items()})
 
     seconds = trainer.fit(loss_at, "m4 pose")
     with torch.no_grad():
-        acc = float((slot.logits(xh).argmax(1) == yh).float().mean())
-    same = float(torch.bincount(yh).max() / len(yh))
-    extra = {"pose_accuracy": round(acc, 4), "pose_accuracy_same": round(same, 4)}
+        pose = slot.logits(held["pose_x"]).argmax(1)
+        dy = slot.move_net(held["move_x"]).argmax(1)
+    at = slot.cfg.poses + slot.cfg.n_actions + 1  # move_features' column of the last move's dy / 4
+    last_dy = held["move_x"][:, at] * 4 + slot.cfg.max_dy
+    extra = {
+        "pose_accuracy": float((pose == held["pose"]).float().mean()),
+        "pose_accuracy_commonest": float(torch.bincount(held["pose"]).max() / len(held["pose"])),
+        "move_accuracy": float((dy == held["dy"]).float().mean()),
+        "move_accuracy_last": float((last_dy.round().long() == held["dy"]).float().mean()),
+    }
     for k, v in extra.items():
         ctx.metric(k, v)
     ctx.picture("m4_pose_dictionary.png", _dictionary(slot, counts))
     trainer.finish("predictor", extra, "m4_pose_loss.png", "m4 pose: next-pose cross-entropy")
-    ctx.say(f"m4 pose: {trainer.done} steps in {seconds:.0f} s; held-out next-pose accuracy "
-            f"{acc:.3f} (always the commonest: {same:.3f})")  # fmt: skip
+    ctx.say(f"m4 pose: {trainer.done} steps in {seconds:.0f} s; held out: next pose "
+            f"{extra['pose_accuracy']:.3f} (the commonest: {extra['pose_accuracy_commonest']:.3f}),"
+            f" vertical move {extra['move_accuracy']:.3f} (the last one again: "
+            f"{extra['move_accuracy_last']:.3f})")  # fmt: skip
 
 
 def _dictionary(slot: Any, counts: Any) -> bytes:
