@@ -66,7 +66,9 @@ def test_locate_finds_the_box_and_pose_the_game_drew(episodes, fitted) -> None:
     assert torch.equal(drawn[inside], frames[inside])
 
 
-def test_the_slot_learns_the_next_pose_and_the_fall_and_redraws_the_player(episodes, fitted) -> None:
+def test_the_slot_learns_the_next_pose_and_the_fall_and_redraws_the_player(
+    episodes, fitted
+) -> None:
     clip, box = episodes
     slot, _ = fitted
     gen = torch.Generator().manual_seed(0)
@@ -123,7 +125,11 @@ def test_gate_m4_pose_puts_a_fitted_slot_on_a_predictor(project: Path) -> None:
 
 @pytest.mark.parametrize(
     ("extra", "names"),
-    [(["--poses", "0"], "--poses"), (["--init", "nowhere"], "nowhere"), (["--seed", "1000003"], "seed")],
+    [
+        (["--poses", "0"], "--poses"),
+        (["--init", "nowhere"], "nowhere"),
+        (["--seed", "1000003"], "seed"),
+    ],
 )
 def test_gate_m4_pose_refuses_bad_input(project: Path, extra: list[str], names: str) -> None:
     init = save_untrained_predictor(project / "init", PredictorConfig(hard=True))

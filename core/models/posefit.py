@@ -20,7 +20,9 @@ import torch.nn.functional as F
 from core.models.poses import MIN_ANCHOR, PoseSlot
 
 ENRICHED = 20.0  # a player colour is this many times commoner inside the player's box than overall
-MIN_SHARE = 0.005  # ... and at least this share of the box's pixels (stray specks are not the player)
+MIN_SHARE = (
+    0.005  # ... and at least this share of the box's pixels (stray specks are not the player)
+)
 MIN_POSE = 0.001  # a pose seen in fewer than this share of boxes is an occlusion, not a pose
 SEEN_BEHIND = 0.001  # a colour the player stands on shows behind it at most this share of the time
 NO_PAST = 0.25  # share of samples with no move before (a rollout from one frame starts so)
@@ -69,7 +71,9 @@ def fit_dictionary(slot: PoseSlot, frames: torch.Tensor, box: torch.Tensor) -> t
     every = max(1, flat.shape[0] // 200)  # 200 frames tell the colours apart
     cols = player_colours(flat[::every], fbox[::every], b, cfg.colours)
     if cols.shape[0] == 0:
-        raise ValueError("no colour is enriched in the player's boxes: is the box where it is drawn?")
+        raise ValueError(
+            "no colour is enriched in the player's boxes: is the box where it is drawn?"
+        )
     slot.colours.zero_()[: cols.shape[0]] = cols.float() / 255
     slot.n_colours.fill_(cols.shape[0])
     crops = []
@@ -101,7 +105,9 @@ def fit_dictionary(slot: PoseSlot, frames: torch.Tensor, box: torch.Tensor) -> t
     return cnt[keep]
 
 
-def fit_solid(slot: PoseSlot, frames: torch.Tensor, box: torch.Tensor, ground: torch.Tensor) -> None:
+def fit_solid(
+    slot: PoseSlot, frames: torch.Tensor, box: torch.Tensor, ground: torch.Tensor
+) -> None:
     """Set the colours the player stands on: those of the row under its hitbox while the game says
     it is on the ground (ground bool [E, T+1]) that almost never show behind it (the sky and the hills
     do: it passes in front of them), commonest first."""
@@ -122,7 +128,7 @@ def fit_solid(slot: PoseSlot, frames: torch.Tensor, box: torch.Tensor, ground: t
     hit = torch.isin(u, v)
     shown[hit] = cv[torch.searchsorted(v, u[hit])]
     share_under, share_behind = cu.float() / cu.sum(), shown.float() / max(1, int(cv.sum()))
-    mine = (slot.colour_index(_unit_keys(u)) >= 0)  # the player's shoes stand on its own row
+    mine = slot.colour_index(_unit_keys(u)) >= 0  # the player's shoes stand on its own row
     good = (share_under >= MIN_SHARE) & (share_behind <= SEEN_BEHIND) & ~mine
     pick = u[good][cu[good].argsort(descending=True)][: cfg.solids]
     rgb = _unit_keys(pick)

@@ -1,20 +1,23 @@
-"""A pose slot: the player drawn whole, in one of the poses the game's own frames show.
+"""A pose slot: the player drawn whole, in one of the sprites the game's own frames show, where a
+small learnt model of its motion puts it.
 
-    slot = PoseSlot(PoseConfig(n_actions=5))           # its dictionary and colours: core/models/posefit.py
-    out = slot.apply(context, action, frame)            # context float [N, K, 3, H, W], action int64 [N],
-                                                        # frame [N, 3, H, W]: a world model's next frame
-    wm = Posed(base, slot)                              # any WorldModel with the slot after each step
+    slot = PoseSlot(PoseConfig(n_actions=5))     # fitted by core/models/posefit.py (`gate m4 pose`)
+    out = slot.apply(context, action, frame, z)  # context float [N, K, 3, H, W], action int64 [N],
+                                                 # frame [N, 3, H, W]: the base model's next frame,
+                                                 # z [N, Z]: its noise -> [N, 3, H, W]
 
-Why: a block-motion world model moves the player's pixels about right under every action but paints a
-new pose pixel by pixel, and the pose (arms up, crouch, facing, the jump's) is what tells actions apart;
-painted, it comes out speckled (history/m4-m5-model.md, "The painter"). The slot keeps where the base
-model put the player and replaces how it looks: it finds the player in the last frame (its pose, the
-entry of a dictionary of the game's sprites that matches it, and its 16x16 box), finds where the base
-model moved it (the anchor colour's centroid, less that pose's offset), asks a small classifier which
-pose comes next (from the last pose, the action, the box's moves and the two rows under the feet), and
-draws that entry there, the base model's player pixels around it filled from beside them in their row.
-Where no player is found, or its box would leave the frame, the frame is left as the base model made it.
-No IO.
+FramePredictor holds one when its config sets `poses`; PixelWorldModel applies it after each step.
+Why: a block-motion world model moves the player's pixels about right but paints a new pose pixel by
+pixel, and the pose (arms up, crouch, facing, the jump's) is what tells actions apart: painted, it came
+out speckled, and the player sometimes rose under LEFT or RIGHT (history/m4-m5-model.md, "The pose
+slot"). The slot finds the player in the last context frames (the dictionary entry that matches and
+its 16x16 box, by the anchor colour's centroid), predicts its vertical move (a classifier over
+-max_dy..max_dy from the last pose, the action, the last two moves and the solid colours around it,
+sampled at the noise's quantile), keeps the column the base model moved it to (the camera's scroll is
+the base model's to decide), predicts the next pose (from the last pose, the action, the move and the
+two rows under the new box), erases the base model's player and draws the entry there. Where no player
+is found in the last frame, or the box would leave the frame, the frame is left as the base model made
+it. No IO.
 """
 
 from __future__ import annotations
@@ -77,8 +80,12 @@ class PoseSlot(nn.Module):
         self.register_buffer("n_colours", torch.zeros((), dtype=torch.int64))
         self.register_buffer("atlas", torch.full((k, b, b), -1, dtype=torch.int64))  # -1: clear
         self.register_buffer("n_poses", torch.zeros((), dtype=torch.int64))
-        self.register_buffer("anchor", torch.zeros((), dtype=torch.int64))  # the colour it is found by
-        self.register_buffer("anchor_off", torch.zeros(k, 2))  # its centroid in each pose's box (x, y)
+        self.register_buffer(
+            "anchor", torch.zeros((), dtype=torch.int64)
+        )  # the colour it is found by
+        self.register_buffer(
+            "anchor_off", torch.zeros(k, 2)
+        )  # its centroid in each pose's box (x, y)
         self.register_buffer("solid", torch.zeros(cfg.solids, 3))  # colours the player stands on
         self.register_buffer("n_solid", torch.zeros((), dtype=torch.int64))
         self.net = nn.Sequential(
@@ -199,7 +206,9 @@ class PoseSlot(nn.Module):
         got = img.flatten(2).gather(2, flat[:, None].expand(n, 3, -1))  # [N, 3, rows*cols]
         return got.view(n, 3, rows, cols), inside
 
-    def window(self, img: torch.Tensor, box: torch.Tensor, rows: int, down: int = 0) -> torch.Tensor:
+    def window(
+        self, img: torch.Tensor, box: torch.Tensor, rows: int, down: int = 0
+    ) -> torch.Tensor:
         """img [N, 3, H, W], box top-lefts int64 [N, 2] -> float [N, 3, rows, B]: the box's columns,
         `rows` rows from `down` rows below its top (edge-clamped)."""
         at = box + torch.tensor([0, down], device=box.device)
@@ -233,7 +242,13 @@ class PoseSlot(nn.Module):
         seen = ~c[:, 0].isnan()
         trunk = (torch.nan_to_num(c) - self.anchor_off[pose]).round().long()  # [N, 2]
         new = torch.stack([torch.where(seen, trunk[:, 0], box[:, 0]), box[:, 1] + dy], 1)
-        ok = ok & (new[:, 0] >= 0) & (new[:, 0] <= w - b) & (new[:, 1] >= m) & (new[:, 1] <= h - b - m)
+        ok = (
+            ok
+            & (new[:, 0] >= 0)
+            & (new[:, 0] <= w - b)
+            & (new[:, 1] >= m)
+            & (new[:, 1] <= h - b - m)
+        )
         clean = torch.where(seen[:, None, None, None], self.erase(frame, trunk), frame)
         under = self.under(clean, new)
         nxt = self.logits(self.features(pose, action, (new - box).float(), before, under)).argmax(1)

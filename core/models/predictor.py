@@ -393,4 +393,3 @@ class FramePredictor(PaletteOps, nn.Module):
         alpha = F.interpolate(rest[:, -1:], scale_factor=cfg.cell, mode="nearest")  # [N, 1, H, W]
         moved = shift_mix(shift_mix(base, py, cfg.max_dy, 2), px, cfg.max_dx, 3)  # [N, 3, H, W]
         return base + alpha * (moved - base) + res, glog
-

@@ -52,7 +52,9 @@ def add_pose_verb(app) -> None:
         episode_steps: options.EpisodeSteps = D.episode_steps,
         batch: Annotated[int, typer.Option(help="Transitions per optimizer step.")] = D.batch,
         lr: options.Lr = D.lr,
-        poses: Annotated[int, typer.Option(help="Dictionary slots (distinct sprites kept).")] = D.poses,
+        poses: Annotated[
+            int, typer.Option(help="Dictionary slots (distinct sprites kept).")
+        ] = D.poses,
         seed: options.Seed = D.seed,
         game: options.Game = D.game,
         device: options.Device = "auto",
@@ -128,7 +130,9 @@ def fit_pose(ctx, args: PoseArgs) -> None:
     rows, held = (pose_samples(slot, clip.frames[s], clip.actions[s], clip.done[s], box[s], gen)
                   for s in part.values())  # fmt: skip
     if len(rows["pose"]) == 0 or len(held["pose"]) == 0:
-        raise BadInput(f"--episodes {args.episodes}: no step with the player drawn whole to learn from")
+        raise BadInput(
+            f"--episodes {args.episodes}: no step with the player drawn whole to learn from"
+        )
     h, w = clip.frames.shape[2:4]
     trainer = Trainer(
         ctx, "m4", net, asdict(args),
