@@ -303,6 +303,8 @@ CORPUS: list[Case] = [
     Case("m4-train-painter-without-layers", ("m4", "train", "--painter", "16", "--steps", "1", *CPU), 2, "--painter"),
     Case("m4-train-focus-above-one", ("m4", "train", "--focus", "1.5", "--steps", "1", *CPU), 2, "--focus"),
     Case("m4-train-one-frame-share", ("m4", "train", "--one-frame", "2", "--steps", "1", *CPU), 2, "--one-frame"),
+    Case("m4-pose-no-checkpoint", ("m4", "pose", "--init", "no/such/folder", *CPU), 2, "no/such/folder"),
+    Case("m4-pose-batch-zero", ("m4", "pose", "--init", "candidates/m4/predictor", "--batch", "0", *CPU), 2, "--batch"),
     Case("m4-model-unknown", ("m4", "--model", "nope", *CPU), 2, "nope"),
     Case("m9-train-unknown-game", ("m9", "train", "--game", "chess", "--steps", "1", *CPU), 2, "--game chess"),
     Case("m5-model-unknown", ("m5", "--model", "nope", *CPU), 2, "nope"),

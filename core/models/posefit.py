@@ -53,7 +53,10 @@ def player_colours(frames: torch.Tensor, box: torch.Tensor, size: int, keep: int
     ys, xs = box[ok, 1, None] + r, box[ok, 0, None] + r  # [M, B]
     inner = key[ok][torch.arange(int(ok.sum()))[:, None, None], ys[:, :, None], xs[:, None, :]]
     u_in, c_in = inner.unique(return_counts=True)
-    u_all, c_all = key.unique(return_counts=True)
+    u_all, c_all = key[:, ::2, ::2].unique(return_counts=True)  # a quarter of the pixels: shares
+    u_all, c_all = torch.cat([u_all, u_in]), torch.cat([c_all, torch.ones_like(c_in)])
+    u_all, back = u_all.unique(return_inverse=True)  # every box colour counted at least once
+    c_all = torch.zeros_like(u_all).index_add_(0, back, c_all)
     overall = c_all[torch.searchsorted(u_all, u_in)].float() / c_all.sum()  # [U]
     share = c_in.float() / c_in.sum()
     good = (share >= MIN_SHARE) & (share / overall >= ENRICHED)
@@ -68,7 +71,7 @@ def fit_dictionary(slot: PoseSlot, frames: torch.Tensor, box: torch.Tensor) -> t
     cfg = slot.cfg
     b = cfg.box
     flat, fbox = frames.flatten(0, 1), box.flatten(0, 1)
-    every = max(1, flat.shape[0] // 200)  # 200 frames tell the colours apart
+    every = max(1, flat.shape[0] // 64)  # 64 frames tell the colours apart
     cols = player_colours(flat[::every], fbox[::every], b, cfg.colours)
     if cols.shape[0] == 0:
         raise ValueError(
