@@ -3,7 +3,10 @@ each prediction fed back, as `gate play` and `gate serve` step it) at 1 and 2 CP
 throughput; beside it, in the same run, the built-in game itself rendering the same frames (the
 peer: the ratio is what a noisy machine cannot fake).
 
-    uv run python bench/bench_m4.py [--frames 200] [--model artifacts/m4/predictor]
+    uv run python bench/bench_m4.py [--frames 200] [--model artifacts/m4/predictor] [--without-pose]
+
+--without-pose steps the same weights with their pose slot (core/models/poses.py) switched off: the
+two runs side by side price the slot.
 
 Prints a Markdown table. The target (issue 11): >= 30 frames/s at batch 1 on 2 cores.
 """
@@ -59,13 +62,21 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, default=200)
     ap.add_argument("--model", default=str(ROOT / "artifacts/m4/predictor"))
+    ap.add_argument("--without-pose", action="store_true", help="switch the pose slot off")
     args = ap.parse_args()
     model = load(Path(args.model))
+    if args.without_pose:
+        from dataclasses import replace
+
+        model.cfg = replace(model.cfg, poses=0)
     from core.games import get_game
 
     g = get_game("platformer")
     first = g.render_rgb(g.reset(0, 1, "cpu"))[0]
-    print(f"model: {args.model}; {args.frames} frames per row (after 10 warm-up), 256x256\n")
+    slot = "off" if args.without_pose or not model.cfg.poses else "on"
+    print(
+        f"model: {args.model} (pose slot {slot}); {args.frames} frames per row (after 10 warm-up)\n"
+    )
     print(
         "| threads | batch | model frames/s | ms per step (the batch) | game frames/s | model / game |"
     )
