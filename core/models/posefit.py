@@ -169,9 +169,10 @@ def pose_samples(
     cfg = slot.cfg
     e, t1, h, w, _ = frames.shape
     out: dict[str, list[torch.Tensor]] = {"pose_x": [], "pose": [], "move_x": [], "dy": []}
-    now = _pose(slot, _unit(frames[:, 0]), box[:, 0])
+    nxt_frame = _unit(frames[:, 0])
+    now = _pose(slot, nxt_frame, box[:, 0])
     for t in range(t1 - 1):
-        frame, nxt_frame = _unit(frames[:, t]), _unit(frames[:, t + 1])
+        frame, nxt_frame = nxt_frame, _unit(frames[:, t + 1])
         nxt = _pose(slot, nxt_frame, box[:, t + 1])
         dy = box[:, t + 1, 1] - box[:, t, 1]  # [E]
         ok = (now >= 0) & (nxt >= 0) & ~done[:, t] & (dy.abs() <= cfg.max_dy)

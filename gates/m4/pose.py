@@ -140,7 +140,7 @@ def fit_pose(ctx, args: PoseArgs) -> None:
                     "game": args.game, "backend": "builtin", "action_names": list(game.actions),
                     "palette": meta.model.get("palette", [])},
         inputs={"frames": sha256_bytes(clip.frames.numpy().tobytes()),
-                "actions": sha256_bytes(clip.actions.numpy().tobytes()), "init": str(args.init)},
+                "actions": sha256_bytes(clip.actions.numpy().tobytes()), "init": meta.metadata_sha256},
         lr=args.lr, steps=args.steps, seed=args.seed, log_every=args.log_every, resumable=False,
         describe=lambda: {"threads": threads, "samples": len(rows["pose"]),
                           "held_samples": len(held["pose"]),
