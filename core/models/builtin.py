@@ -65,11 +65,11 @@ class PixelWorldModel:
         h, w = context.shape[-2:]
         out = []
         for i in range(0, context.shape[0], BATCH):
-            c = pad_to(context[i : i + BATCH].to(dev), self.cfg.multiple)  # [B, K, 3, H', W']
+            ctx = context[i : i + BATCH].to(dev)  # [B, K, 3, H, W]
             a, z = actions[i : i + BATCH].to(dev), noise[i : i + BATCH].to(dev)
-            y = self.net(c, a, z)[..., :h, :w].clamp(0, 1)  # [B, 3, H, W]
+            y = self.net(pad_to(ctx, self.cfg.multiple), a, z)[..., :h, :w].clamp(0, 1)
             if self.cfg.poses:  # the player redrawn whole in its next pose (core/models/poses.py)
-                y = self.net.pose.apply(context[i : i + BATCH].to(dev), a, y, z)
+                y = self.net.pose.apply(ctx, a, y, z)
             out.append(y)  # clamp keeps NaN
         return torch.cat(out)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from core.models.poses import MIN_ANCHOR, PoseSlot
+from core.models.poses import MIN_ANCHOR, PoseSlot, bounds
 
 ENRICHED = 20.0  # a player colour is this many times commoner inside the player's box than overall
 MIN_SHARE = (
@@ -38,16 +38,15 @@ def _unit(frames: torch.Tensor) -> torch.Tensor:
 
 
 def _inside(box: torch.Tensor, h: int, w: int, size: int, margin: int = 0) -> torch.Tensor:
-    x, y = box[..., 0], box[..., 1]
-    return (x >= 0) & (x <= w - size) & (y >= margin) & (y <= h - size - margin)
+    lo, hi = bounds(h, w, size, margin, box.device)
+    return ((box >= lo) & (box <= hi)).all(-1)
 
 
 def player_colours(frames: torch.Tensor, box: torch.Tensor, size: int, keep: int) -> torch.Tensor:
-    """uint8 [N, H, W, 3] and their boxes [N, 2] -> uint8 [C <= keep, 3]: the colours enriched in
+    """uint8 [N, H, W, 3] and their boxes [N, 2] -> float [C <= keep, 3]: the colours enriched in
     the player's boxes (ENRICHED, MIN_SHARE), commonest first."""
     n, h, w, _ = frames.shape
-    key = frames.long()
-    key = (key[..., 0] << 16) | (key[..., 1] << 8) | key[..., 2]  # [N, H, W]
+    key = _pack(frames.long())  # [N, H, W]
     ok = _inside(box, h, w, size)
     r = torch.arange(size)
     ys, xs = box[ok, 1, None] + r, box[ok, 0, None] + r  # [M, B]
@@ -60,8 +59,7 @@ def player_colours(frames: torch.Tensor, box: torch.Tensor, size: int, keep: int
     overall = c_all[torch.searchsorted(u_all, u_in)].float() / c_all.sum()  # [U]
     share = c_in.float() / c_in.sum()
     good = (share >= MIN_SHARE) & (share / overall >= ENRICHED)
-    pick = u_in[good][share[good].argsort(descending=True)][:keep]
-    return torch.stack([(pick >> 16) & 255, (pick >> 8) & 255, pick & 255], 1).to(torch.uint8)
+    return _unit_keys(u_in[good][share[good].argsort(descending=True)][:keep])
 
 
 def fit_dictionary(slot: PoseSlot, frames: torch.Tensor, box: torch.Tensor) -> torch.Tensor:
@@ -77,7 +75,7 @@ def fit_dictionary(slot: PoseSlot, frames: torch.Tensor, box: torch.Tensor) -> t
         raise ValueError(
             "no colour is enriched in the player's boxes: is the box where it is drawn?"
         )
-    slot.colours.zero_()[: cols.shape[0]] = cols.float() / 255
+    slot.colours.zero_()[: cols.shape[0]] = cols
     slot.n_colours.fill_(cols.shape[0])
     crops = []
     for t in range(frames.shape[1]):
@@ -91,18 +89,15 @@ def fit_dictionary(slot: PoseSlot, frames: torch.Tensor, box: torch.Tensor) -> t
     slot.atlas.fill_(-1)[: atlas.shape[0]] = atlas
     slot.n_poses.fill_(atlas.shape[0])
     r = torch.arange(b, dtype=torch.float32) + 0.5
-    best, spread = 0, float("inf")
+    best, spread, off = 0, float("inf"), torch.zeros(atlas.shape[0], 2)
     for c in range(cols.shape[0]):
         m = (atlas == c).float()  # [K, B, B]
         n = m.sum((1, 2))
         if bool((n < MIN_ANCHOR).any()):
             continue
-        cx = (m.sum(1) * r).sum(1) / n  # [K]
-        if float(cx.std()) < spread:
-            best, spread = c, float(cx.std())
-    m = (atlas == best).float()
-    n = m.sum((1, 2))
-    off = torch.stack([(m.sum(1) * r).sum(1) / n, (m.sum(2) * r).sum(1) / n], 1)  # [K, 2]
+        xy = torch.stack([(m.sum(1) * r).sum(1) / n, (m.sum(2) * r).sum(1) / n], 1)  # [K, 2]
+        if float(xy[:, 0].std()) < spread:
+            best, spread, off = c, float(xy[:, 0].std()), xy
     slot.anchor.fill_(best)
     slot.anchor_off.zero_()[: atlas.shape[0]] = off
     return cnt[keep]
@@ -146,7 +141,11 @@ def _unit_keys(k: torch.Tensor) -> torch.Tensor:
 
 def _keys(rgb: torch.Tensor) -> torch.Tensor:
     """float [..., 3] in [0, 1] -> int64 [...]: each colour as one integer."""
-    q = (rgb * 255).round().long()
+    return _pack((rgb * 255).round().long())
+
+
+def _pack(q: torch.Tensor) -> torch.Tensor:
+    """int64 [..., 3] in 0..255 -> int64 [...]: (r << 16) | (g << 8) | b."""
     return (q[..., 0] << 16) | (q[..., 1] << 8) | q[..., 2]
 
 

@@ -36,6 +36,15 @@ MIN_P = 0.1  # a vertical move less likely than this is not drawn (nor are tails
 FILL = 8  # px beside the redrawn area the colours that fill it may come from
 
 
+def bounds(
+    h: int, w: int, size: int, margin: int = 0, device: torch.device | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The least and the greatest top-left (x, y), int64 [2] each, of a size x size box inside an
+    H x W frame with `margin` rows free above and below it."""
+    lo = torch.tensor([0, margin], device=device)
+    return lo, torch.tensor([w - size, h - size - margin], device=device)
+
+
 @dataclass(frozen=True)
 class PoseConfig:
     n_actions: int = 5  # the platformer's five
@@ -242,18 +251,11 @@ class PoseSlot(nn.Module):
         seen = ~c[:, 0].isnan()
         trunk = (torch.nan_to_num(c) - self.anchor_off[pose]).round().long()  # [N, 2]
         new = torch.stack([torch.where(seen, trunk[:, 0], box[:, 0]), box[:, 1] + dy], 1)
-        ok = (
-            ok
-            & (new[:, 0] >= 0)
-            & (new[:, 0] <= w - b)
-            & (new[:, 1] >= m)
-            & (new[:, 1] <= h - b - m)
-        )
+        lo, hi = bounds(h, w, b, m, frame.device)
+        ok = ok & ((new >= lo) & (new <= hi)).all(1)
         clean = torch.where(seen[:, None, None, None], self.erase(frame, trunk), frame)
         under = self.under(clean, new)
         nxt = self.logits(self.features(pose, action, (new - box).float(), before, under)).argmax(1)
-        lo = torch.tensor([0, m], device=frame.device)
-        hi = torch.tensor([w - b, h - b - m], device=frame.device)
         drawn = self.paste(clean, torch.maximum(torch.minimum(new, hi), lo), nxt)
         return torch.where(ok[:, None, None, None], drawn, frame)
 
