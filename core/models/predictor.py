@@ -55,8 +55,7 @@ class PredictorConfig:
     noise_dim: int = 8  # z ~ N(0, I): enough to index a few distinct futures per context
     max_dx: int = 5  # horizontal shifts -5..5 px: the camera's 4-px step plus an enemy's 1 px
     max_dy: int = 8  # vertical shifts -8..8 px: the fastest jump (7 px) and fall (8 px) per frame
-    keypoints: int = 0  # only 0: soft-argmax colour keypoints were measured worse and removed
-    # (history/m1-m2-models.md); kept so that older checkpoints' configs still load
+    keypoints: int = 0  # only 0 (measured worse, removed); kept so that old configs still load
     max_global: int = 5  # whole-frame horizontal shifts -5..5 px, chosen hard: the camera's step
     hard: bool = False  # per-cell shifts chosen whole, no gate: m4's block motion
     # (core/models/blockmotion.py); False is m2's soft mixture
@@ -286,11 +285,16 @@ class FramePredictor(PaletteOps, nn.Module):
         d = self.pix_out(F.gelu(self.pix_conv(x)))  # [N, 5, H, W]
         return paint + d[:, 0], keep + d[:, 1], res + d[:, 2:]
 
-    def inputs(self, ctx: torch.Tensor) -> torch.Tensor:
-        """[N, K, 3, H, W] -> [N, 3K, H, W]: the last frame and the K-1 differences (motion cues)."""
-        last = ctx[:, -1]  # [N, 3, H, W]
-        diffs = [ctx[:, i + 1] - ctx[:, i] for i in range(ctx.shape[1] - 1)]  # (K-1) x [N, 3, H, W]
-        return torch.cat([last * 2 - 1, *diffs], 1)  # [N, 3K, H, W]
+    def stem_weights(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The stem (last frame x 2 - 1 and the K-1 differences, space-to-depth) folded into a c x c
+        stride-c conv over the K frames as given: [w1, 3K, c, c], [w1]. No copy of frames or grid."""
+        k, c = self.cfg.context, self.cfg.cell
+        w = self.stem.weight.view(self.stem.out_channels, k, 3, c, c)  # [w1, K, 3, c, c]
+        last, diff = w[:, :1], w[:, 1:]  # the last frame's, frame i+1 - frame i's
+        zero = torch.zeros_like(last)  # frame j: + diff j-1, - diff j
+        per = torch.cat([zero, diff], 1) - torch.cat([diff, zero], 1)  # [w1, K, 3, c, c]
+        per = torch.cat([per[:, :-1], per[:, -1:] + 2 * last], 1).flatten(1, 2)
+        return per, self.stem.bias - last.sum((1, 2, 3, 4))  # the bias takes the "- 1"
 
     def forward(self, ctx: torch.Tensor, action: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """The last frame shifted whole by the camera decision (hard), then moved by per-cell shifts
@@ -301,7 +305,8 @@ class FramePredictor(PaletteOps, nn.Module):
     def encode(self, ctx: torch.Tensor) -> dict[str, torch.Tensor]:
         """What does not depend on the action or the noise (computed once for K samples)."""
         cfg = self.cfg
-        h1 = self.stem(F.pixel_unshuffle(self.inputs(ctx), cfg.cell))  # [N, w1, H/c, W/c]
+        w, b = self.stem_weights()  # [w1, 3K, c, c], [w1]
+        h1 = F.conv2d(ctx.flatten(1, 2), w, b, stride=cfg.cell)  # [N, w1, H/c, W/c]
         if cfg.motion_in:
             moves = past_motion(ctx, cfg.cell, cfg.max_dy, cfg.max_dx, cfg.max_global)
             h1 = h1 + self.motion_stem(moves)  # [N, w1, H/c, W/c]
@@ -392,4 +397,4 @@ class FramePredictor(PaletteOps, nn.Module):
             aux["px"], aux["py"] = px, py
         alpha = F.interpolate(rest[:, -1:], scale_factor=cfg.cell, mode="nearest")  # [N, 1, H, W]
         moved = shift_mix(shift_mix(base, py, cfg.max_dy, 2), px, cfg.max_dx, 3)  # [N, 3, H, W]
-        return base + alpha * (moved - base) + res, glog
+        return torch.lerp(base, moved, alpha).add_(res), glog  # base + alpha (moved - base) + res
