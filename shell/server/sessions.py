@@ -191,12 +191,7 @@ async def step(s: Session, batcher: Batcher, action: int) -> Any:
 
 def encode(frame: Any, fmt: str) -> bytes:
     """float [3, H, W] -> PNG bytes, or raw uint8 RGB bytes (H*W*3, row-major)."""
-    import numpy as np
-
-    # numpy, not torch: this runs on a worker thread, and a torch op there would start a second
-    # OpenMP pool whose spinning threads compete with the model's on a small machine
-    x = np.clip(frame.numpy(), 0.0, 1.0) * 255.0  # [3, H, W]
-    arr = np.ascontiguousarray(np.rint(x).astype(np.uint8).transpose(1, 2, 0))  # [H, W, 3]
+    arr = frame.clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).contiguous().numpy()
     if fmt == "raw":
         return arr.tobytes()
     from PIL import Image
