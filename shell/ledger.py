@@ -175,14 +175,17 @@ def query_runs(
     since: str | None = None,
     until: str | None = None,
     limit: int | None = None,
+    kind: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Runs newest first. verdict: pass (exit 0), fail (exit 1), error (any other exit)."""
+    """Runs newest first. verdict: pass (exit 0), fail (exit 1), error (any other exit); kind: "gate"
+    (a gate's judgement) or a verb's name (train, pose, ...)."""
     if not path.exists():
         return []
     where, args = [], []
-    if gate:
-        where.append("gate = ?")
-        args.append(gate)
+    for col, val in (("gate", gate), ("kind", kind)):
+        if val:
+            where.append(f"{col} = ?")
+            args.append(val)
     if verdict:
         where.append(
             {"pass": "exit_code = 0", "fail": "exit_code = 1", "error": "exit_code NOT IN (0, 1)"}[

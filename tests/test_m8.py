@@ -30,9 +30,9 @@ def _run(*args: str) -> dict:
     return out
 
 
-def _record(gate: str, weights: Path, passed: bool) -> None:
+def _record(gate: str, weights: Path, passed: bool, kind: str = "gate") -> None:
     """A run of `gate` in the ledger whose inputs name these weights (as a model gate's run does)."""
-    run = {"id": f"20261202T000000Z-{gate}-000000", "gate": gate, "kind": "gate",
+    run = {"id": f"20261202T000000Z-{gate}-{kind}", "gate": gate, "kind": kind,
            "started_at": "2026-12-02T00:00:00Z", "exit_code": 0 if passed else 1, "passed": passed,
            "inputs": {str(weights): sha256_file(weights)}}  # fmt: skip
     ledger.record_run(paths.ledger_path(), run, [], [])
@@ -65,6 +65,9 @@ def test_weights_that_passed_m4_and_m5_pass_quality(project: Path) -> None:
     ctx = SimpleNamespace(say=said.append)
     _record("m4", CANDIDATE / "model.safetensors", passed=True)
     assert _quality(ctx, CANDIDATE) == 0.0  # no m5 run yet
+    _record("m5", CANDIDATE / "model.safetensors", passed=True, kind="pose")
+    assert _quality(ctx, CANDIDATE) == 0.0  # a verb's run that wrote or read them judges nothing
+    assert "m5 has no passing run" in said[-1]
     _record("m5", CANDIDATE / "model.safetensors", passed=True)
     assert _quality(ctx, CANDIDATE) == 1.0 and "m5 passed on these weights" in said[-1]
 

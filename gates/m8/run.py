@@ -149,7 +149,8 @@ def _quality(ctx, path: Path | None) -> float:
     shas = {sha256_file(f) for f in sorted(path.glob("*.safetensors"))}
     found = {}
     for gate in ("m4", "m5"):
-        runs = ledger.query_runs(paths.ledger_path(), gate=gate, verdict="pass")
+        # the gate's own judgements only: a train or pose verb that wrote these weights passes too
+        runs = ledger.query_runs(paths.ledger_path(), gate=gate, verdict="pass", kind="gate")
         found[gate] = next((r["id"] for r in runs if shas <= set(r["inputs"].values())), None)
     for gate, run in found.items():
         ctx.say(f"m8: quality: {gate} " + (f"passed on these weights (run {run})" if run
