@@ -260,12 +260,10 @@ def gates(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     want = {card["name"], card.get("source", ""), f"{card.get('loader')}:{card.get('source')}"}
     for g in JUDGES.get(card.get("kind", ""), ()):
-        for run in ledger.query_runs(paths.ledger_path(), gate=g, limit=200):
+        for run in ledger.query_runs(paths.ledger_path(), gate=g, limit=200, kind="gate"):
             cfg = run.get("config") or {}
             model = cfg.get("model", "") if isinstance(cfg, dict) else ""
-            if run.get("kind", "gate") != "gate" or not (
-                model in want or (card.get("golden") and model in ("", card.get("loader")))
-            ):
+            if not (model in want or (card.get("golden") and model in ("", card.get("loader")))):
                 continue
             full = ledger.get_run(paths.ledger_path(), run["id"]) or run
             out[g] = {
